@@ -1,0 +1,45 @@
+# The README's two set-up commands: `make demo` and `make test`.
+# Each creates .venv if missing and (re)installs the package only when pyproject.toml changed.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+# torch for the `generative` extra. The default takes the CPU wheel where one is on disk and
+# the registry's build elsewhere; override with e.g. `make test TORCH=torch` to take the newest.
+TORCH  ?= torch==2.13.0
+PYTEST_ARGS ?=
+DEMO_ARGS ?=
+
+.PHONY: demo test bench clean help
+
+help:
+	@echo "make demo   - create .venv, install, run the main demo (headless: writes files and says where)"
+	@echo "make test   - create .venv, install with test extras, run the whole test suite"
+	@echo "make bench  - run the benchmarks (writes bench_results/)"
+	@echo "make clean  - remove .venv and build artefacts"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip >/dev/null
+
+# Core install (env, planners, demos).
+$(VENV)/.installed-core: pyproject.toml | $(PY)
+	$(PY) -m pip install -e .
+	@touch $@
+
+# Everything: torch (see TORCH above) first, so the unpinned `generative` extra is already met.
+$(VENV)/.installed-all: pyproject.toml | $(PY)
+	$(PY) -m pip install "$(TORCH)"
+	$(PY) -m pip install -e ".[all]"
+	@touch $@ $(VENV)/.installed-core
+
+demo: $(VENV)/.installed-core
+	$(PY) -m demos.terminal $(DEMO_ARGS)
+
+test: $(VENV)/.installed-all
+	SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy $(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed-all
+	$(PY) -m benchmarks $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache

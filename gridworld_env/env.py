@@ -1,0 +1,254 @@
+"""``LectureGridEnv``: the lecture's gridworld as a Gymnasium environment.
+
+The env is a thin sampler over the compact arrays of :mod:`gridworld_env.model`; drawing lives
+in :mod:`gridworld_env.render`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Optional, Union
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from gymnasium.utils import colorize
+
+from .layouts import Layout, LayoutError, LayoutLike, as_layout
+from .model import GridModel, build_model
+
+__all__ = ["LectureGridEnv", "InvalidActionError", "ACTION_NAMES", "ACTION_ARROWS", "UP", "DOWN", "LEFT", "RIGHT"]
+
+UP, DOWN, LEFT, RIGHT = 0, 1, 2, 3
+#: Action names by index (the lecture's order).
+ACTION_NAMES = ("up", "down", "left", "right")
+#: One-character arrows by action index.
+ACTION_ARROWS = ("\u2191", "\u2193", "\u2190", "\u2192")
+
+
+class InvalidActionError(ValueError):
+    """An action outside ``Discrete(4)``."""
+
+
+class LectureGridEnv(gym.Env):
+    """The lecture's gridworld (Russell & Norvig's 4x3 world by default).
+
+    ## Description
+    The agent moves on a grid of squares with walls and terminal squares.  Entering a
+    terminal square gives its reward (+1 or -1 in the lecture's world) and ends the episode;
+    every other step gives the living reward.  By default moves are deterministic; with
+    ``slip > 0`` a move goes sideways with probability ``slip`` (``slip/2`` each side).
+
+    Default map (``layout="lecture"``), row 0 at the top::
+
+        ...+
+        .#.-
+        S...
+
+    ## Action Space
+    ``Discrete(4)``: 0 up, 1 down, 2 left, 3 right (:data:`ACTION_NAMES`).
+
+    ## Observation Space
+    ``Discrete(nrow * ncol)``: the state index ``row * ncol + col`` (as FrozenLake).
+
+    ## Rewards
+    Entering a terminal square: that square's reward.  Any other step (including bumping into
+    a wall or the border, which leaves the agent in place): ``living_reward`` (default -0.04).
+
+    ## Episode End
+    Terminated when the agent enters a terminal square.  ``gym.make("LectureGrid-v0")``
+    truncates after 100 steps (``max_episode_steps``).
+
+    ## Starting State
+    The layout's ``S`` square, or ``start=(row, col)``, or uniformly random over non-wall,
+    non-terminal squares with ``random_start=True``.  ``reset(options={"start": ...})``
+    overrides the start for one episode.
+
+    ## Information
+    ``info = {"prob": p, "row": r, "col": c}``: the probability of the sampled transition and
+    the agent's position.
+
+    ## Arguments
+    * ``layout``: a layout name (``"lecture"``, ``"cliff"``, ``"bridge"``, ``"discount"``,
+      ``"maze"``, ``"four_rooms"``, ``"open:NxM"``, ``"maze:NxM:SEED"``), an ASCII map (one
+      string or a list of rows) or a :class:`~gridworld_env.layouts.Layout`.
+    * ``rewards``: extra terminal characters of an ASCII map and their rewards, e.g. ``{"E": 10}``.
+    * ``living_reward``: reward of every non-terminal step (finite).
+    * ``slip``: probability in ``[0, 1]`` that a move goes perpendicular.
+    * ``start``: start square ``(row, col)`` or state index, overriding the map's ``S``.
+    * ``random_start``: start each episode on a random free square.
+    * ``render_mode``: ``"human"`` (pygame window), ``"rgb_array"`` or ``"ansi"``.
+    * ``tile_size``: pixels per square when drawing.
+
+    The transition model: :attr:`model` (compact arrays, see :mod:`gridworld_env.model`) and
+    :attr:`P` (toy-text dict, built lazily).
+    """
+
+    metadata = {"render_modes": ["human", "ansi", "rgb_array"], "render_fps": 4}
+
+    def __init__(
+        self,
+        layout: LayoutLike = "lecture",
+        living_reward: float = -0.04,
+        slip: float = 0.0,
+        render_mode: Optional[str] = None,
+        *,
+        rewards: Optional[Mapping[str, float]] = None,
+        start: Union[int, tuple[int, int], None] = None,
+        random_start: bool = False,
+        tile_size: int = 96,
+    ) -> None:
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(
+                f"unsupported render_mode {render_mode!r}; supported: {self.metadata['render_modes']} or None"
+            )
+        lay = as_layout(layout, rewards)
+        if start is not None:
+            lay = lay.with_start(start)
+        if not isinstance(random_start, (bool, np.bool_)):
+            raise ValueError(f"random_start must be a bool, got {random_start!r}")
+        if isinstance(tile_size, bool) or not isinstance(tile_size, (int, np.integer)) or tile_size < 8:
+            raise ValueError(f"tile_size must be an integer >= 8 pixels, got {tile_size!r}")
+        self.model: GridModel = build_model(lay, living_reward, slip)
+        self.layout: Layout = lay
+        self.nrow, self.ncol = lay.shape
+        self.random_start = bool(random_start)
+        self.render_mode = render_mode
+        self.tile_size = int(tile_size)
+
+        self.observation_space = spaces.Discrete(lay.n_states)
+        self.action_space = spaces.Discrete(4)
+
+        m = self.model
+        self._K = m.n_outcomes
+        # memoryviews index to plain Python scalars: the per-step cost stays ~100 ns each.
+        self._ns = memoryview(m.next_state.reshape(-1))
+        self._pr = memoryview(m.prob.reshape(-1))
+        self._rw = memoryview(m.reward.reshape(-1))
+        self._absorbing = memoryview(m.absorbing.view(np.uint8))
+        self._free_states = np.flatnonzero(lay.free)
+        if self.random_start and self._free_states.size == 0:
+            raise LayoutError("random_start=True but the layout has no free (non-wall, non-terminal) square")
+
+        self.s: int = lay.start
+        self.lastaction: Optional[int] = None
+        self.lastreward: Optional[float] = None
+        self._renderer: Any = None
+
+    # ------------------------------------------------------------------ model
+    @property
+    def P(self) -> dict[int, dict[int, list[tuple[float, int, float, bool]]]]:
+        """Toy-text transitions ``P[s][a] = [(prob, next_state, reward, terminated), ...]`` (lazy)."""
+        return self.model.P
+
+    @property
+    def living_reward(self) -> float:
+        """The reward of every non-terminal step."""
+        return self.model.living_reward
+
+    @property
+    def slip(self) -> float:
+        """Probability that a move goes to a perpendicular direction."""
+        return self.model.slip
+
+    # ------------------------------------------------------------------- API
+    def _check_action(self, action: Any) -> int:
+        if isinstance(action, (np.integer, np.ndarray)) and not isinstance(action, bool):
+            if isinstance(action, np.ndarray):
+                if action.shape != () or action.dtype.kind not in "iu":
+                    raise InvalidActionError(f"action must be an integer in 0..3, got {action!r}")
+            a = int(action)
+            if 0 <= a < 4:
+                return a
+        raise InvalidActionError(
+            f"action must be an integer in 0..3 ({', '.join(f'{i} {n}' for i, n in enumerate(ACTION_NAMES))}), "
+            f"got {action!r}"
+        )
+
+    def step(self, action: int) -> tuple[int, float, bool, bool, dict[str, Any]]:
+        """Take one step; see the class docstring for dynamics and rewards."""
+        a = action if (type(action) is int and 0 <= action < 4) else self._check_action(action)
+        K = self._K
+        base = (self.s * 4 + a) * K
+        if K == 1:
+            k = base
+        else:
+            u = self.np_random.random()
+            pr = self._pr
+            k = base
+            acc = pr[k]
+            while u >= acc and k < base + K - 1:
+                k += 1
+                acc += pr[k]
+        s = self._ns[k]
+        r = self._rw[k]
+        self.s = s
+        self.lastaction = a
+        self.lastreward = r
+        if self.render_mode == "human":
+            self.render()
+        row, col = divmod(s, self.ncol)
+        return s, r, bool(self._absorbing[s]), False, {"prob": self._pr[k], "row": row, "col": col}
+
+    def reset(
+        self, *, seed: Optional[int] = None, options: Optional[dict[str, Any]] = None
+    ) -> tuple[int, dict[str, Any]]:
+        """Start an episode.
+
+        ``options`` may hold ``"start"`` (a state index or ``(row, col)``) for this episode.
+        """
+        super().reset(seed=seed)
+        start = None if options is None else options.get("start")
+        if options is not None:
+            unknown = set(options) - {"start"}
+            if unknown:
+                raise ValueError(f"unknown reset option(s) {sorted(unknown)}; supported: ['start']")
+        if start is not None:
+            self.s = self.layout.with_start(start).start
+        elif self.random_start:
+            self.s = int(self._free_states[self.np_random.integers(self._free_states.size)])
+        else:
+            self.s = self.layout.start
+        self.lastaction = None
+        self.lastreward = None
+        if self.render_mode == "human":
+            self.render()
+        row, col = divmod(self.s, self.ncol)
+        return self.s, {"prob": 1.0, "row": row, "col": col}
+
+    # ---------------------------------------------------------------- render
+    def render(self) -> Union[str, np.ndarray, None]:
+        """Render per ``render_mode``: ``ansi`` text, ``rgb_array`` (H, W, 3) uint8, or a ``human`` window."""
+        if self.render_mode is None:
+            gym.logger.warn(
+                "You are calling render method without specifying any render mode. "
+                "You can specify the render_mode at initialization, "
+                'e.g. gym.make("LectureGrid-v0", render_mode="rgb_array")'
+            )
+            return None
+        if self.render_mode == "ansi":
+            return self._render_text()
+        if self._renderer is None:
+            from .render import GridRenderer
+
+            self._renderer = GridRenderer(self.layout, tile_size=self.tile_size)
+        if self.render_mode == "rgb_array":
+            return self._renderer.rgb_array(agent=self.s)
+        self._renderer.show(agent=self.s, fps=self.metadata["render_fps"], caption=self._caption())
+        return None
+
+    def _caption(self) -> str:
+        last = "" if self.lastaction is None else f"  last: {ACTION_NAMES[self.lastaction]} ({self.lastreward:+g})"
+        return f"LectureGrid {self.layout.name}  living reward {self.living_reward:g}  slip {self.slip:g}{last}"
+
+    def _render_text(self) -> str:
+        chars = [list(r) for r in self.layout.rows]
+        row, col = divmod(self.s, self.ncol)
+        chars[row][col] = colorize(chars[row][col], "red", highlight=True)
+        head = f"  ({ACTION_NAMES[self.lastaction].capitalize()})\n" if self.lastaction is not None else ""
+        return head + "\n".join("".join(r) for r in chars) + "\n"
+
+    def close(self) -> None:
+        """Close the window, if any (idempotent)."""
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
