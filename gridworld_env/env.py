@@ -217,7 +217,14 @@ class LectureGridEnv(gym.Env):
 
     # ---------------------------------------------------------------- render
     def render(self) -> Union[str, np.ndarray, None]:
-        """Render per ``render_mode``: ``ansi`` text, ``rgb_array`` (H, W, 3) uint8, or a ``human`` window."""
+        """Render per ``render_mode``.
+
+        ``"ansi"``: the map as text with the agent highlighted.  ``"rgb_array"``: the board
+        and the agent as an ``(nrow * tile_size, ncol * tile_size, 3)`` uint8 array.
+        ``"human"``: a resizable pygame window with a caption (layout, living reward, slip,
+        last action and reward), paced to ``metadata["render_fps"]``; closing the window
+        stops drawing (call :meth:`close` to release it).
+        """
         if self.render_mode is None:
             gym.logger.warn(
                 "You are calling render method without specifying any render mode. "
@@ -237,8 +244,8 @@ class LectureGridEnv(gym.Env):
         return None
 
     def _caption(self) -> str:
-        last = "" if self.lastaction is None else f"  last: {ACTION_NAMES[self.lastaction]} ({self.lastreward:+g})"
-        return f"LectureGrid {self.layout.name}  living reward {self.living_reward:g}  slip {self.slip:g}{last}"
+        last = "" if self.lastaction is None else f", last: {ACTION_NAMES[self.lastaction]} ({self.lastreward:+g})"
+        return f"{self.layout.name}: living reward {self.living_reward:g}, slip {self.slip:g}{last}"
 
     def _render_text(self) -> str:
         chars = [list(r) for r in self.layout.rows]
