@@ -15,7 +15,8 @@ What a frame can show
   e.g. :func:`greedy_mask` of the Q-values);
 * ``q`` (S, 4): CS188-style Q-value triangles, each coloured and (when large enough) labelled;
 * ``highlight`` (S,) bool: a thick gold frame around chosen squares;
-* ``trajectory``: the states visited, as a polyline; ``agent``: a disc on its square;
+* ``trajectory``: the states visited, as a polyline in a lane near each square's lower-left
+  corner (clear of the numbers); ``agent``: a disc on its square;
 * ``caption``: a title band above the board (wrapped onto several lines when long).
 
 Speed
@@ -484,27 +485,44 @@ class GridRenderer:
             return None
         return int(y // self.tile) * self.layout.ncol + int(x // self.tile)
 
-    def caption_height(self, caption: Optional[str], width: Optional[int] = None) -> int:
-        """Height in pixels of the caption band drawn above the board (0 without caption)."""
-        if not caption:
-            return 0
-        lines, h = self._caption_lines(caption, width or self.width)
-        return int(len(lines) * h * 1.25 + 0.5 * h)
+    def caption_height(self, caption: Optional[str], width: Optional[int] = None, lines: Optional[int] = None) -> int:
+        """Height in pixels of the caption band drawn above the board (0 without caption).
 
-    def _caption_lines(self, caption: str, width: int) -> tuple[list[str], float]:
-        h = float(min(34, max(18, width / 24)))
-        pad = 2 * h
+        With ``lines`` the band always has room for that many lines (steady frame size while
+        the caption changes); otherwise it grows with the wrapped caption.
+        """
+        if not caption and not lines:
+            return 0
+        width = width or self.width
+        h0 = self._caption_size(width)
+        n = lines if lines else len(self._caption_lines(caption or "", width)[0])
+        return int(n * h0 * 1.25 + 0.5 * h0)
+
+    @staticmethod
+    def _caption_size(width: int) -> float:
+        return float(min(34, max(18, width / 24)))
+
+    def _caption_lines(self, caption: str, width: int, max_lines: Optional[int] = None) -> tuple[list[str], float]:
+        """Wrap the caption to the width: ``(lines, text height)``; shrinks to fit ``max_lines``."""
+        h = self._caption_size(width)
+        while True:
+            lines, h_used = self._wrap(caption, h, width - 2 * h)
+            if max_lines is None or len(lines) <= max_lines or h <= 10:
+                return (lines if max_lines is None else lines[:max_lines]), h_used
+            h *= 0.9
+
+    def _wrap(self, caption: str, h: float, max_width: float) -> tuple[list[str], float]:
         lines: list[str] = []
         for para in caption.split("\n"):
-            h_fit = 0.97 * self._fit_height([para], h, width - pad)
+            h_fit = 0.97 * self._fit_height([para], h, max_width)
             if h_fit >= 0.8 * h:  # shrink a little rather than wrap
                 h = min(h, h_fit)
                 lines.append(para)
                 continue
-            words, cur = para.split(" "), ""
-            for w in words:
+            cur = ""
+            for w in para.split(" "):
                 trial = f"{cur} {w}" if cur else w
-                if cur and self.font(h).size(trial)[0] > width - pad:
+                if cur and self.font(h).size(trial)[0] > max_width:
                     lines.append(cur)
                     cur = w
                 else:
@@ -523,6 +541,7 @@ class GridRenderer:
         highlight: Optional[np.ndarray] = None,
         trajectory: Optional[Sequence[int]] = None,
         caption: Optional[str] = None,
+        caption_lines: Optional[int] = None,
         numbers: Optional[bool] = None,
         value_range: Optional[float] = None,
         fmt: str = "{:.2f}",
@@ -545,6 +564,9 @@ class GridRenderer:
             Visited states, drawn as a line through the squares' centres.
         caption : str, optional
             Text in a band above the board (``\\n`` separates lines; long lines wrap).
+        caption_lines : int, optional
+            Fix the band's height to this many lines (the text shrinks to fit), so that
+            frames keep one size while the caption changes.
         numbers : bool, optional
             Print values / Q-values in the squares (default: when squares are >= 48 px for
             values, >= 100 px for Q-values).
@@ -630,7 +652,10 @@ class GridRenderer:
 
         H, W = nrow * t, ncol * t
         board = pg.image.frombuffer(pix.reshape(H, W, 3).tobytes(), (W, H), "RGB")
-        cap_h = self.caption_height(caption, W)
+        if caption_lines is not None and (isinstance(caption_lines, bool) or not isinstance(caption_lines, int)
+                                          or caption_lines < 1):
+            raise ValueError(f"caption_lines must be a positive integer, got {caption_lines!r}")
+        cap_h = self.caption_height(caption, W, caption_lines)
         surf = pg.Surface((W, cap_h + H))
         surf.fill(COLORS["background"])
         surf.blit(board, (0, cap_h))
@@ -638,7 +663,10 @@ class GridRenderer:
 
         # -- trajectory and agent -----------------------------------------------------------------
         if trajectory is not None and len(trajectory) > 1:
-            pts = [self.center(self._check_state("trajectory state", s), origin) for s in trajectory]
+            # a lane off the centre (left of the numbers, above the "down" arrow) keeps text readable
+            dx, dy = -int(0.27 * t), int(0.27 * t)
+            pts = [(x + dx, y + dy) for x, y in
+                   (self.center(self._check_state("trajectory state", s), origin) for s in trajectory)]
             pg.draw.lines(surf, COLORS["trajectory"], False, pts, max(2, t // 18))
             for p in pts[:-1]:
                 pg.draw.circle(surf, COLORS["trajectory"], p, max(2, t // 12))
@@ -685,12 +713,13 @@ class GridRenderer:
                         img = self.text(labels_q[i][a], h, COLORS["text_light"] if dark else COLORS["text"])
                         surf.blit(img, img.get_rect(center=(cx + ox * t, cy + oy * t)))
         if caption:
-            lines, h = self._caption_lines(caption, W)
-            y = 0.25 * h
+            lines, h = self._caption_lines(caption, W, caption_lines)
+            step = (cap_h - 0.5 * h) / len(lines)
+            y = 0.25 * h + (step - h) / 2
             for line in lines:
                 img = self.text(line, h, COLORS["caption"])
                 surf.blit(img, img.get_rect(midtop=(W // 2, int(y))))
-                y += 1.25 * h
+                y += step
         return surf
 
     def rgb_array(self, agent: Optional[int] = None, **overlays: Any) -> np.ndarray:

@@ -93,8 +93,13 @@ def test_agent_and_wall_with_all_overlays_and_caption():
     # agent disc under the value printed on it: sample below the number
     assert pixel(img, t, 8, 0.5, 0.72, top) == COLORS["agent"]
     assert pixel(img, t, 5, 0.5, 0.5, top) == COLORS["wall"]
-    # trajectory: halfway between the centres of 4 and 0 (above the number of square 4)
-    assert pixel(img, t, 4, 0.5, 0.02 + 0.0, top) == COLORS["trajectory"]
+    # trajectory 8 -> 4 -> 0: a vertical line in the lane 0.27 tiles left of the centres,
+    # crossing the top of square 4, then ending on square 0's lower-left lane point
+    lane = 0.5 - 0.27
+    assert pixel(img, t, 4, lane, 0.05, top) == COLORS["trajectory"]
+    assert pixel(img, t, 8, lane, 0.05, top) == COLORS["trajectory"]
+    assert pixel(img, t, 0, lane, 0.05, top) != COLORS["trajectory"]  # the path ends at 0's lane point
+    assert pixel(img, t, 4, 0.5, 0.05, top) != COLORS["trajectory"]
 
 
 @pytest.mark.parametrize("slip,tile,numbers", [(0.2, 120, True), (0.2, 40, False), (0.0, 120, True), (0.0, 64, False)])
