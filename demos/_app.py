@@ -167,10 +167,13 @@ class App:
             self.saved.append(path)
         return path
 
-    def finish(self, gif: Optional[str] = None) -> list[Path]:
-        """Close the window; headless, write the recorded frames as ``gif`` and report the files."""
+    def finish(self, gif: Optional[str] = None, gif_fps: Optional[float] = None) -> list[Path]:
+        """Close the window; headless, write the recorded frames as ``gif`` and report the files.
+
+        ``gif_fps`` (default ``--fps``) is the animation's frame rate.
+        """
         if self.headless and gif and self.frames:
-            path = save_animation(_same_size(self.frames), self.out / gif, fps=self.fps)
+            path = save_animation(_same_size(self.frames), self.out / gif, fps=gif_fps or self.fps)
             self.saved.append(path)
         if self.window is not None:
             self.window.close()

@@ -61,6 +61,7 @@ __all__ = [
     "save_png",
     "save_animation",
     "to_rgb_array",
+    "auto_tile_size",
 ]
 
 #: Colours (RGB) of the drawing; tests sample pixels against these.
@@ -155,6 +156,14 @@ def heat_colors(values: np.ndarray, vmax: Optional[float] = None) -> np.ndarray:
     out = np.where(x >= 0, mid + (hi - mid) * x, mid + (lo - mid) * (-x))
     out = np.where(finite[..., None], out, np.array(COLORS["nonfinite"], dtype=np.float64))
     return np.rint(out).astype(np.uint8)
+
+
+def _number(fmt: str, v: float) -> str:
+    """``fmt.format(v)`` without the minus sign of a value that rounds to zero ("-0.00" -> "0.00")."""
+    label = fmt.format(v)
+    if label.startswith("-") and "0" in label and not any(ch in "123456789" for ch in label) and "e" not in label.lower():
+        label = label[1:]
+    return label
 
 
 def _luminance(rgb: np.ndarray) -> np.ndarray:
@@ -498,9 +507,8 @@ class GridRenderer:
         n = lines if lines else len(self._caption_lines(caption or "", width)[0])
         return int(n * h0 * 1.25 + 0.5 * h0)
 
-    @staticmethod
-    def _caption_size(width: int) -> float:
-        return float(min(34, max(18, width / 24)))
+    def _caption_size(self, width: int) -> float:
+        return float(min(34, max(18, width / 24, self.tile * 0.26)))
 
     def _caption_lines(self, caption: str, width: int, max_lines: Optional[int] = None) -> tuple[list[str], float]:
         """Wrap the caption to the width: ``(lines, text height)``; shrinks to fit ``max_lines``."""
@@ -690,7 +698,7 @@ class GridRenderer:
         if show_values:
             assert vals is not None
             idx = np.flatnonzero(shown)
-            labels_v = [fmt.format(v) for v in vals[idx]]
+            labels_v = [_number(fmt, v) for v in vals[idx]]
             h = self._fit_height(labels_v, 0.25 * t, (0.48 if arrows is not None else 0.86) * t)
             if h >= 9:
                 for s, label in zip(idx, labels_v):
@@ -701,7 +709,7 @@ class GridRenderer:
         if show_q:
             assert qv is not None
             idx = np.flatnonzero(shown)
-            labels_q = [[fmt.format(v) for v in qv[s]] for s in idx]
+            labels_q = [[_number(fmt, v) for v in qv[s]] for s in idx]
             h = self._fit_height([x for row in labels_q for x in row], 0.15 * t, 0.27 * t)
             if h >= 9:
                 qcols = heat_colors(qv[idx], value_range or float(np.abs(qv[shown][np.isfinite(qv[shown])]).max(initial=1.0)))
@@ -749,7 +757,22 @@ class GridRenderer:
 _RENDERERS: OrderedDict[tuple, GridRenderer] = OrderedDict()
 
 
-def _auto_tile(layout: Layout, max_side: int = 960) -> int:
+def auto_tile_size(layout: Layout, max_side: int = 960) -> int:
+    """Pixels per square so that the board's longer side is about ``max_side`` (4 to 160).
+
+    Parameters
+    ----------
+    layout : Layout
+        The grid.
+    max_side : int
+        Target length of the board's longer side, in pixels.
+
+    Returns
+    -------
+    int
+    """
+    if isinstance(max_side, bool) or not isinstance(max_side, (int, np.integer)) or max_side < 1:
+        raise ValueError(f"max_side must be a positive integer, got {max_side!r}")
     return int(min(160, max(4, max_side // max(layout.nrow, layout.ncol))))
 
 
@@ -796,7 +819,7 @@ def render_values(
     ((120, 160, 3), dtype('uint8'))
     """
     lay = as_layout(layout)
-    t = _auto_tile(lay) if tile_size is None else tile_size
+    t = auto_tile_size(lay) if tile_size is None else tile_size
     key = (lay, t)
     r = _RENDERERS.get(key)
     if r is None:
