@@ -22,8 +22,10 @@ What a frame can show
 Speed
 -----
 The per-square work is vectorised: each square's colour lives in an ``(nrow, ncol, 3)`` array
-and is stamped into the ``(nrow, tile, ncol, tile, 3)`` pixel array with cached per-tile masks
-(arrows, triangles, borders), so a 200 x 200 grid with heat-map and arrows draws in tens of
+and is broadcast into a square-major ``(nrow, ncol, tile, tile)`` array of packed RGBX pixels
+(one uint32 each, so every mask operation is a plain same-shape copy); overlays are
+cached per-tile masks (arrows: one mask per set of actions, gathered by a 4-bit code per
+square; Q triangles; frames), so a 200 x 200 grid with heat-map and arrows draws in tens of
 milliseconds.  Text is only drawn when squares are large enough to read it (so never for more
 than a few hundred squares), from a cache of rendered strings.
 
@@ -349,12 +351,45 @@ def _frame_mask(t: int, width: int) -> np.ndarray:
     return _MASK_CACHE[key]
 
 
+def _pack(rgb: Any) -> np.ndarray:
+    """RGB uint8 ``(..., 3)`` -> uint32 ``(...)`` whose bytes in memory are R, G, B, 255 ("RGBX")."""
+    rgb = np.asarray(rgb, dtype=np.uint8)
+    out = np.empty(rgb.shape[:-1] + (4,), dtype=np.uint8)
+    out[..., :3] = rgb
+    out[..., 3] = 255
+    return out.view(np.uint32)[..., 0]
+
+
 def _stamp(pix: np.ndarray, squares: np.ndarray, tile_mask: np.ndarray, color: Any) -> None:
-    """Paint ``color`` on ``tile_mask`` pixels of every square in ``squares`` (nrow, ncol) bool."""
-    if not squares.any():
+    """Paint ``color`` on the ``tile_mask`` pixels of every square in ``squares`` (nrow, ncol) bool.
+
+    ``pix`` is square-major packed RGBX: ``(nrow, ncol, t, t)`` uint32.
+    """
+    rs, cs = np.nonzero(squares)
+    if rs.size == 0:
         return
-    m = squares[:, None, :, None] & tile_mask[None, :, None, :]
-    pix[m] = color
+    val = _pack(color)
+    if 8 * rs.size > squares.size:  # many squares: one masked copy over the whole image
+        np.copyto(pix, val, where=squares[:, :, None, None] & tile_mask)
+    else:  # a few squares: gather, paint, scatter
+        sub = pix[rs, cs]
+        sub[:, tile_mask] = val
+        pix[rs, cs] = sub
+
+
+def _arrow_sets(t: int, style: str) -> np.ndarray:
+    """(16, t, t) bool: the union of the arrows of each 4-bit action set (bit a = action a)."""
+    key = ("arrowsets", t, style)
+    if key not in _MASK_CACHE:
+        masks = _arrow_masks(t, style)
+        sets = np.zeros((16, t, t), dtype=bool)
+        for code in range(16):
+            for a in range(4):
+                if code >> a & 1:
+                    sets[code] |= masks[a]
+        sets.setflags(write=False)
+        _MASK_CACHE[key] = sets
+    return _MASK_CACHE[key]
 
 
 # ---------------------------------------------------------------------------
@@ -610,19 +645,22 @@ class GridRenderer:
         if not isinstance(fmt, str) or "{" not in fmt:
             raise ValueError(f"fmt must be a format string such as '{{:.2f}}', got {fmt!r}")
 
-        # -- square colours ------------------------------------------------------------
+        if caption_lines is not None and (isinstance(caption_lines, bool) or not isinstance(caption_lines, int)
+                                          or caption_lines < 1):
+            raise ValueError(f"caption_lines must be a positive integer, got {caption_lines!r}")
+
+        # -- square colours: square-major pixels (nrow, ncol, t, t), one packed RGBA uint32 each --
         base = self._base_colors(tint_start=vals is None and qv is None)
-        pix = np.empty((nrow, t, ncol, t, 3), dtype=np.uint8)
+        shown2d = shown.reshape(nrow, ncol)
         if qv is not None:
             vr = value_range
             if vr is None:
                 fin = qv[shown][np.isfinite(qv[shown])]
                 vr = float(np.abs(fin).max()) if fin.size else 1.0
             qcol = heat_colors(qv, vr).reshape(nrow, ncol, 4, 3)
-            qcol = np.where(shown.reshape(nrow, ncol, 1, 1), qcol, base[:, :, None, :])
-            tri = _triangle_index(t)
-            pix[...] = qcol[:, :, tri].transpose(0, 2, 1, 3, 4)  # (nrow, t, ncol, t, 3)
-            _stamp(pix, shown.reshape(nrow, ncol), _diagonal_mask(t, max(1, t // 48)), COLORS["grid"])
+            qcol = np.where(shown2d[:, :, None, None], qcol, base[:, :, None, :])
+            pix = _pack(qcol)[:, :, _triangle_index(t)]  # (nrow, ncol, t, t)
+            _stamp(pix, shown2d, _diagonal_mask(t, max(1, t // 48)), COLORS["grid"])
             colors = base
         else:
             colors = base
@@ -632,37 +670,36 @@ class GridRenderer:
                     fin = vals[shown][np.isfinite(vals[shown])]
                     vr = float(np.abs(fin).max()) if fin.size else 1.0
                 heat = heat_colors(vals, vr).reshape(nrow, ncol, 3)
-                colors = np.where(shown.reshape(nrow, ncol, 1), heat, base)
-            pix[...] = colors[:, None, :, None, :]
+                colors = np.where(shown2d[:, :, None], heat, base)
+            pix = np.empty((nrow, ncol, t, t), dtype=np.uint32)
+            pix[...] = _pack(colors)[:, :, None, None]
 
         # -- frames, grid lines, arrows --------------------------------------------------------
-        term2d = lay.terminal.reshape(nrow, ncol)
         if t >= 12:
-            _stamp(pix, term2d, _frame_mask(t, max(2, t // 20)), COLORS["terminal_border"])
+            _stamp(pix, lay.terminal.reshape(nrow, ncol), _frame_mask(t, max(2, t // 20)), COLORS["terminal_border"])
         if hl is not None:
             _stamp(pix, hl.reshape(nrow, ncol) & ~lay.wall.reshape(nrow, ncol),
                    _frame_mask(t, max(2, t // 12)), COLORS["highlight"])
         if t >= 6:
             lw = max(1, t // 64)
-            pix[:, :lw] = COLORS["grid"]
-            pix[:, :, :, :lw] = COLORS["grid"]
-            pix[-1, t - lw:] = COLORS["grid"]
-            pix[:, :, -1, t - lw:] = COLORS["grid"]
+            grid_px = _pack(COLORS["grid"])
+            pix[:, :, :lw] = grid_px
+            pix[:, :, :, :lw] = grid_px
+            pix[-1, :, t - lw:] = grid_px
+            pix[:, -1, :, t - lw:] = grid_px
 
         show_values = vals is not None and qv is None and (numbers if numbers is not None else t >= 48)
         show_q = qv is not None and (numbers if numbers is not None else t >= 100)
         if arrows is not None and t >= 10:
             style = "small" if qv is not None else ("edge" if show_values else "full")
-            masks = _arrow_masks(t, style)
-            ar = (arrows & shown[:, None]).reshape(nrow, ncol, 4)
-            for a in range(4):
-                _stamp(pix, ar[:, :, a], masks[a], COLORS["arrow"])
+            ar = (arrows & shown[:, None]).reshape(nrow, ncol, 4).astype(np.uint8)
+            code = ar[..., 0] | (ar[..., 1] << 1) | (ar[..., 2] << 2) | (ar[..., 3] << 3)  # 4-bit arrow set
+            mask = _arrow_sets(t, style)[code]  # (nrow, ncol, t, t)
+            np.copyto(pix, _pack(COLORS["arrow"]), where=mask)
 
         H, W = nrow * t, ncol * t
-        board = pg.image.frombuffer(pix.reshape(H, W, 3).tobytes(), (W, H), "RGB")
-        if caption_lines is not None and (isinstance(caption_lines, bool) or not isinstance(caption_lines, int)
-                                          or caption_lines < 1):
-            raise ValueError(f"caption_lines must be a positive integer, got {caption_lines!r}")
+        rows_major = np.ascontiguousarray(pix.transpose(0, 2, 1, 3)).reshape(H, W)
+        board = pg.image.frombuffer(rows_major, (W, H), "RGBX")
         cap_h = self.caption_height(caption, W, caption_lines)
         surf = pg.Surface((W, cap_h + H))
         surf.fill(COLORS["background"])

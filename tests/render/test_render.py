@@ -170,11 +170,15 @@ def test_heat_map_colours_are_ordered_as_the_values():
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=2, max_size=30, unique=True))
 def test_heat_colours_monotone(values):
-    v = np.array(values)
+    v = np.sort(np.array(values))
     col = heat_colors(v).astype(int)
-    score = col[:, 1] - col[:, 0]
-    order = np.argsort(v)
-    assert np.all(np.diff(score[order]) >= 0)  # monotone (ties only by uint8 rounding)
+    neg, pos = v <= 0, v >= 0
+    # towards white as a negative value rises to 0, away from white as a positive one grows
+    assert np.all(np.diff(col[neg], axis=0) >= 0)
+    assert np.all(np.diff(col[pos], axis=0) <= 0)
+    score = col[:, 1] - col[:, 0]  # green minus red: the sign of the value
+    assert np.all(score[v > 0] >= 0) and np.all(score[v < 0] <= 0)
+    assert tuple(col[np.argmax(np.abs(v))]) == (COLORS["heat_high"] if v[np.argmax(np.abs(v))] > 0 else COLORS["heat_low"])
 
 
 def test_q_triangles_colour_and_the_best_action():
@@ -256,3 +260,13 @@ def test_png_and_gif_round_trip(tmp_path):
         save_animation(frames, tmp_path / "x.gif", fps=0)
     with pytest.raises(ValueError, match="png"):
         save_png(frames[0], tmp_path / "x.jpg")
+
+
+def test_mp4_without_imageio_says_what_to_install(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "imageio", None)  # as if not installed
+    monkeypatch.setitem(sys.modules, "imageio.v3", None)
+    frame = render_values(LAY, tile_size=16)
+    with pytest.raises(ValueError, match="imageio"):
+        save_animation([frame, frame], tmp_path / "ep.mp4")
