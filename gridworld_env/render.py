@@ -558,7 +558,7 @@ class GridRenderer:
         lines: list[str] = []
         for para in caption.split("\n"):
             h_fit = 0.97 * self._fit_height([para], h, max_width)
-            if h_fit >= 0.8 * h:  # shrink a little rather than wrap
+            if h_fit >= 0.7 * h:  # shrink a little rather than wrap
                 h = min(h, h_fit)
                 lines.append(para)
                 continue
