@@ -21,7 +21,6 @@ import sys
 import warnings
 from typing import Any, Optional, Sequence
 
-import numpy as np
 
 from gridworld_env import LectureGridEnv, get_layout
 from gridworld_env.render import COLORS, GridRenderer, greedy_mask

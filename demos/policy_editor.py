@@ -149,7 +149,7 @@ class PolicyEditor:
     # -- edits ----------------------------------------------------------------------------------------
     def turn(self, state: int, clockwise: bool = True) -> bool:
         """Turn the arrow of a free square; False (nothing changes) on walls and terminals."""
-        if not self.layout.free[state] and state != self.layout.start:
+        if not self.layout.free[state]:
             return False
         cur = int(self.policy[state])
         self.policy[state] = CLOCKWISE[cur] if clockwise else COUNTER[cur]
@@ -214,9 +214,7 @@ class PolicyEditor:
         import pygame
 
         r, gap = self.renderer, self.gap
-        pol = self.policy.copy()
-        pol[~self.layout.free] = -1
-        pol[self.layout.start] = self.policy[self.layout.start]
+        pol = np.where(self.layout.free, self.policy, -1)  # no arrows on walls and exits
         finite = self.v_pi[np.isfinite(self.v_pi)]
         vr = float(max(np.abs(self.optimal.values).max(), np.abs(finite).max() if finite.size else 0.0, 1e-9))
         left = r.draw(values=self.v_pi, policy=pol, highlight=self.not_optimal,

@@ -451,10 +451,8 @@ class GridRenderer:
 
     def _fit_height(self, labels: Iterable[str], height: float, max_width: float) -> float:
         """The largest text height <= ``height`` at which every label fits in ``max_width``."""
-        widest = max(labels, key=len, default="")
-        if not widest:
-            return height
-        w = self.font(height).size(widest)[0]
+        font = self.font(height)
+        w = max((font.size(label)[0] for label in set(labels)), default=0)
         if w > max_width:
             height = height * max_width / w
         return height
