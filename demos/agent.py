@@ -2,8 +2,8 @@
 
 Run ``python -m demos.agent --layout four_rooms --planner policy_iteration``.  The chosen
 planner (a key of ``planners.SOLVERS``) plans once; then the agent (blue disc) follows the plan
-episode after episode, over the planned values (heat-map) and policy (arrows), leaving an
-orange trail; the caption says the planner's sweeps and time and the episode's return.
+episode after episode, over the planned values (heat-map; ``--q-values``: CS188-style
+Q-value triangles) and policy (arrows), leaving an orange trail; the caption says the planner's sweeps and time and the episode's return.
 
 Keys: ``space`` pauses / resumes, ``n`` or the right arrow steps while paused, ``r`` starts a
 new episode, ``q`` or ``Esc`` quits.  Without a display it writes ``agent.gif`` (every frame)
@@ -47,9 +47,11 @@ class AgentDemo:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", planners.ConvergenceWarning)
             self.agent = planners.PlannerAgent(self.env, planner=args.planner, gamma=args.gamma)
+            # the first call may include numba's compilation: time a second, warm plan
+            warm = planners.SOLVERS[args.planner](self.agent.mdp, args.gamma).wall_time
         res = self.agent.result
         self.plan_text = (f"{args.planner} (gamma {args.gamma:g}): "
-                          f"{res.iterations} iterations, {1000 * res.wall_time:.1f} ms"
+                          f"{res.iterations} iterations, {1000 * warm:.1f} ms"
                           + ("" if res.converged else ", NOT converged"))
         tile = args.tile_size or auto_tile_size(self.layout, 900)
         self.renderer = GridRenderer(self.layout, tile)
@@ -108,7 +110,8 @@ class AgentDemo:
     def frame(self, agent: bool = True) -> Any:
         """The current frame."""
         res = self.agent.result
-        return self.renderer.draw(self.s if agent else None, values=res.values, policy=self.arrows,
+        q = res.q if self.args.q_values else None
+        return self.renderer.draw(self.s if agent else None, values=res.values, policy=self.arrows, q=q,
                                   trajectory=self.trajectory if agent else None,
                                   caption=f"{self.layout.name}: {self.plan_text}\n{self.status}", caption_lines=2)
 
@@ -136,6 +139,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--living-reward", type=float, default=-0.04, help="reward of every non-terminal step")
     p.add_argument("--slip", type=float, default=0.2, help="probability of slipping sideways")
     p.add_argument("--random-start", action="store_true", help="start episodes on random squares")
+    p.add_argument("--q-values", action="store_true", help="draw Q-values as four triangles per square")
     p.add_argument("--episodes", type=positive_int, default=2, help="episodes before a headless run stops")
     p.add_argument("--episode-steps", type=positive_int, default=200, help="longest episode")
     p.add_argument("--hold", type=positive_int, default=3, help="frames to pause after an episode")

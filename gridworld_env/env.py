@@ -240,12 +240,12 @@ class LectureGridEnv(gym.Env):
             self._renderer = GridRenderer(self.layout, tile_size=self.tile_size)
         if self.render_mode == "rgb_array":
             return self._renderer.rgb_array(agent=self.s)
-        self._renderer.show(agent=self.s, fps=self.metadata["render_fps"], caption=self._caption())
+        self._renderer.show(agent=self.s, fps=self.metadata["render_fps"], caption=self._caption(), caption_lines=2)
         return None
 
     def _caption(self) -> str:
-        last = "" if self.lastaction is None else f", last: {ACTION_NAMES[self.lastaction]} ({self.lastreward:+g})"
-        return f"{self.layout.name}: living reward {self.living_reward:g}, slip {self.slip:g}{last}"
+        last = "start" if self.lastaction is None else f"last: {ACTION_NAMES[self.lastaction]}, reward {self.lastreward:+g}"
+        return f"{self.layout.name}: living reward {self.living_reward:g}, slip {self.slip:g}\n{last}"
 
     def _render_text(self) -> str:
         chars = [list(r) for r in self.layout.rows]

@@ -771,16 +771,19 @@ class GridRenderer:
 
     # -- window -------------------------------------------------------------------------------------
     def show(self, agent: Optional[int] = None, fps: float = 4, caption: str = "LectureGrid", **overlays: Any) -> bool:
-        """Draw into a resizable :class:`Window` (title ``caption``) and wait to respect ``fps``.
+        """Draw into a resizable :class:`Window` and wait to respect ``fps``.
+
+        ``caption`` is drawn above the board and, its lines joined by " | ", is the window title.
 
         Returns False once the user has closed the window (later calls do nothing).
         """
+        title = " | ".join(caption.split("\n"))
         if self._window is None:
-            self._window = Window(caption)
+            self._window = Window(title)
         if self._window.closed:
             return False
         frame = self.draw(agent, caption=caption, **overlays)
-        self._window.present(frame, fps=fps, title=caption)
+        self._window.present(frame, fps=fps, title=title)
         return not self._window.closed
 
     def close(self) -> None:

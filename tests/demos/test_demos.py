@@ -51,7 +51,7 @@ def test_help(name, capsys):
     ("lecture", ["--tol", "1e-2", "--hold", "1"], ["lecture.gif", "values.png"]),
     ("living_reward", [], ["living_reward.png"]),
     ("agent", ["--layout", "maze", "--planner", "policy_iteration", "--episodes", "1"], ["agent.gif", "plan.png"]),
-    ("agent", ["--layout", "open:6x8", "--max-frames", "5"], ["agent.gif", "plan.png"]),
+    ("agent", ["--layout", "open:6x8", "--max-frames", "5", "--q-values"], ["agent.gif", "plan.png"]),
     ("manual", ["--script", "UURRR"], ["manual.gif"]),
     ("policy_editor", ["--clicks", "2,2;0,0"], ["policy_editor.gif", "policy_editor.png"]),
 ])
