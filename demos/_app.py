@@ -24,10 +24,20 @@ import numpy as np
 
 from gridworld_env.render import COLORS, Window, save_animation, save_png, to_rgb_array
 
-__all__ = ["App", "add_app_arguments", "headless_requested", "positive_int", "positive_float", "HEADLESS_FRAME_LIMIT"]
+__all__ = ["App", "HelpFormatter", "add_app_arguments", "headless_requested", "positive_int", "positive_float",
+           "HEADLESS_FRAME_LIMIT"]
 
 #: Most frames a headless run records when ``--max-frames`` is not given.
 HEADLESS_FRAME_LIMIT = 400
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """``--help`` with each option's default, except where there is none to show (None, False)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.default is None or action.default is False:
+            return action.help or ""
+        return super()._get_help_string(action)
 
 
 def headless_requested(flag: bool = False) -> bool:
@@ -69,11 +79,11 @@ def add_app_arguments(parser: argparse.ArgumentParser, name: str, fps: float = 4
     g.add_argument("--headless", action="store_true",
                    help="draw offscreen and write PNG/GIF files (automatic when there is no display)")
     g.add_argument("--out", default=str(Path("demo_output") / name), metavar="DIR",
-                   help=f"folder for headless output (default demo_output/{name})")
+                   help="folder for headless output")
     g.add_argument("--max-frames", type=positive_int, default=None, metavar="N",
                    help="stop after N frames (default: when the demo is done; at most "
                         f"{HEADLESS_FRAME_LIMIT} headless)")
-    g.add_argument("--fps", type=positive_float, default=fps, help=f"frames per second (default {fps:g})")
+    g.add_argument("--fps", type=positive_float, default=fps, help="frames per second")
 
 
 class App:

@@ -20,7 +20,7 @@ from typing import Any, Optional
 from gridworld_env import LectureGridEnv, LayoutError, as_layout, layout_names
 from gridworld_env.render import GridRenderer, auto_tile_size, greedy_mask
 
-from ._app import App, add_app_arguments, positive_int
+from ._app import App, HelpFormatter, add_app_arguments, positive_int
 
 KEYS_HELP = "keys: space pause, n step, r new episode, q quit"
 
@@ -132,7 +132,7 @@ def parser() -> argparse.ArgumentParser:
     import planners
 
     p = argparse.ArgumentParser(prog="python -m demos.agent", description=__doc__.split("\n\n")[0],
-                                epilog=KEYS_HELP, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                epilog=KEYS_HELP, formatter_class=HelpFormatter)
     p.add_argument("--layout", default="four_rooms", help=f"layout name: {', '.join(layout_names())}")
     p.add_argument("--planner", default="value_iteration", choices=sorted(planners.SOLVERS), help="planner")
     p.add_argument("--gamma", type=float, default=0.99, help="discount factor in [0, 1]")

@@ -25,7 +25,7 @@ from typing import Any, Optional, Sequence
 from gridworld_env import LectureGridEnv, get_layout
 from gridworld_env.render import COLORS, GridRenderer, greedy_mask
 
-from ._app import App, add_app_arguments, positive_int
+from ._app import App, HelpFormatter, add_app_arguments, positive_int
 
 LIVING_REWARDS = (-2.0, -0.5, -0.04, 0.1)
 SLIPS = (0.0, 0.2)
@@ -90,7 +90,7 @@ def draw_slide(living_rewards: Sequence[float], slips: Sequence[float], gamma: f
 def parser() -> argparse.ArgumentParser:
     """The command-line options."""
     p = argparse.ArgumentParser(prog="python -m demos.living_reward", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                formatter_class=HelpFormatter)
     p.add_argument("--living-rewards", type=float, nargs="+", default=list(LIVING_REWARDS), metavar="R",
                    help="one column per living reward")
     p.add_argument("--slip", type=float, default=0.2, help="slip of the second row (the first is deterministic)")

@@ -19,7 +19,7 @@ from typing import Any, Optional
 from gridworld_env import ACTION_NAMES, DOWN, LEFT, RIGHT, UP, LayoutError, LectureGridEnv, as_layout, layout_names
 from gridworld_env.render import GridRenderer, auto_tile_size
 
-from ._app import App, add_app_arguments, positive_int
+from ._app import App, HelpFormatter, add_app_arguments, positive_int
 
 KEYS_HELP = "keys: arrows or WASD move, r new episode, q quit"
 SCRIPT_ACTIONS = {"U": UP, "D": DOWN, "L": LEFT, "R": RIGHT}
@@ -131,7 +131,7 @@ def _script(text: str) -> str:
 def parser() -> argparse.ArgumentParser:
     """The command-line options."""
     p = argparse.ArgumentParser(prog="python -m demos.manual", description=__doc__.split("\n\n")[0],
-                                epilog=KEYS_HELP, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                epilog=KEYS_HELP, formatter_class=HelpFormatter)
     p.add_argument("--layout", default="lecture", help=f"layout name: {', '.join(layout_names())}")
     p.add_argument("--living-reward", type=float, default=-0.04, help="reward of every non-terminal step")
     p.add_argument("--slip", type=float, default=0.0, help="probability of slipping sideways")

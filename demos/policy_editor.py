@@ -27,7 +27,7 @@ import numpy as np
 from gridworld_env import DOWN, LEFT, RIGHT, UP, LayoutError, LectureGridEnv, as_layout, layout_names
 from gridworld_env.render import COLORS, GridRenderer, auto_tile_size, greedy_mask
 
-from ._app import App, add_app_arguments, positive_int
+from ._app import App, HelpFormatter, add_app_arguments, positive_int
 from .lecture import LADDER
 from .terminal import hand_policy
 
@@ -269,7 +269,7 @@ def _clicks(text: str) -> list[tuple[int, int]]:
 def parser() -> argparse.ArgumentParser:
     """The command-line options."""
     p = argparse.ArgumentParser(prog="python -m demos.policy_editor", description=__doc__.split("\n\n")[0],
-                                epilog=KEYS_HELP, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                epilog=KEYS_HELP, formatter_class=HelpFormatter)
     p.add_argument("--layout", default="lecture", help=f"layout name: {', '.join(layout_names())}")
     p.add_argument("--living-reward", type=float, default=-0.04, help="reward of every non-terminal step")
     p.add_argument("--slip", type=float, default=SLIP, help="probability of slipping sideways")

@@ -180,3 +180,18 @@ def test_improper_states_on_a_small_chain():
     ns[0, 0] = [1, 2]
     pr[0, 0] = [0.5, 0.5]
     assert policy_editor.improper_states(ns, pr, absorbing, pol).tolist() == [True, False, True, False]
+
+
+def test_headless_is_chosen_without_a_display(monkeypatch):
+    from demos._app import headless_requested
+
+    monkeypatch.setattr("sys.platform", "linux")
+    monkeypatch.delenv("SDL_VIDEODRIVER", raising=False)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert headless_requested()
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
+    assert not headless_requested()
+    assert headless_requested(True)  # --headless
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    assert headless_requested()
