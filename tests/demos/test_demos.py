@@ -195,3 +195,29 @@ def test_headless_is_chosen_without_a_display(monkeypatch):
     assert headless_requested(True)  # --headless
     monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
     assert headless_requested()
+
+
+def test_window_mode_paces_frames_reads_keys_and_clicks_and_writes_nothing(monkeypatch, tmp_path):
+    # the window code path, on SDL's dummy video driver: as a user with a display would run it
+    monkeypatch.setattr("demos._app.headless_requested", lambda flag=False: False)
+    args = lecture.parser().parse_args(["--out", str(tmp_path / "lec"), "--max-frames", "3", "--fps", "200"])
+    app = App("lecture", args, "test")
+    demo = lecture.LectureDemo(args, app)
+    demo.run()  # the first frame opens the window
+    key(pygame.K_PLUS)
+    app.max_frames = 5
+    demo.run()
+    assert demo.living_reward == -0.01
+    assert pygame.display.get_caption()[0] == app.titles[-1] and "-0.01" in app.titles[-1]
+    app.finish("lecture.gif")
+    assert not (tmp_path / "lec").exists()
+
+    args = policy_editor.parser().parse_args(["--out", str(tmp_path / "pe"), "--max-frames", "3", "--fps", "200"])
+    app = App("policy_editor", args, "test")
+    ed = policy_editor.PolicyEditor(args, app)
+    app.present(ed.frame())
+    t = ed.renderer.tile
+    click((ed.gap + 2 * t + t // 2, ed.top + 2 * t + t // 2))  # window = frame size: same pixels
+    ed.run()
+    app.finish()
+    assert ed.policy[10] == policy_editor.RIGHT  # a left click turns clockwise: up -> right
