@@ -10,6 +10,7 @@
 
 from .agents import PlannerAgent
 from .mdp import MDPError, TabularMDP
+from .sweeps import BatchPlan, ThresholdResult, batch_plan, batch_value_iteration, living_reward_thresholds
 from .solvers import (
     SOLVERS,
     ConvergenceWarning,
@@ -41,4 +42,9 @@ __all__ = [
     "greedy_policy",
     "PlannerAgent",
     "SOLVERS",
+    "BatchPlan",
+    "ThresholdResult",
+    "batch_value_iteration",
+    "batch_plan",
+    "living_reward_thresholds",
 ]

@@ -22,6 +22,7 @@ __all__ = [
     "policy_sweep",
     "q_values",
     "label_setting",
+    "batch_value_iteration",
 ]
 
 
@@ -247,3 +248,26 @@ def label_setting(ns, pr, rsa, term, gamma, v, order):  # pragma: no cover - com
                 hv[i] = cand
                 hs[i] = s
     return n_settled
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def batch_value_iteration(ns, pr, rsa_b, term, gammas, tol, max_iter, v_b, iters, res):  # pragma: no cover
+    """Solve ``B`` problems sharing ``ns``/``pr``/``term`` (rewards ``rsa_b[b]``, discount ``gammas[b]``).
+
+    In-place (Gauss-Seidel) sweeps from ``v_b[b]`` until the change is below ``tol`` or
+    ``max_iter`` sweeps; one problem per thread.  Writes ``iters[b]`` and the last change
+    ``res[b]``.
+    """
+    B = rsa_b.shape[0]
+    empty = np.empty(0, dtype=np.int64)
+    for b in prange(B):
+        v = v_b[b]
+        n = 0
+        r = np.inf
+        while n < max_iter:
+            r = bellman_sweep(ns, pr, rsa_b[b], term, gammas[b], v, v, empty)
+            n += 1
+            if r < tol:
+                break
+        iters[b] = n
+        res[b] = r
