@@ -93,6 +93,8 @@ TIE_RTOL = 1e-12
 #: Jacobi sweeps run multi-threaded from this many states on (below, threads cost more than they save)
 PARALLEL_MIN_STATES = 200_000
 _PARALLEL_BLOCK = 8192
+#: method="auto" relabels states in sweep order (one gather) from this many states on
+RELABEL_MIN_STATES = 20_000
 #: policy evaluation solves the linear system densely up to this many states ("auto")
 EXACT_MAX_STATES = 2000
 _EMPTY = np.empty(0, dtype=np.int64)
@@ -201,15 +203,14 @@ def _check_policy(policy: Any, mdp: TabularMDP) -> np.ndarray:
     if arr.size and (arr.min() < 0 or arr.max() >= mdp.n_actions):
         bad = int(np.flatnonzero((arr < 0) | (arr >= mdp.n_actions))[0])
         raise ValueError(f"policy[{bad}] = {arr[bad]} is not an action in 0..{mdp.n_actions - 1}")
-    return np.ascontiguousarray(arr, dtype=np.int64)
+    return np.array(arr, dtype=np.int64, order="C")  # a writable copy: one compiled kernel version
 
 
 def _default_max_iter(mdp: TabularMDP, gamma: float, tol: float, v0: Optional[np.ndarray]) -> int:
     """Sweeps after which a gamma-contraction is guaranteed below ``tol`` (10_000 when gamma == 1)."""
     if gamma >= 1.0:
         return 10_000
-    live = ~mdp.terminal
-    rmax = float(np.abs(mdp.expected_reward[live]).max()) if live.any() else 0.0
+    rmax = float(np.abs(mdp.expected_reward).max())  # terminal rows too: a larger, still valid bound
     if v0 is not None and v0.size:
         rmax += (1.0 + gamma) * float(np.abs(v0).max())
     if rmax <= tol or gamma == 0.0:
@@ -240,7 +241,7 @@ def q_values(mdp: TabularMDP, values: Any, gamma: float) -> np.ndarray:
     gamma = _check_gamma(gamma)
     v = _check_values(values, mdp.n_states, "values")
     q = np.empty((mdp.n_states, mdp.n_actions))
-    K.q_values(*_arrays(mdp), gamma, v, q)
+    K.q_values(*_arrays(mdp), gamma, v, q, np.empty(mdp.n_states, dtype=np.int64), TIE_RTOL)
     return q
 
 
@@ -262,10 +263,11 @@ def greedy_policy(q: Any) -> np.ndarray:
 def _result(mdp: TabularMDP, gamma: float, v: np.ndarray, iterations: int, converged: bool,
             residuals: Any, t0: float, method: str) -> PlanResult:
     q = np.empty((mdp.n_states, mdp.n_actions))
-    K.q_values(*_arrays(mdp), gamma, v, q)
+    policy = np.empty(mdp.n_states, dtype=np.int64)
+    K.q_values(*_arrays(mdp), gamma, v, q, policy, TIE_RTOL)
     return PlanResult(
         values=v,
-        policy=greedy_policy(q),
+        policy=policy,
         q=q,
         iterations=int(iterations),
         converged=bool(converged),
@@ -386,27 +388,71 @@ def value_iteration(
     return _result(mdp, gamma, v, n, converged, residuals[:n], t0, f"value_iteration:{method}")
 
 
+def _lower_bound(mdp: TabularMDP, gamma: float) -> np.ndarray:
+    """``min(0, min r) / (1 - gamma)`` on live states, 0 on terminals: ``T L >= L`` (gamma < 1)."""
+    low = min(0.0, float(mdp.expected_reward.min())) / (1.0 - gamma)
+    return np.where(mdp.terminal, 0.0, low)
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)  # kernels see read-only model arrays only: one compiled version
+    return a
+
+
 def _value_iteration_auto(mdp: TabularMDP, gamma: float, tol: float, max_iter: int, v: np.ndarray,
                           user_v0: bool, t0: float) -> PlanResult:
+    """Label-correcting values (exact for deterministic MDPs), then in-place sweeps in their order.
+
+    The order lists states from the terminals outward, so one sweep carries new values all
+    the way back.  Large MDPs are relabelled in that order first (one gather of the arrays),
+    so the sweeps stream through memory instead of jumping.  Without ``v0`` the sweeps start
+    from a lower bound (the label-correcting path returns for deterministic MDPs, else
+    ``min(0, min r) / (1 - gamma)``): values then rise monotonically and the greedy look-ahead
+    always prefers the fresh values of the states already swept.
+    """
     ns, pr, rsa, term = _arrays(mdp)
     S = mdp.n_states
-    ls_values = np.empty(S)
+    lc = np.empty(S)
     order = np.empty(S, dtype=np.int64)
-    n_settled = K.label_setting(ns, pr, rsa, term, gamma, ls_values, order)
-    if n_settled < S:  # unreachable from the terminals: append in index order
+    n_ordered, finished = K.label_correcting(ns, pr, rsa, term, gamma, lc, order, 16 * S + 1024)
+    if n_ordered < S:  # states no terminal is reached from: after the others, in index order
         rest = np.ones(S, dtype=bool)
-        rest[order[:n_settled]] = False
-        order[n_settled:] = np.flatnonzero(rest)
-    if mdp.is_deterministic and not user_v0:
-        v = np.where(np.isfinite(ls_values), ls_values, 0.0)
+        rest[order[:n_ordered]] = False
+        order[n_ordered:] = np.flatnonzero(rest)
+    deterministic = mdp.is_deterministic
+    if not user_v0:
+        reached = np.isfinite(lc)
+        if gamma < 1.0 and not (deterministic and reached.all()):
+            v = _lower_bound(mdp, gamma)
+            if deterministic:
+                v = np.where(reached, lc, v)
+        else:
+            v = np.where(reached, lc, 0.0)
     residuals = np.empty(max_iter)
     n, res = 0, math.inf
-    while n < max_iter:
-        res = K.bellman_sweep(ns, pr, rsa, term, gamma, v, v, order)
-        residuals[n] = res
-        n += 1
-        if res < tol:
-            break
+    if deterministic and finished and n_ordered == S and not user_v0:
+        # the label-correcting values solve the Bellman equation: one sweep (in memory order) verifies
+        res = K.bellman_sweep(ns, pr, rsa, term, gamma, v, v, _EMPTY)
+        residuals[0] = res
+        n = 1
+    if n < max_iter and not res < tol:
+        if S >= RELABEL_MIN_STATES:
+            inv = np.empty(S, dtype=np.int64)
+            inv[order] = np.arange(S)
+            pns = _frozen(inv[ns[order]].astype(np.int32))
+            ppr, prsa, pterm = _frozen(pr[order]), _frozen(rsa[order]), _frozen(term[order])
+            pv = v[order]
+            while n < max_iter and not res < tol:
+                res = K.bellman_sweep(pns, ppr, prsa, pterm, gamma, pv, pv, _EMPTY)
+                residuals[n] = res
+                n += 1
+            v = np.empty(S)
+            v[order] = pv
+        else:
+            while n < max_iter and not res < tol:
+                res = K.bellman_sweep(ns, pr, rsa, term, gamma, v, v, order)
+                residuals[n] = res
+                n += 1
     converged = res < tol
     if not converged:
         _warn_not_converged("value_iteration(method='auto')", n, res, tol, gamma)
@@ -634,6 +680,7 @@ def policy_iteration(
         pol = greedy_policy(np.where(term[:, None], 0.0, rsa))
     v = np.zeros(S)
     q = np.empty((S, mdp.n_actions))
+    best = np.empty(S, dtype=np.int64)
     idx = np.arange(S)
     residuals = []
     converged = False
@@ -642,8 +689,7 @@ def policy_iteration(
         if not ok:
             _warn_not_converged(f"policy_iteration (evaluating policy {it})", n_eval, res_eval, tol, gamma)
             return _result(mdp, gamma, v, it, False, residuals, t0, "policy_iteration")
-        K.q_values(ns, pr, rsa, term, gamma, v, q)
-        best = greedy_policy(q)
+        K.q_values(ns, pr, rsa, term, gamma, v, q, best, TIE_RTOL)
         qmax = q[idx, best]
         residuals.append(float(np.abs(np.where(term, 0.0, qmax - v)).max()))
         improve = q[idx, pol] < qmax - TIE_RTOL * np.maximum(1.0, np.abs(qmax))
@@ -710,12 +756,12 @@ def modified_policy_iteration(
         max_iter = _default_max_iter(mdp, gamma, tol, v)
     max_iter = _check_int(max_iter, "max_iter", 1)
     q = np.empty((S, mdp.n_actions))
+    pol = np.empty(S, dtype=np.int64)
     idx = np.arange(S)
     residuals = np.empty(max_iter)
     n, res = 0, math.inf
     while n < max_iter:
-        K.q_values(ns, pr, rsa, term, gamma, v, q)
-        pol = greedy_policy(q)
+        K.q_values(ns, pr, rsa, term, gamma, v, q, pol, TIE_RTOL)
         new = q[idx, pol]
         new[term] = 0.0
         res = float(np.abs(new - v).max())

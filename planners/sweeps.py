@@ -48,7 +48,7 @@ from .solvers import (
     _check_int,
     _check_tol,
     _default_max_iter,
-    greedy_policy,
+    TIE_RTOL,
 )
 
 __all__ = ["BatchPlan", "ThresholdResult", "batch_value_iteration", "batch_plan", "living_reward_thresholds"]
@@ -154,9 +154,9 @@ def batch_value_iteration(
     res = np.zeros(B)
     K.batch_value_iteration(mdp.next_state, mdp.prob, rsa, mdp.terminal, g, tol, max_iter, v, iters, res)
     q = np.empty((B, S, A))
+    pol = np.empty((B, S), dtype=np.int64)
     for b in range(B):
-        K.q_values(mdp.next_state, mdp.prob, rsa[b], mdp.terminal, float(g[b]), v[b], q[b])
-    pol = greedy_policy(q.reshape(B * S, A)).reshape(B, S)
+        K.q_values(mdp.next_state, mdp.prob, rsa[b], mdp.terminal, float(g[b]), v[b], q[b], pol[b], TIE_RTOL)
     converged = res < tol
     if warn and not converged.all():
         bad = np.flatnonzero(~converged)

@@ -187,13 +187,25 @@ def test_policy_iteration_at_gamma_1_starts_proper() -> None:
     np.testing.assert_allclose(res.values, vi.values, atol=1e-10)
 
 
-def test_large_open_grid_methods_agree() -> None:
-    m = build_model(open_grid(60, 70), living_reward=-0.04, slip=0.2)
+@pytest.mark.parametrize("layout, gamma", [("open:60x70", 0.99), ("open:150x150", 0.95), ("maze:41x61:3", 0.99)])
+@pytest.mark.parametrize("slip", [0.0, 0.2])
+def test_large_grids_methods_agree(layout: str, gamma: float, slip: float) -> None:
+    # 150 x 150 > RELABEL_MIN_STATES: "auto" sweeps a relabelled copy of the MDP
+    from gridworld_env import get_layout
+
+    m = build_model(get_layout(layout), living_reward=-0.04, slip=slip)
     mdp = TabularMDP(m.next_state, m.prob, m.reward, m.absorbing)
-    ref = value_iteration(mdp, 0.99, tol=1e-11)
+    tol = 1e-11
+    ref = value_iteration(mdp, gamma, tol=tol)
+    bound = 2 * tol * gamma / (1 - gamma)
     for method in ("gauss-seidel", "auto"):
-        np.testing.assert_allclose(value_iteration(mdp, 0.99, tol=1e-11, method=method).values, ref.values,
-                                   atol=2e-9)
+        res = value_iteration(mdp, gamma, tol=tol, method=method)
+        assert res.converged
+        np.testing.assert_allclose(res.values, ref.values, atol=bound, rtol=0)
+        np.testing.assert_array_equal(res.values[mdp.terminal], 0.0)
+    auto = value_iteration(mdp, gamma, method="auto")
+    if slip == 0.0:  # deterministic: label correcting is exact, one sweep verifies it
+        assert auto.iterations == 1 and auto.residuals[0] < 1e-12
 
 
 @pytest.mark.parametrize(
