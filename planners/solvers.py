@@ -90,8 +90,11 @@ __all__ = [
 
 #: relative tolerance under which two Q-values count as tied (lowest action index wins)
 TIE_RTOL = 1e-12
-#: Jacobi sweeps run multi-threaded from this many states on (below, threads cost more than they save)
+#: Jacobi sweeps run multi-threaded from this many states on, given at least PARALLEL_MIN_THREADS
+#: numba threads (below either, waking threads costs more than it saves: on a busy 2-core machine a
+#: parallel region can wait a scheduler time slice for its second thread)
 PARALLEL_MIN_STATES = 200_000
+PARALLEL_MIN_THREADS = 4
 _PARALLEL_BLOCK = 8192
 #: method="auto" relabels states in sweep order (one gather) from this many states on
 RELABEL_MIN_STATES = 20_000
@@ -303,7 +306,7 @@ def _sweep_fn(mdp: TabularMDP, method: str) -> Callable[[float, np.ndarray, np.n
     if method == "jacobi" and mdp.n_states >= PARALLEL_MIN_STATES:
         import numba
 
-        if numba.get_num_threads() > 1:
+        if numba.get_num_threads() >= PARALLEL_MIN_THREADS:
             return lambda g, vi, vo, order: K.bellman_sweep_parallel(ns, pr, rsa, term, g, vi, vo, _PARALLEL_BLOCK)
     return lambda g, vi, vo, order: K.bellman_sweep(ns, pr, rsa, term, g, vi, vo, order)
 
