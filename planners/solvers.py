@@ -17,6 +17,14 @@ system ``(I - gamma P_pi) V = r_pi``.  The optimal values ``V*`` are the fixed p
 * **Policy iteration** alternates exact (or iterative) evaluation of ``pi`` and greedy
   improvement, until the policy is stable.
 * **Modified policy iteration** replaces the exact evaluation by ``k`` sweeps of ``T_pi``.
+* ``value_iteration(method="auto")`` exploits structure.  In a deterministic MDP,
+  ``V(s) = max_a r(s, a) + gamma V(s'(s, a))`` is a longest-path problem: a label-correcting
+  pass (Bellman-Ford-Moore, a FIFO queue from the terminals outward) solves it in ``O(S A)``
+  on grids, where each state's value is final when first set; one Bellman sweep then checks
+  the result (a positive cycle, or stochastic outcomes, leave a residual and sweeping goes
+  on).  With stochastic outcomes the same pass gives a terminals-outward order, and in-place
+  sweeps in that order, starting below ``V*``, carry new values across the whole MDP in one
+  sweep instead of one step per sweep.
 
 Stopping rule and guarantee.  Value iteration stops at the first sweep whose sup-norm change
 ``||V_{n+1} - V_n||_inf`` is below ``tol``.  For ``gamma < 1``, ``T`` (and a Gauss-Seidel
@@ -79,6 +87,7 @@ __all__ = [
     "value_iteration",
     "value_iteration_sweeps",
     "gauss_seidel_value_iteration",
+    "fast_value_iteration",
     "policy_iteration",
     "modified_policy_iteration",
     "policy_evaluation",
@@ -232,7 +241,9 @@ def _default_max_iter(mdp: TabularMDP, gamma: float, tol: float, v0: Optional[np
     """Sweeps after which a gamma-contraction is guaranteed below ``tol`` (10_000 when gamma == 1)."""
     if gamma >= 1.0:
         return 10_000
-    rmax = float(np.abs(mdp.expected_reward).max())  # terminal rows too: a larger, still valid bound
+    # the first change from zeros is at most max |r|, from the lower bound of method="auto" at most
+    # 2 max |r|; terminal rows count too (a larger, still valid bound)
+    rmax = 2.0 * float(np.abs(mdp.expected_reward).max())
     if v0 is not None and v0.size:
         rmax += (1.0 + gamma) * float(np.abs(v0).max())
     if rmax <= tol or gamma == 0.0:
@@ -385,10 +396,12 @@ def value_iteration(
     method : {"jacobi", "gauss-seidel", "auto"}
         ``"jacobi"``: synchronous sweeps (the textbook algorithm; multi-threaded on large MDPs).
         ``"gauss-seidel"``: in-place sweeps in state order.
-        ``"auto"``: the fastest exact route: in-place sweeps in order of decreasing value,
-        starting, for deterministic MDPs, from a Dijkstra-like label-setting solve (then one
-        verifying sweep usually suffices), and for stochastic ones from the label-setting
-        order of their most likely outcomes.  Same stopping rule and guarantee.
+        ``"auto"``: the fastest exact route.  A label-correcting pass propagates values
+        outward from the terminal states along each action's most likely outcome: for a
+        deterministic MDP these are the exact values (one sweep verifies them); otherwise
+        in-place sweeps follow, in that terminals-outward order, from a lower bound, on a
+        copy relabelled in that order when the MDP is large.  Same stopping rule and
+        guarantee; ``iterations`` counts the sweeps.
     v0 : array_like (S,), optional
         Initial values (default zeros).
 
