@@ -107,7 +107,7 @@ _PARALLEL_BLOCK = 8192
 #: method="auto" relabels states in sweep order (one gather) from this many states on
 RELABEL_MIN_STATES = 20_000
 #: policy evaluation solves the linear system densely up to this many states ("auto")
-EXACT_MAX_STATES = 2000
+EXACT_MAX_STATES = 1000
 _EMPTY = np.empty(0, dtype=np.int64)
 #: MDPs with at most this many outcome slots (S * A * K) run Jacobi sweeps and Q-values in NumPy:
 #: the first numba call in a process costs ~0.3 s (loading the compiled kernels), more than such an
@@ -672,21 +672,41 @@ def _evaluate(mdp: TabularMDP, pol: np.ndarray, gamma: float, method: str, tol: 
 def _proper_policy(mdp: TabularMDP) -> np.ndarray:
     """A policy reaching a terminal with probability 1 where possible (built outward from terminals).
 
-    A state joins once some action has a positive-probability outcome in an already joined
-    state; that action is its choice.  Every joined state then has a positive chance of
-    moving closer to a terminal at each step, so the policy is proper on the joined states.
+    Breadth-first from the terminal states over the reversed transitions: a state joins when
+    some action has a positive-probability outcome in the previous layer, and takes the lowest
+    such action.  Every joined state then has a positive chance of moving one layer closer to
+    a terminal at each step, so the policy is proper on the joined states.  ``O(S A K)``.
     """
     S, A, Kk = mdp.shape
-    reached = mdp.terminal.copy()
+    term = mdp.terminal
+    flat_next = mdp.next_state.reshape(-1)
+    sa = np.repeat(np.arange(S * A, dtype=np.int64), Kk)  # (s, a) index of every outcome
+    keep = (mdp.prob.reshape(-1) > 0) & ~term[sa // A]
+    succ, sa = flat_next[keep], sa[keep]
+    by_succ = np.argsort(succ, kind="stable")
+    pred_sa = sa[by_succ]  # predecessors (s, a), grouped by successor
+    start = np.zeros(S + 1, dtype=np.int64)
+    np.cumsum(np.bincount(succ, minlength=S), out=start[1:])
+    reached = term.copy()
     policy = np.zeros(S, dtype=np.int64)
-    hit = (mdp.prob > 0)
-    while True:
-        ok = (hit & reached[mdp.next_state]).any(axis=2) & ~reached[:, None]  # (S, A)
-        new = ok.any(axis=1)
-        if not new.any():
+    frontier = np.flatnonzero(term)
+    while frontier.size:
+        lo, hi = start[frontier], start[frontier + 1]
+        counts = hi - lo
+        if counts.sum() == 0:
             break
-        policy[new] = np.argmax(ok[new], axis=1)
-        reached |= new
+        pos = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+        cand = pred_sa[pos]
+        cand = cand[~reached[cand // A]]
+        if cand.size == 0:
+            break
+        cand.sort()  # by state, then by action: the first entry of each state has its lowest action
+        states = cand // A
+        first = np.ones(cand.size, dtype=bool)
+        first[1:] = states[1:] != states[:-1]
+        frontier = states[first]
+        policy[frontier] = cand[first] - frontier * A
+        reached[frontier] = True
     return policy
 
 

@@ -294,3 +294,20 @@ def test_planners_agree_at_gamma_1_when_every_policy_ends(mdp: TabularMDP, seed:
         assert vi.converged
         np.testing.assert_allclose(vi.values, exact.values, atol=1e-8)
     np.testing.assert_allclose(modified_policy_iteration(ended, 1.0, tol=1e-11).values, exact.values, atol=1e-8)
+
+
+@pytest.mark.parametrize("layout", ["lecture", "maze:21x31:2", "four_rooms"])
+def test_policy_iteration_start_at_gamma_1_is_proper(layout: str) -> None:
+    from planners.solvers import _proper_policy
+
+    mdp = TabularMDP.from_env(LectureGridEnv(layout, slip=0.2))
+    pol = _proper_policy(mdp)
+    S = mdp.n_states
+    P, _ = mdp.to_dense()
+    P_pi = P[pol, np.arange(S)]
+    live = ~mdp.terminal
+    Q = P_pi[np.ix_(live, live)]  # transitions among non-terminal states
+    assert np.abs(np.linalg.eigvals(Q)).max() < 1 - 1e-9  # proper: the chain leaves them for sure
+    steps = np.linalg.solve(np.eye(Q.shape[0]) - Q, np.ones(Q.shape[0]))  # expected steps to the end
+    assert (steps >= 1).all() and np.isfinite(steps).all()
+    assert (pol[mdp.terminal] == 0).all()
