@@ -744,8 +744,9 @@ def policy_iteration(
     PlanResult
         ``iterations`` improvement steps; ``residuals[i]`` the Bellman residual
         ``||T V_i - V_i||`` of the ``i``-th policy's values.  A switch of action happens only
-        for a strict improvement (beyond the tie tolerance), so the loop cannot cycle between
-        equally good actions; the reported policy is the canonical greedy one.
+        for a clear improvement (beyond the tie tolerance, and beyond ``tol`` when evaluating
+        iteratively), so the loop cannot cycle between equally good actions; the reported
+        policy is the canonical greedy one of the final values.
     """
     mdp = _as_mdp(mdp)
     gamma = _check_gamma(gamma)
@@ -776,7 +777,10 @@ def policy_iteration(
         K.q_values(ns, pr, rsa, term, gamma, v, q, best, TIE_RTOL)
         qmax = q[idx, best]
         residuals.append(float(np.abs(np.where(term, 0.0, qmax - v)).max()))
-        improve = q[idx, pol] < qmax - TIE_RTOL * np.maximum(1.0, np.abs(qmax))
+        # switch only for a clear gain: beyond the tie tolerance, and beyond the evaluation's own
+        # error when it was iterative (else two nearly equal actions could swap back and forth)
+        margin = TIE_RTOL * np.maximum(1.0, np.abs(qmax)) + (0.0 if res_eval == 0.0 else tol)
+        improve = q[idx, pol] < qmax - margin
         if not improve.any():
             converged = True
             break
