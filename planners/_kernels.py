@@ -21,7 +21,8 @@ __all__ = [
     "bellman_sweep_parallel",
     "policy_sweep",
     "q_values",
-    "label_setting",
+    "label_correcting",
+    "batch_value_iteration",
 ]
 
 
@@ -37,16 +38,21 @@ def bellman_sweep(ns, pr, rsa, term, gamma, v_in, v_out, order):  # pragma: no c
             v_out[s] = 0.0
             continue
         best = -np.inf
-        for a in range(A):
-            acc = 0.0
-            for k in range(K):
-                acc += pr[s, a, k] * v_in[ns[s, a, k]]
-            q = rsa[s, a] + gamma * acc
-            if q > best:
-                best = q
-        d = abs(best - v_in[s])
-        if d > res:
-            res = d
+        if K == 1:  # deterministic: unrolled, branch-free maximum (same arithmetic, same bits)
+            for a in range(A):
+                best = max(best, rsa[s, a] + gamma * (pr[s, a, 0] * v_in[ns[s, a, 0]]))
+        elif K == 3:  # the slippery grid
+            for a in range(A):
+                acc = pr[s, a, 0] * v_in[ns[s, a, 0]] + pr[s, a, 1] * v_in[ns[s, a, 1]]
+                acc += pr[s, a, 2] * v_in[ns[s, a, 2]]
+                best = max(best, rsa[s, a] + gamma * acc)
+        else:
+            for a in range(A):
+                acc = 0.0
+                for k in range(K):
+                    acc += pr[s, a, k] * v_in[ns[s, a, k]]
+                best = max(best, rsa[s, a] + gamma * acc)
+        res = max(res, abs(best - v_in[s]))
         v_out[s] = best
     return res
 
@@ -66,16 +72,21 @@ def bellman_sweep_parallel(ns, pr, rsa, term, gamma, v_in, v_out, block):  # pra
                 v_out[s] = 0.0
                 continue
             best = -np.inf
-            for a in range(A):
-                acc = 0.0
-                for k in range(K):
-                    acc += pr[s, a, k] * v_in[ns[s, a, k]]
-                q = rsa[s, a] + gamma * acc
-                if q > best:
-                    best = q
-            d = abs(best - v_in[s])
-            if d > res:
-                res = d
+            if K == 1:  # deterministic: unrolled, branch-free maximum (same arithmetic, same bits)
+                for a in range(A):
+                    best = max(best, rsa[s, a] + gamma * (pr[s, a, 0] * v_in[ns[s, a, 0]]))
+            elif K == 3:  # the slippery grid
+                for a in range(A):
+                    acc = pr[s, a, 0] * v_in[ns[s, a, 0]] + pr[s, a, 1] * v_in[ns[s, a, 1]]
+                    acc += pr[s, a, 2] * v_in[ns[s, a, 2]]
+                    best = max(best, rsa[s, a] + gamma * acc)
+            else:
+                for a in range(A):
+                    acc = 0.0
+                    for k in range(K):
+                        acc += pr[s, a, k] * v_in[ns[s, a, k]]
+                    best = max(best, rsa[s, a] + gamma * acc)
+            res = max(res, abs(best - v_in[s]))
             v_out[s] = best
         blockres[b] = res
     return blockres.max()
@@ -105,145 +116,147 @@ def policy_sweep(ns, pr, rsa, term, gamma, policy, v_in, v_out, order):  # pragm
 
 
 @njit(cache=True, nogil=True)
-def q_values(ns, pr, rsa, term, gamma, v, q):  # pragma: no cover - compiled
-    """Fill ``q[s, a]`` with the one-step look-ahead of ``v`` (0 at terminal states)."""
+def q_values(ns, pr, rsa, term, gamma, v, q, policy, tie_rtol):  # pragma: no cover - compiled
+    """Fill ``q[s, a]`` with the look-ahead of ``v`` and ``policy[s]`` with its greedy action.
+
+    Actions within ``tie_rtol * max(1, |max_a q|)`` of the best tie; the lowest index wins.
+    Terminal states: Q-values 0, action 0.
+    """
     S, A, K = ns.shape
     for s in range(S):
         if term[s]:
             for a in range(A):
                 q[s, a] = 0.0
+            policy[s] = 0
             continue
+        best = -np.inf
         for a in range(A):
             acc = 0.0
             for k in range(K):
                 acc += pr[s, a, k] * v[ns[s, a, k]]
-            q[s, a] = rsa[s, a] + gamma * acc
+            qa = rsa[s, a] + gamma * acc
+            q[s, a] = qa
+            if qa > best:
+                best = qa
+        thr = best - tie_rtol * max(1.0, abs(best))
+        for a in range(A):
+            if q[s, a] >= thr:
+                policy[s] = a
+                break
 
 
 @njit(cache=True, nogil=True)
-def label_setting(ns, pr, rsa, term, gamma, v, order):  # pragma: no cover - compiled
-    """Dijkstra-like values of a deterministic MDP, processed from the terminals outward.
+def label_correcting(ns, pr, rsa, term, gamma, v, order, max_pushes):  # pragma: no cover - compiled
+    """Values of the "most likely outcome" MDP, propagated outward from the terminal states.
 
-    For each non-terminal ``s`` and action ``a`` the certain successor is the outcome with
-    the largest probability.  Terminal states are settled at 0; then the unsettled state with
-    the largest tentative value ``max_a rsa[s, a] + gamma * v[succ]`` over settled successors
-    is settled next (a binary max-heap with lazy deletion), and its predecessors relaxed.
-    Writes the values to ``v`` (states never reached keep ``-inf``), the settling order to
-    ``order``, and returns the number of states settled.  Exact when every settled value is
-    at least what any later state could offer back (e.g. non-positive rewards between
-    non-terminal states and ``v >= r / (1 - gamma)``); the caller verifies with a Bellman sweep.
+    For each live ``(s, a)`` only its most likely outcome ``(p, s')`` is kept, so
+    ``q(s, a) = rsa[s, a] + gamma * p * v[s']`` -- for a deterministic MDP (``p = 1``) exactly
+    the Bellman look-ahead.  Terminals start at 0, every other state at ``-inf``; a FIFO queue
+    (Bellman-Ford-Moore label correcting) relaxes the predecessors of each state whose value
+    rose.  Values only increase, each is the return of an actual path, and when the queue
+    empties no look-ahead can raise any value: the values are then the fixed point of the
+    deterministic Bellman equation on every state that reaches a terminal.  On a grid with a
+    uniform living reward the queue visits states in breadth-first order and each value is
+    final when first set, so this is ``O(S A)``.  After ``max_pushes`` queue insertions
+    (e.g. a positive cycle at ``gamma = 1``) it gives up, leaving lower bounds.
+
+    Writes ``v`` (``-inf`` where no terminal is reached) and, in ``order``, the states in the
+    order they first left the queue (terminals first).  Returns ``(n_ordered, finished)``.
     """
     S, A, K = ns.shape
-    # certain successor of each (s, a)
+    # predecessor lists (CSR over successors) of live (s, a) pairs, with their reward and probability
     succ = np.empty(S * A, dtype=np.int32)
+    psucc = np.empty(S * A)
+    counts = np.zeros(S + 1, dtype=np.int64)
     for s in range(S):
         for a in range(A):
             kb = 0
             for k in range(1, K):
                 if pr[s, a, k] > pr[s, a, kb]:
                     kb = k
-            succ[s * A + a] = ns[s, a, kb]
-    # predecessor lists (CSR over successors) of live (s, a) pairs
-    counts = np.zeros(S + 1, dtype=np.int64)
-    for s in range(S):
-        if term[s]:
-            continue
-        for a in range(A):
-            t = succ[s * A + a]
-            if t != s:
+            t = ns[s, a, kb]
+            succ[s * A + a] = t
+            psucc[s * A + a] = pr[s, a, kb]
+            if not term[s] and t != s:
                 counts[t + 1] += 1
     for t in range(S):
         counts[t + 1] += counts[t]
     fill = counts[:-1].copy()
-    pred = np.empty(counts[S], dtype=np.int32)
+    pred_s = np.empty(counts[S], dtype=np.int32)
+    pred_r = np.empty(counts[S])
+    pred_p = np.empty(counts[S])
     for s in range(S):
         if term[s]:
             continue
         for a in range(A):
             t = succ[s * A + a]
             if t != s:
-                pred[fill[t]] = s * A + a
-                fill[t] += 1
-    settled = np.zeros(S, dtype=np.bool_)
-    for s in range(S):
-        v[s] = -np.inf
-    # heap of (value, state); lazy: stale entries are skipped when popped
-    cap = counts[S] + S + 1
-    hv = np.empty(cap)
-    hs = np.empty(cap, dtype=np.int32)
+                j = fill[t]
+                pred_s[j] = s
+                pred_r[j] = rsa[s, a]
+                pred_p[j] = psucc[s * A + a]
+                fill[t] = j + 1
+    queue = np.empty(S, dtype=np.int32)
+    inq = np.zeros(S, dtype=np.bool_)
+    seen = np.zeros(S, dtype=np.bool_)
+    head = 0
     size = 0
-    n_settled = 0
-    for t in range(S):
-        if term[t]:
-            v[t] = 0.0
-            settled[t] = True
-            order[n_settled] = t
-            n_settled += 1
-    # relax the predecessors of every terminal, then pop the best
-    for t in range(S):
-        if not term[t]:
-            continue
-        for j in range(counts[t], counts[t + 1]):
-            sa = pred[j]
-            s = sa // A
-            cand = rsa[s, sa - s * A] + gamma * v[t]
-            if cand > v[s]:
-                v[s] = cand
-                # push
-                i = size
-                size += 1
-                while i > 0:
-                    p = (i - 1) >> 1
-                    if hv[p] >= cand:
-                        break
-                    hv[i] = hv[p]
-                    hs[i] = hs[p]
-                    i = p
-                hv[i] = cand
-                hs[i] = s
-    while size > 0:
-        top_v = hv[0]
-        top_s = hs[0]
-        # pop
+    for s in range(S):
+        if term[s]:
+            v[s] = 0.0
+            queue[size] = s
+            inq[s] = True
+            size += 1
+        else:
+            v[s] = -np.inf
+    n_ordered = 0
+    pushes = 0
+    while size > 0 and pushes <= max_pushes:
+        t = queue[head]
+        head += 1
+        if head == S:
+            head = 0
         size -= 1
-        lv = hv[size]
-        ls = hs[size]
-        i = 0
-        while True:
-            c = 2 * i + 1
-            if c >= size:
-                break
-            if c + 1 < size and hv[c + 1] > hv[c]:
-                c += 1
-            if hv[c] <= lv:
-                break
-            hv[i] = hv[c]
-            hs[i] = hs[c]
-            i = c
-        hv[i] = lv
-        hs[i] = ls
-        if settled[top_s] or top_v < v[top_s]:
-            continue
-        settled[top_s] = True
-        order[n_settled] = top_s
-        n_settled += 1
-        for j in range(counts[top_s], counts[top_s + 1]):
-            sa = pred[j]
-            s = sa // A
-            if settled[s]:
-                continue
-            cand = rsa[s, sa - s * A] + gamma * v[top_s]
+        inq[t] = False
+        if not seen[t]:
+            seen[t] = True
+            order[n_ordered] = t
+            n_ordered += 1
+        vt = v[t]
+        for j in range(counts[t], counts[t + 1]):
+            s = pred_s[j]
+            cand = pred_r[j] + gamma * (pred_p[j] * vt)
             if cand > v[s]:
                 v[s] = cand
-                i = size
-                size += 1
-                while i > 0:
-                    p = (i - 1) >> 1
-                    if hv[p] >= cand:
-                        break
-                    hv[i] = hv[p]
-                    hs[i] = hs[p]
-                    i = p
-                hv[i] = cand
-                hs[i] = s
-    return n_settled
+                if not inq[s]:
+                    inq[s] = True
+                    tail = head + size
+                    if tail >= S:
+                        tail -= S
+                    queue[tail] = s
+                    size += 1
+                    pushes += 1
+    return n_ordered, size == 0
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def batch_value_iteration(ns, pr, rsa_b, term, gammas, tol, max_iter, v_b, iters, res):  # pragma: no cover
+    """Solve ``B`` problems sharing ``ns``/``pr``/``term`` (rewards ``rsa_b[b]``, discount ``gammas[b]``).
+
+    In-place (Gauss-Seidel) sweeps from ``v_b[b]`` until the change is below ``tol`` or
+    ``max_iter`` sweeps; one problem per thread.  Writes ``iters[b]`` and the last change
+    ``res[b]``.
+    """
+    B = rsa_b.shape[0]
+    empty = np.empty(0, dtype=np.int64)
+    for b in prange(B):
+        v = v_b[b]
+        n = 0
+        r = np.inf
+        while n < max_iter:
+            r = bellman_sweep(ns, pr, rsa_b[b], term, gammas[b], v, v, empty)
+            n += 1
+            if r < tol:
+                break
+        iters[b] = n
+        res[b] = r

@@ -17,6 +17,14 @@ system ``(I - gamma P_pi) V = r_pi``.  The optimal values ``V*`` are the fixed p
 * **Policy iteration** alternates exact (or iterative) evaluation of ``pi`` and greedy
   improvement, until the policy is stable.
 * **Modified policy iteration** replaces the exact evaluation by ``k`` sweeps of ``T_pi``.
+* ``value_iteration(method="auto")`` exploits structure.  In a deterministic MDP,
+  ``V(s) = max_a r(s, a) + gamma V(s'(s, a))`` is a longest-path problem: a label-correcting
+  pass (Bellman-Ford-Moore, a FIFO queue from the terminals outward) solves it in ``O(S A)``
+  on grids, where each state's value is final when first set; one Bellman sweep then checks
+  the result (a positive cycle, or stochastic outcomes, leave a residual and sweeping goes
+  on).  With stochastic outcomes the same pass gives a terminals-outward order, and in-place
+  sweeps in that order, starting below ``V*``, carry new values across the whole MDP in one
+  sweep instead of one step per sweep.
 
 Stopping rule and guarantee.  Value iteration stops at the first sweep whose sup-norm change
 ``||V_{n+1} - V_n||_inf`` is below ``tol``.  For ``gamma < 1``, ``T`` (and a Gauss-Seidel
@@ -71,7 +79,6 @@ from typing import Any, Callable, Iterator, Optional
 
 import numpy as np
 
-from . import _kernels as K
 from .mdp import MDPError, TabularMDP
 
 __all__ = [
@@ -80,6 +87,7 @@ __all__ = [
     "value_iteration",
     "value_iteration_sweeps",
     "gauss_seidel_value_iteration",
+    "fast_value_iteration",
     "policy_iteration",
     "modified_policy_iteration",
     "policy_evaluation",
@@ -90,12 +98,37 @@ __all__ = [
 
 #: relative tolerance under which two Q-values count as tied (lowest action index wins)
 TIE_RTOL = 1e-12
-#: Jacobi sweeps run multi-threaded from this many states on (below, threads cost more than they save)
+#: Jacobi sweeps run multi-threaded from this many states on, given at least PARALLEL_MIN_THREADS
+#: numba threads (below either, waking threads costs more than it saves: on a busy 2-core machine a
+#: parallel region can wait a scheduler time slice for its second thread)
 PARALLEL_MIN_STATES = 200_000
+PARALLEL_MIN_THREADS = 4
 _PARALLEL_BLOCK = 8192
+#: method="auto" relabels states in sweep order (one gather) from this many states on
+RELABEL_MIN_STATES = 20_000
 #: policy evaluation solves the linear system densely up to this many states ("auto")
-EXACT_MAX_STATES = 2000
+EXACT_MAX_STATES = 1000
 _EMPTY = np.empty(0, dtype=np.int64)
+#: MDPs with at most this many outcome slots (S * A * K) run Jacobi sweeps and Q-values in NumPy:
+#: the first numba call in a process costs ~0.3 s (loading the compiled kernels), more than such an
+#: MDP takes to solve.  The arithmetic is the kernels', bit for bit.
+SMALL_OUTCOMES = 4096
+
+
+class _Kernels:
+    """The numba kernels, imported on first use (``import planners`` does not import numba)."""
+
+    _mod: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if _Kernels._mod is None:
+            from . import _kernels
+
+            _Kernels._mod = _kernels
+        return getattr(_Kernels._mod, name)
+
+
+K = _Kernels()
 
 
 class ConvergenceWarning(RuntimeWarning):
@@ -201,15 +234,20 @@ def _check_policy(policy: Any, mdp: TabularMDP) -> np.ndarray:
     if arr.size and (arr.min() < 0 or arr.max() >= mdp.n_actions):
         bad = int(np.flatnonzero((arr < 0) | (arr >= mdp.n_actions))[0])
         raise ValueError(f"policy[{bad}] = {arr[bad]} is not an action in 0..{mdp.n_actions - 1}")
-    return np.ascontiguousarray(arr, dtype=np.int64)
+    return np.array(arr, dtype=np.int64, order="C")  # a writable copy: one compiled kernel version
 
 
-def _default_max_iter(mdp: TabularMDP, gamma: float, tol: float, v0: Optional[np.ndarray]) -> int:
-    """Sweeps after which a gamma-contraction is guaranteed below ``tol`` (10_000 when gamma == 1)."""
+def _default_max_iter(rsa: np.ndarray, gamma: float, tol: float, v0: Optional[np.ndarray]) -> int:
+    """Sweeps after which a gamma-contraction is guaranteed below ``tol`` (10_000 when gamma == 1).
+
+    ``||V_{n+1} - V_n|| <= gamma^n ||V_1 - V_0||``, and the first change is at most ``max |r|``
+    from zeros, ``2 max |r|`` from the lower bound of ``method="auto"``, plus
+    ``(1 + gamma) max |v0|`` from ``v0`` (``rsa``: expected rewards, terminal rows included,
+    which only enlarges the bound).
+    """
     if gamma >= 1.0:
         return 10_000
-    live = ~mdp.terminal
-    rmax = float(np.abs(mdp.expected_reward[live]).max()) if live.any() else 0.0
+    rmax = 2.0 * float(np.abs(rsa).max())
     if v0 is not None and v0.size:
         rmax += (1.0 + gamma) * float(np.abs(v0).max())
     if rmax <= tol or gamma == 0.0:
@@ -239,9 +277,29 @@ def q_values(mdp: TabularMDP, values: Any, gamma: float) -> np.ndarray:
     mdp = _as_mdp(mdp)
     gamma = _check_gamma(gamma)
     v = _check_values(values, mdp.n_states, "values")
-    q = np.empty((mdp.n_states, mdp.n_actions))
-    K.q_values(*_arrays(mdp), gamma, v, q)
+    return _q_and_policy(mdp, gamma, v)[0]
+
+
+def _small(mdp: TabularMDP) -> bool:
+    return mdp.next_state.size <= SMALL_OUTCOMES
+
+
+def _np_q(mdp: TabularMDP, gamma: float, v: np.ndarray) -> np.ndarray:
+    """NumPy look-ahead with the kernels' arithmetic (outcomes summed in order, then ``r + gamma * sum``)."""
+    ns, pr, rsa, term = _arrays(mdp)
+    q = rsa + gamma * (pr * v[ns]).sum(axis=2)
+    q[term] = 0.0
     return q
+
+
+def _q_and_policy(mdp: TabularMDP, gamma: float, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if _small(mdp):
+        q = _np_q(mdp, gamma, v)
+        return q, greedy_policy(q)
+    q = np.empty((mdp.n_states, mdp.n_actions))
+    policy = np.empty(mdp.n_states, dtype=np.int64)
+    K.q_values(*_arrays(mdp), gamma, v, q, policy, TIE_RTOL)
+    return q, policy
 
 
 def greedy_policy(q: Any) -> np.ndarray:
@@ -261,11 +319,10 @@ def greedy_policy(q: Any) -> np.ndarray:
 
 def _result(mdp: TabularMDP, gamma: float, v: np.ndarray, iterations: int, converged: bool,
             residuals: Any, t0: float, method: str) -> PlanResult:
-    q = np.empty((mdp.n_states, mdp.n_actions))
-    K.q_values(*_arrays(mdp), gamma, v, q)
+    q, policy = _q_and_policy(mdp, gamma, v)
     return PlanResult(
         values=v,
-        policy=greedy_policy(q),
+        policy=policy,
         q=q,
         iterations=int(iterations),
         converged=bool(converged),
@@ -296,12 +353,19 @@ def _warn_not_converged(what: str, n: int, res: float, tol: float, gamma: float,
 _VI_METHODS = ("jacobi", "gauss-seidel", "auto")
 
 
+def _np_jacobi_sweep(mdp: TabularMDP, gamma: float, v_in: np.ndarray, v_out: np.ndarray) -> float:
+    v_out[:] = _np_q(mdp, gamma, v_in).max(axis=1)
+    return float(np.abs(v_out - v_in).max())
+
+
 def _sweep_fn(mdp: TabularMDP, method: str) -> Callable[[float, np.ndarray, np.ndarray, np.ndarray], float]:
     ns, pr, rsa, term = _arrays(mdp)
+    if method == "jacobi" and _small(mdp):
+        return lambda g, vi, vo, order: _np_jacobi_sweep(mdp, g, vi, vo)
     if method == "jacobi" and mdp.n_states >= PARALLEL_MIN_STATES:
         import numba
 
-        if numba.get_num_threads() > 1:
+        if numba.get_num_threads() >= PARALLEL_MIN_THREADS:
             return lambda g, vi, vo, order: K.bellman_sweep_parallel(ns, pr, rsa, term, g, vi, vo, _PARALLEL_BLOCK)
     return lambda g, vi, vo, order: K.bellman_sweep(ns, pr, rsa, term, g, vi, vo, order)
 
@@ -336,12 +400,14 @@ def value_iteration(
     method : {"jacobi", "gauss-seidel", "auto"}
         ``"jacobi"``: synchronous sweeps (the textbook algorithm; multi-threaded on large MDPs).
         ``"gauss-seidel"``: in-place sweeps in state order.
-        ``"auto"``: the fastest exact route: in-place sweeps in order of decreasing value,
-        starting, for deterministic MDPs, from a Dijkstra-like label-setting solve (then one
-        verifying sweep usually suffices), and for stochastic ones from the label-setting
-        order of their most likely outcomes.  Same stopping rule and guarantee.
+        ``"auto"``: the fastest exact route.  A label-correcting pass propagates values
+        outward from the terminal states along each action's most likely outcome: for a
+        deterministic MDP these are the exact values (one sweep verifies them); otherwise
+        in-place sweeps follow, in that terminals-outward order, from a lower bound, on a
+        copy relabelled in that order when the MDP is large.  Same stopping rule and
+        guarantee; ``iterations`` counts the sweeps.
     v0 : array_like (S,), optional
-        Initial values (default zeros).
+        Initial values (default zeros; ``"auto"`` picks its own start unless given one).
 
     Returns
     -------
@@ -356,7 +422,7 @@ def value_iteration(
     t0 = time.perf_counter()
     v = _start_values(mdp, v0)
     if max_iter is None:
-        max_iter = _default_max_iter(mdp, gamma, tol, None if v0 is None else v)
+        max_iter = _default_max_iter(mdp.expected_reward, gamma, tol, None if v0 is None else v)
     max_iter = _check_int(max_iter, "max_iter", 1)
     if method == "auto":
         return _value_iteration_auto(mdp, gamma, tol, max_iter, v, v0 is not None, t0)
@@ -386,27 +452,71 @@ def value_iteration(
     return _result(mdp, gamma, v, n, converged, residuals[:n], t0, f"value_iteration:{method}")
 
 
+def _lower_bound(mdp: TabularMDP, gamma: float) -> np.ndarray:
+    """``min(0, min r) / (1 - gamma)`` on live states, 0 on terminals: ``T L >= L`` (gamma < 1)."""
+    low = min(0.0, float(mdp.expected_reward.min())) / (1.0 - gamma)
+    return np.where(mdp.terminal, 0.0, low)
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)  # kernels see read-only model arrays only: one compiled version
+    return a
+
+
 def _value_iteration_auto(mdp: TabularMDP, gamma: float, tol: float, max_iter: int, v: np.ndarray,
                           user_v0: bool, t0: float) -> PlanResult:
+    """Label-correcting values (exact for deterministic MDPs), then in-place sweeps in their order.
+
+    The order lists states from the terminals outward, so one sweep carries new values all
+    the way back.  Large MDPs are relabelled in that order first (one gather of the arrays),
+    so the sweeps stream through memory instead of jumping.  Without ``v0`` the sweeps start
+    from a lower bound (the label-correcting path returns for deterministic MDPs, else
+    ``min(0, min r) / (1 - gamma)``): values then rise monotonically and the greedy look-ahead
+    always prefers the fresh values of the states already swept.
+    """
     ns, pr, rsa, term = _arrays(mdp)
     S = mdp.n_states
-    ls_values = np.empty(S)
+    lc = np.empty(S)
     order = np.empty(S, dtype=np.int64)
-    n_settled = K.label_setting(ns, pr, rsa, term, gamma, ls_values, order)
-    if n_settled < S:  # unreachable from the terminals: append in index order
+    n_ordered, finished = K.label_correcting(ns, pr, rsa, term, gamma, lc, order, 16 * S + 1024)
+    if n_ordered < S:  # states no terminal is reached from: after the others, in index order
         rest = np.ones(S, dtype=bool)
-        rest[order[:n_settled]] = False
-        order[n_settled:] = np.flatnonzero(rest)
-    if mdp.is_deterministic and not user_v0:
-        v = np.where(np.isfinite(ls_values), ls_values, 0.0)
+        rest[order[:n_ordered]] = False
+        order[n_ordered:] = np.flatnonzero(rest)
+    deterministic = mdp.is_deterministic
+    if not user_v0:
+        reached = np.isfinite(lc)
+        if gamma < 1.0 and not (deterministic and reached.all()):
+            v = _lower_bound(mdp, gamma)
+            if deterministic:
+                v = np.where(reached, lc, v)
+        else:
+            v = np.where(reached, lc, 0.0)
     residuals = np.empty(max_iter)
     n, res = 0, math.inf
-    while n < max_iter:
-        res = K.bellman_sweep(ns, pr, rsa, term, gamma, v, v, order)
-        residuals[n] = res
-        n += 1
-        if res < tol:
-            break
+    if deterministic and finished and n_ordered == S and not user_v0:
+        # the label-correcting values solve the Bellman equation: one sweep (in memory order) verifies
+        res = K.bellman_sweep(ns, pr, rsa, term, gamma, v, v, _EMPTY)
+        residuals[0] = res
+        n = 1
+    if n < max_iter and not res < tol:
+        if S >= RELABEL_MIN_STATES:
+            inv = np.empty(S, dtype=np.int64)
+            inv[order] = np.arange(S)
+            pns = _frozen(inv[ns[order]].astype(np.int32))
+            ppr, prsa, pterm = _frozen(pr[order]), _frozen(rsa[order]), _frozen(term[order])
+            pv = v[order]
+            while n < max_iter and not res < tol:
+                res = K.bellman_sweep(pns, ppr, prsa, pterm, gamma, pv, pv, _EMPTY)
+                residuals[n] = res
+                n += 1
+            v = np.empty(S)
+            v[order] = pv
+        else:
+            while n < max_iter and not res < tol:
+                res = K.bellman_sweep(ns, pr, rsa, term, gamma, v, v, order)
+                residuals[n] = res
+                n += 1
     converged = res < tol
     if not converged:
         _warn_not_converged("value_iteration(method='auto')", n, res, tol, gamma)
@@ -444,19 +554,19 @@ def value_iteration_sweeps(
         raise ValueError(f"method must be 'jacobi' or 'gauss-seidel', got {method!r}")
     v = _start_values(mdp, v0)
     if max_iter is None:
-        max_iter = _default_max_iter(mdp, gamma, tol, None if v0 is None else v)
+        max_iter = _default_max_iter(mdp.expected_reward, gamma, tol, None if v0 is None else v)
     max_iter = _check_int(max_iter, "max_iter", 1)
     return _sweeps(mdp, gamma, tol, max_iter, method, v)
 
 
 def _sweeps(mdp: TabularMDP, gamma: float, tol: float, max_iter: int, method: str,
             v: np.ndarray) -> Iterator[PlanResult]:
-    ns, pr, rsa, term = _arrays(mdp)
+    sweep = _sweep_fn(mdp, method)
     residuals: list[float] = []
     for n in range(1, max_iter + 1):
         t0 = time.perf_counter()
         w = v.copy() if method == "gauss-seidel" else np.empty_like(v)
-        res = K.bellman_sweep(ns, pr, rsa, term, gamma, w if method == "gauss-seidel" else v, w, _EMPTY)
+        res = sweep(gamma, w if method == "gauss-seidel" else v, w, _EMPTY)
         v = w
         residuals.append(res)
         done = res < tol
@@ -557,7 +667,7 @@ def _evaluate(mdp: TabularMDP, pol: np.ndarray, gamma: float, method: str, tol: 
         if exact is not None:
             return exact, 1, 0.0, True
     if max_iter is None:
-        max_iter = _default_max_iter(mdp, gamma, tol, v)
+        max_iter = _default_max_iter(mdp.expected_reward, gamma, tol, v)
     v, n, res = _iterative_evaluation(mdp, pol, gamma, tol, _check_int(max_iter, "max_iter", 1), v)
     return v, n, res, res < tol
 
@@ -566,21 +676,41 @@ def _evaluate(mdp: TabularMDP, pol: np.ndarray, gamma: float, method: str, tol: 
 def _proper_policy(mdp: TabularMDP) -> np.ndarray:
     """A policy reaching a terminal with probability 1 where possible (built outward from terminals).
 
-    A state joins once some action has a positive-probability outcome in an already joined
-    state; that action is its choice.  Every joined state then has a positive chance of
-    moving closer to a terminal at each step, so the policy is proper on the joined states.
+    Breadth-first from the terminal states over the reversed transitions: a state joins when
+    some action has a positive-probability outcome in the previous layer, and takes the lowest
+    such action.  Every joined state then has a positive chance of moving one layer closer to
+    a terminal at each step, so the policy is proper on the joined states.  ``O(S A K)``.
     """
     S, A, Kk = mdp.shape
-    reached = mdp.terminal.copy()
+    term = mdp.terminal
+    flat_next = mdp.next_state.reshape(-1)
+    sa = np.repeat(np.arange(S * A, dtype=np.int64), Kk)  # (s, a) index of every outcome
+    keep = (mdp.prob.reshape(-1) > 0) & ~term[sa // A]
+    succ, sa = flat_next[keep], sa[keep]
+    by_succ = np.argsort(succ, kind="stable")
+    pred_sa = sa[by_succ]  # predecessors (s, a), grouped by successor
+    start = np.zeros(S + 1, dtype=np.int64)
+    np.cumsum(np.bincount(succ, minlength=S), out=start[1:])
+    reached = term.copy()
     policy = np.zeros(S, dtype=np.int64)
-    hit = (mdp.prob > 0)
-    while True:
-        ok = (hit & reached[mdp.next_state]).any(axis=2) & ~reached[:, None]  # (S, A)
-        new = ok.any(axis=1)
-        if not new.any():
+    frontier = np.flatnonzero(term)
+    while frontier.size:
+        lo, hi = start[frontier], start[frontier + 1]
+        counts = hi - lo
+        if counts.sum() == 0:
             break
-        policy[new] = np.argmax(ok[new], axis=1)
-        reached |= new
+        pos = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+        cand = pred_sa[pos]
+        cand = cand[~reached[cand // A]]
+        if cand.size == 0:
+            break
+        cand.sort()  # by state, then by action: the first entry of each state has its lowest action
+        states = cand // A
+        first = np.ones(cand.size, dtype=bool)
+        first[1:] = states[1:] != states[:-1]
+        frontier = states[first]
+        policy[frontier] = cand[first] - frontier * A
+        reached[frontier] = True
     return policy
 
 
@@ -614,8 +744,9 @@ def policy_iteration(
     PlanResult
         ``iterations`` improvement steps; ``residuals[i]`` the Bellman residual
         ``||T V_i - V_i||`` of the ``i``-th policy's values.  A switch of action happens only
-        for a strict improvement (beyond the tie tolerance), so the loop cannot cycle between
-        equally good actions; the reported policy is the canonical greedy one.
+        for a clear improvement (beyond the tie tolerance, and beyond ``tol`` when evaluating
+        iteratively), so the loop cannot cycle between equally good actions; the reported
+        policy is the canonical greedy one of the final values.
     """
     mdp = _as_mdp(mdp)
     gamma = _check_gamma(gamma)
@@ -634,6 +765,7 @@ def policy_iteration(
         pol = greedy_policy(np.where(term[:, None], 0.0, rsa))
     v = np.zeros(S)
     q = np.empty((S, mdp.n_actions))
+    best = np.empty(S, dtype=np.int64)
     idx = np.arange(S)
     residuals = []
     converged = False
@@ -642,11 +774,13 @@ def policy_iteration(
         if not ok:
             _warn_not_converged(f"policy_iteration (evaluating policy {it})", n_eval, res_eval, tol, gamma)
             return _result(mdp, gamma, v, it, False, residuals, t0, "policy_iteration")
-        K.q_values(ns, pr, rsa, term, gamma, v, q)
-        best = greedy_policy(q)
+        K.q_values(ns, pr, rsa, term, gamma, v, q, best, TIE_RTOL)
         qmax = q[idx, best]
         residuals.append(float(np.abs(np.where(term, 0.0, qmax - v)).max()))
-        improve = q[idx, pol] < qmax - TIE_RTOL * np.maximum(1.0, np.abs(qmax))
+        # switch only for a clear gain: beyond the tie tolerance, and beyond the evaluation's own
+        # error when it was iterative (else two nearly equal actions could swap back and forth)
+        margin = TIE_RTOL * np.maximum(1.0, np.abs(qmax)) + (0.0 if res_eval == 0.0 else tol)
+        improve = q[idx, pol] < qmax - margin
         if not improve.any():
             converged = True
             break
@@ -707,15 +841,15 @@ def modified_policy_iteration(
     else:
         v = _start_values(mdp, v0)
     if max_iter is None:
-        max_iter = _default_max_iter(mdp, gamma, tol, v)
+        max_iter = _default_max_iter(mdp.expected_reward, gamma, tol, v)
     max_iter = _check_int(max_iter, "max_iter", 1)
     q = np.empty((S, mdp.n_actions))
+    pol = np.empty(S, dtype=np.int64)
     idx = np.arange(S)
     residuals = np.empty(max_iter)
     n, res = 0, math.inf
     while n < max_iter:
-        K.q_values(ns, pr, rsa, term, gamma, v, q)
-        pol = greedy_policy(q)
+        K.q_values(ns, pr, rsa, term, gamma, v, q, pol, TIE_RTOL)
         new = q[idx, pol]
         new[term] = 0.0
         res = float(np.abs(new - v).max())
