@@ -28,9 +28,11 @@ from .layouts import (
     register_layout,
 )
 from .model import GridModel, build_model
+from .vector import LectureGridVectorEnv
 
 __all__ = [
     "LectureGridEnv",
+    "LectureGridVectorEnv",
     "InvalidActionError",
     "ACTION_NAMES",
     "ACTION_ARROWS",
@@ -58,5 +60,6 @@ if "LectureGrid-v0" not in registry:
     register(
         id="LectureGrid-v0",
         entry_point="gridworld_env.env:LectureGridEnv",
+        vector_entry_point="gridworld_env.vector:LectureGridVectorEnv",
         max_episode_steps=100,
     )

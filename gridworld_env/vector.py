@@ -1,0 +1,514 @@
+"""``LectureGridVectorEnv``: N copies of a gridworld stepped by one numba kernel.
+
+Every sub-environment samples its transitions from the *same* compact arrays as the single
+:class:`~gridworld_env.env.LectureGridEnv` (``next_state``, ``prob``, ``reward`` and the
+absorbing mask of :mod:`gridworld_env.model`), with the same inverse-CDF rule: draw
+``u ~ U[0, 1)`` and take the first outcome ``k`` with ``u < prob[0] + ... + prob[k]``.  The
+two therefore agree in distribution; they differ only in the uniform random numbers they
+draw (PCG64 through ``np_random`` in the single env, a per-env SplitMix64 stream here).
+
+Autoreset (Gymnasium 1.x ``AutoresetMode.NEXT_STEP``, stored in ``metadata["autoreset_mode"]``).
+A step that terminates or truncates a sub-environment returns its final observation, reward
+and flags as usual; the *next* ``step`` ignores that sub-environment's action, resets it and
+returns its start observation with reward ``0.0``, ``terminated=False`` and
+``truncated=False``.
+
+Random numbers.  Sub-environment ``i`` owns a 64-bit SplitMix64 state ``x_i``: each draw adds
+the odd constant ``0x9E3779B97F4A7C15`` to ``x_i`` and returns the top 53 bits of a bijective
+mix of ``x_i`` as a double in ``[0, 1)``.  ``reset(seed=s)`` sets ``x_i = mix(s + i)`` (the
+Gymnasium convention ``seed + i``; a list gives each env its own seed), so each env walks its
+own, randomly placed stretch of one cycle of length ``2**64``.  Uniform numbers are drawn only
+when they are needed: for ``slip > 0`` (one per step) and for ``random_start=True`` (one per
+reset), so a deterministic world is stepped without any.
+
+>>> import gymnasium as gym, numpy as np
+>>> import gridworld_env
+>>> envs = gym.make_vec("LectureGrid-v0", num_envs=3, vectorization_mode="vector_entry_point")
+>>> obs, info = envs.reset(seed=0)
+>>> obs
+array([8, 8, 8])
+>>> obs, rew, term, trunc, info = envs.step(np.array([0, 3, 2]))  # up, right, left (bump)
+>>> obs, rew
+(array([4, 9, 8]), array([-0.04, -0.04, -0.04]))
+>>> info
+{}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Mapping, Optional, Union
+
+import numpy as np
+from gymnasium import logger, spaces
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+from numba import njit, prange
+
+from .env import InvalidActionError, LectureGridEnv
+from .layouts import Layout, LayoutLike
+from .model import GridModel
+
+__all__ = ["LectureGridVectorEnv"]
+
+#: ``parallel=None`` steps on all numba threads from this many sub-environments (below: one thread).
+#: One thread already does ~200-400M env-steps/s, so threads pay off only for big batches on idle cores.
+PARALLEL_THRESHOLD = 65536
+_CHUNK = 1024  # envs per parallel task
+_NO_LIMIT = np.iinfo(np.int64).max
+_U64_MAX = 2**64 - 1
+
+
+# ------------------------------------------------------------------ kernels
+@njit(cache=True)
+def _mix64(z: np.uint64) -> np.uint64:
+    """SplitMix64's output function: a bijection of the 64-bit integers with full avalanche."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(cache=True)
+def _uniform(rng: np.ndarray, i: int) -> float:
+    """Advance env ``i``'s SplitMix64 state and return a double in ``[0, 1)`` (53 random bits)."""
+    x = rng[i] + np.uint64(0x9E3779B97F4A7C15)
+    rng[i] = x
+    return (_mix64(x) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True)
+def _start_state(rng: np.ndarray, i: int, starts: np.ndarray) -> int:
+    """The start state of env ``i``'s next episode: ``starts[0]``, or uniform over ``starts``."""
+    if starts.size == 1:
+        return starts[0]
+    return starts[int(_uniform(rng, i) * starts.size)]
+
+
+@njit(cache=True)
+def _step_block(lo, hi, actions, state, steps, done, rng, next_state, prob, reward, K, absorbing, starts, max_steps,
+                obs, rew, term, trunc):
+    """Step envs ``lo..hi-1``: an autoreset if the env's last step ended its episode, else one transition."""
+    for i in range(lo, hi):
+        if done[i]:
+            s = _start_state(rng, i, starts)
+            state[i] = s
+            steps[i] = 0
+            done[i] = False
+            obs[i] = s
+            rew[i] = 0.0
+            term[i] = False
+            trunc[i] = False
+            continue
+        k = (state[i] * 4 + actions[i]) * K
+        if K > 1:  # inverse CDF, exactly as LectureGridEnv.step
+            u = _uniform(rng, i)
+            last = k + K - 1
+            acc = prob[k]
+            while u >= acc and k < last:
+                k += 1
+                acc += prob[k]
+        s = next_state[k]
+        t = steps[i] + 1
+        ended = absorbing[s]
+        limit = t >= max_steps
+        state[i] = s
+        steps[i] = t
+        done[i] = ended or limit
+        obs[i] = s
+        rew[i] = reward[k]
+        term[i] = ended
+        trunc[i] = limit
+
+
+@njit(cache=True)
+def _first_bad_action(actions: np.ndarray) -> int:
+    """Index of the first action outside 0..3, or -1 (a branch-free scan first: it vectorises)."""
+    bad = False
+    for i in range(actions.size):
+        bad |= (actions[i] < 0) | (actions[i] > 3)
+    if bad:
+        for i in range(actions.size):
+            if actions[i] < 0 or actions[i] > 3:
+                return i
+    return -1
+
+
+@njit(cache=True)
+def _step_serial(actions, state, steps, done, rng, next_state, prob, reward, K, absorbing, starts, max_steps,
+                 obs, rew, term, trunc):
+    """Step every env on one thread; returns the index of the first invalid action (nothing stepped) or -1."""
+    bad = _first_bad_action(actions)
+    if bad >= 0:
+        return bad
+    _step_block(0, actions.size, actions, state, steps, done, rng, next_state, prob, reward, K, absorbing, starts,
+                max_steps, obs, rew, term, trunc)
+    return -1
+
+
+@njit(cache=True, parallel=True)
+def _step_parallel(actions, state, steps, done, rng, next_state, prob, reward, K, absorbing, starts, max_steps,
+                   obs, rew, term, trunc):
+    """:func:`_step_serial` with the envs split over all numba threads."""
+    bad = _first_bad_action(actions)
+    if bad >= 0:
+        return bad
+    n = actions.size
+    chunks = (n + _CHUNK - 1) // _CHUNK
+    for c in prange(chunks):
+        _step_block(c * _CHUNK, min(n, (c + 1) * _CHUNK), actions, state, steps, done, rng, next_state, prob, reward,
+                    K, absorbing, starts, max_steps, obs, rew, term, trunc)
+    return -1
+
+
+@njit(cache=True)
+def _reset(mask, seeds, seeded, state, steps, done, rng, starts, obs):
+    """Reset the envs in ``mask`` (reseeding those with ``seeded``); write every env's state to ``obs``."""
+    for i in range(mask.size):
+        if mask[i]:
+            if seeded[i]:
+                rng[i] = _mix64(seeds[i])
+            state[i] = _start_state(rng, i, starts)
+            steps[i] = 0
+            done[i] = False
+        obs[i] = state[i]
+
+
+# ---------------------------------------------------------------------- env
+class LectureGridVectorEnv(VectorEnv):
+    """``num_envs`` independent copies of a :class:`~gridworld_env.env.LectureGridEnv`, stepped in one kernel.
+
+    Create it with ``gym.make_vec("LectureGrid-v0", num_envs=N, vectorization_mode="vector_entry_point")``
+    (extra keyword arguments go to this constructor) or directly.
+
+    ## Spaces
+    ``single_action_space = Discrete(4)``, ``action_space = MultiDiscrete([4] * N)``;
+    ``single_observation_space = Discrete(nrow * ncol)``, ``observation_space`` its batch.
+
+    ## Step
+    ``step(actions)`` takes an integer array of shape ``(N,)`` with values in 0..3 and returns
+    ``(obs, rewards, terminations, truncations, info)``: ``obs`` (N,) int64 states,
+    ``rewards`` (N,) float64, ``terminations`` and ``truncations`` (N,) bool, and ``info = {}``
+    (kept empty so a step costs nothing beyond the kernel; positions are ``divmod(obs, ncol)``).
+    Dynamics and rewards are those of the single env.
+
+    ## Autoreset
+    ``metadata["autoreset_mode"] = AutoresetMode.NEXT_STEP``: the step after a sub-environment
+    terminates or truncates resets it, ignoring its action, and returns its start state with
+    reward 0 and both flags False.
+
+    ## Episode end
+    Terminated on entering a terminal square.  Truncated once an episode has taken
+    ``max_episode_steps`` steps (100 through ``make_vec``, like ``gym.make``; ``None``: never),
+    also when the same step terminates (as Gymnasium's ``TimeLimit``).
+
+    ## Seeding
+    ``reset(seed=s)`` seeds env ``i`` with ``s + i``; ``reset(seed=[s0, s1, ...])`` gives each env
+    its own seed (``None`` entries: fresh OS entropy); ``reset()`` keeps the streams going.  A
+    seeded run is reproducible on any machine and any number of threads.
+
+    ## Returned arrays
+    With ``copy=True`` (default) every ``reset`` and ``step`` returns newly allocated arrays, as
+    Gymnasium requires.  With ``copy=False`` the four arrays are preallocated buffers that the
+    next ``step`` or ``reset`` overwrites (as Gymnasium's vector envs with ``copy=False``): copy
+    what you keep.  Writing into them never changes the envs' states.
+
+    ## Rendering
+    ``render_mode="rgb_array"``: :meth:`render` returns a sequence of ``num_envs`` frames
+    ((H, W, 3) uint8 each) drawn on access, so ``envs.render()[0]`` costs one frame, and
+    Gymnasium's vector ``RecordVideo`` (e.g. with ``record_first_only=True``) works.
+
+    ## Arguments
+    * ``num_envs``: number of sub-environments (>= 1).
+    * ``layout``, ``living_reward``, ``slip``, ``rewards``, ``start``, ``random_start``,
+      ``tile_size``: as :class:`~gridworld_env.env.LectureGridEnv` (validated by it).
+    * ``max_episode_steps``: truncation horizon (int >= 1) or ``None``.
+    * ``render_mode``: ``None`` or ``"rgb_array"``.
+    * ``copy``: return fresh arrays (True) or reused buffers (False).
+    * ``parallel``: split the envs over numba's threads (``prange``); ``None`` (default) does so
+      from :data:`PARALLEL_THRESHOLD` envs.  One thread steps a few hundred million env-steps/s,
+      so threads help only for large batches on otherwise idle cores.
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 4, "autoreset_mode": AutoresetMode.NEXT_STEP}
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        layout: LayoutLike = "lecture",
+        living_reward: float = -0.04,
+        slip: float = 0.0,
+        render_mode: Optional[str] = None,
+        *,
+        rewards: Optional[Mapping[str, float]] = None,
+        start: Union[int, tuple[int, int], None] = None,
+        random_start: bool = False,
+        max_episode_steps: Optional[int] = 100,
+        tile_size: int = 96,
+        copy: bool = True,
+        parallel: Optional[bool] = None,
+    ) -> None:
+        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
+            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
+        if max_episode_steps is not None and (
+            isinstance(max_episode_steps, bool)
+            or not isinstance(max_episode_steps, (int, np.integer))
+            or max_episode_steps < 1
+        ):
+            raise ValueError(f"max_episode_steps must be an integer >= 1 or None, got {max_episode_steps!r}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(
+                f"unsupported render_mode {render_mode!r}; supported: {self.metadata['render_modes']} or None"
+            )
+        if not isinstance(copy, (bool, np.bool_)):
+            raise ValueError(f"copy must be a bool, got {copy!r}")
+        if parallel is not None and not isinstance(parallel, (bool, np.bool_)):
+            raise ValueError(f"parallel must be None (auto), True or False, got {parallel!r}")
+        # The single env validates every model argument and owns the model: one source of truth.
+        self._single = LectureGridEnv(
+            layout, living_reward, slip, rewards=rewards, start=start, random_start=random_start, tile_size=tile_size
+        )
+        self.model: GridModel = self._single.model
+        self.layout: Layout = self._single.layout
+        self.num_envs = int(num_envs)
+        self.max_episode_steps = None if max_episode_steps is None else int(max_episode_steps)
+        self.render_mode = render_mode
+        self.copy = bool(copy)
+
+        self.single_observation_space = spaces.Discrete(self.layout.n_states)
+        self.single_action_space = spaces.Discrete(4)
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+
+        m = self.model
+        self._ns = m.next_state.reshape(-1)
+        self._pr = m.prob.reshape(-1)
+        self._rw = m.reward.reshape(-1)
+        self._K = m.n_outcomes
+        self._absorbing = np.ascontiguousarray(m.absorbing)
+        self._default_starts = (
+            np.flatnonzero(self.layout.free).astype(np.int32)
+            if self._single.random_start
+            else np.array([self.layout.start], dtype=np.int32)
+        )
+        self._max_steps = _NO_LIMIT if self.max_episode_steps is None else self.max_episode_steps
+        if parallel is None:
+            parallel = self.num_envs >= PARALLEL_THRESHOLD
+        self.parallel = bool(parallel)
+        self._kernel = _step_parallel if self.parallel else _step_serial
+
+        n = self.num_envs
+        self._state = np.full(n, self.layout.start, dtype=np.int32)
+        self._steps = np.zeros(n, dtype=np.int64)
+        self._done = np.zeros(n, dtype=np.bool_)
+        self._rng = np.random.SeedSequence().generate_state(n, np.uint64)
+        self._obs = np.empty(n, dtype=np.int64)
+        self._rew = np.zeros(n, dtype=np.float64)
+        self._term = np.zeros(n, dtype=np.bool_)
+        self._trunc = np.zeros(n, dtype=np.bool_)
+        self._has_reset = False
+        self._renderer: Any = None
+
+    # ------------------------------------------------------------------- API
+    def reset(
+        self,
+        *,
+        seed: Union[int, Sequence[Optional[int]], None] = None,
+        options: Optional[dict[str, Any]] = None,
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Reset all sub-environments (or those in ``options["reset_mask"]``).
+
+        Parameters
+        ----------
+        seed : int, list of (int or None), or None
+            ``int s``: env ``i`` gets seed ``s + i``.  A list of length ``num_envs``: one seed per
+            env (``None``: fresh entropy).  ``None``: keep the current random streams.
+        options : dict, optional
+            ``"reset_mask"``: (num_envs,) bool array, reset only these envs (the others keep
+            their state and pending autoresets; ``obs`` still holds every env's state).
+            ``"start"``: start square (state index or ``(row, col)``) for this episode.
+
+        Returns
+        -------
+        obs : ndarray, shape (num_envs,), int64
+            The states after the reset.
+        info : dict
+            Empty.
+        """
+        n = self.num_envs
+        options = {} if options is None else dict(options)
+        mask = options.pop("reset_mask", None)
+        start = options.pop("start", None)
+        if options:
+            raise ValueError(f"unknown reset option(s) {sorted(options)}; supported: ['reset_mask', 'start']")
+        if mask is None:
+            mask = np.ones(n, dtype=np.bool_)
+        else:
+            if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_ or mask.shape != (n,):
+                raise ValueError(f"options['reset_mask'] must be a bool array of shape ({n},), got {mask!r}")
+            if not mask.any():
+                raise ValueError("options['reset_mask'] must select at least one env, got all False")
+            if not self._has_reset and not mask.all():
+                raise ValueError("the first reset must reset every env (options['reset_mask'] all True)")
+            mask = np.ascontiguousarray(mask)
+        starts = self._default_starts if start is None else np.array([self.layout.with_start(start).start], np.int32)
+        seeds, seeded = self._seed_arrays(seed)
+        _reset(mask, seeds, seeded, self._state, self._steps, self._done, self._rng, starts, self._obs)
+        self._has_reset = True
+        return (self._obs.copy() if self.copy else self._obs), {}
+
+    def _seed_arrays(self, seed: Union[int, Sequence[Optional[int]], None]) -> tuple[np.ndarray, np.ndarray]:
+        """Per-env uint64 seeds and a mask of the envs to reseed; also seeds :attr:`np_random`."""
+        n = self.num_envs
+        seeds = np.zeros(n, dtype=np.uint64)
+        seeded = np.zeros(n, dtype=np.bool_)
+        if seed is None:
+            return seeds, seeded
+        if isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)):
+            if not 0 <= seed <= _U64_MAX - (n - 1):
+                raise ValueError(f"seed must be an integer in [0, 2**64 - num_envs], got {seed!r}")
+            super().reset(seed=int(seed))  # the VectorEnv's own np_random, as Gymnasium does
+            seeds[:] = np.uint64(seed) + np.arange(n, dtype=np.uint64)
+            seeded[:] = True
+            return seeds, seeded
+        if isinstance(seed, (str, bytes)) or not isinstance(seed, (Sequence, np.ndarray)) or len(seed) != n:
+            raise ValueError(f"seed must be None, an int or a list of {n} ints/None (one per env), got {seed!r}")
+        entropy = np.random.SeedSequence().generate_state(n, np.uint64)
+        for i, s in enumerate(seed):
+            if s is None:
+                seeds[i] = entropy[i]
+            elif isinstance(s, (int, np.integer)) and not isinstance(s, (bool, np.bool_)) and 0 <= s <= _U64_MAX:
+                seeds[i] = s
+            else:
+                raise ValueError(f"seed[{i}] must be None or an integer in [0, 2**64), got {s!r}")
+        seeded[:] = True
+        return seeds, seeded
+
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        """Step every sub-environment (autoresetting those whose last step ended their episode).
+
+        Parameters
+        ----------
+        actions : array of int, shape (num_envs,)
+            One action in 0..3 per env (0 up, 1 down, 2 left, 3 right).
+
+        Returns
+        -------
+        obs : ndarray (num_envs,) int64
+        rewards : ndarray (num_envs,) float64
+        terminations, truncations : ndarray (num_envs,) bool
+        info : dict
+            Empty.
+
+        Raises
+        ------
+        InvalidActionError
+            An action outside 0..3, a non-integer dtype or the wrong shape; no env is stepped.
+        """
+        a = actions
+        if type(a) is not np.ndarray or a.dtype != np.int64 or a.shape != self._shape or not a.flags.c_contiguous:
+            a = self._coerce_actions(actions)
+        if not self._has_reset:
+            raise RuntimeError("call reset() before step()")
+        if self.copy:
+            n = self.num_envs
+            obs = np.empty(n, np.int64)
+            rew = np.empty(n, np.float64)
+            term = np.empty(n, np.bool_)
+            trunc = np.empty(n, np.bool_)
+        else:
+            obs, rew, term, trunc = self._obs, self._rew, self._term, self._trunc
+        bad = self._kernel(a, self._state, self._steps, self._done, self._rng, self._ns, self._pr, self._rw,
+                           self._K, self._absorbing, self._default_starts, self._max_steps, obs, rew, term, trunc)
+        if bad >= 0:
+            raise InvalidActionError(f"actions must be integers in 0..3, got actions[{bad}] = {int(a[bad])}")
+        return obs, rew, term, trunc, {}
+
+    @property
+    def _shape(self) -> tuple[int]:
+        return (self.num_envs,)
+
+    def _coerce_actions(self, actions: Any) -> np.ndarray:
+        """Actions as a C-contiguous writable int64 array of shape (num_envs,), or InvalidActionError."""
+        a = np.asarray(actions)
+        if a.dtype.kind not in "iu" or a.shape != (self.num_envs,):
+            raise InvalidActionError(
+                f"actions must be an integer array of shape ({self.num_envs},) with values in 0..3, "
+                f"got {type(actions).__name__} of dtype {a.dtype} and shape {a.shape}"
+            )
+        if a.dtype.kind == "u" and a.size and a.max() > 3:  # would wrap to valid int64 values
+            raise InvalidActionError(f"actions must be integers in 0..3, got max {a.max()!r}")
+        return np.array(a, dtype=np.int64, order="C", copy=True)
+
+    # ----------------------------------------------------------- properties
+    @property
+    def states(self) -> np.ndarray:
+        """(num_envs,) int32 current state of every env (a read-only view)."""
+        v = self._state.view()
+        v.setflags(write=False)
+        return v
+
+    @property
+    def elapsed_steps(self) -> np.ndarray:
+        """(num_envs,) int64 steps taken in each env's current episode (a read-only view)."""
+        v = self._steps.view()
+        v.setflags(write=False)
+        return v
+
+    # ---------------------------------------------------------------- render
+    def render(self) -> Optional["Frames"]:
+        """The frames of all sub-environments, drawn lazily (``render_mode="rgb_array"``).
+
+        Returns
+        -------
+        Frames or None
+            A sequence of ``num_envs`` (H, W, 3) uint8 arrays showing the states at the time of
+            this call; frame ``i`` is drawn when indexed.  None (with a warning) without a render mode.
+        """
+        if self.render_mode is None:
+            logger.warn(
+                "You are calling render method without specifying any render mode. "
+                'e.g. gym.make_vec("LectureGrid-v0", num_envs=4, render_mode="rgb_array")'
+            )
+            return None
+        if self._renderer is None:
+            from .render import GridRenderer
+
+            self._renderer = GridRenderer(self.layout, tile_size=self._single.tile_size)
+        return Frames(self._renderer, self._state.copy())
+
+    def close_extras(self, **kwargs: Any) -> None:
+        """Release the renderer."""
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
+        self._single.close()
+
+
+class Frames(Sequence):
+    """The frames of a vector env at one instant; frame ``i`` is drawn on first access.
+
+    Parameters
+    ----------
+    renderer : GridRenderer
+        Draws one board with an agent.
+    states : ndarray (num_envs,)
+        The agents' states.
+    """
+
+    def __init__(self, renderer: Any, states: np.ndarray) -> None:
+        self._renderer = renderer
+        self._states = states
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+    def __getitem__(self, i: Union[int, slice]) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        n = len(self._states)
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not -n <= i < n:
+            raise IndexError(f"frame index must be an integer in [{-n}, {n}), got {i!r}")
+        return self._renderer.rgb_array(agent=int(self._states[i]))
+
+    def __repr__(self) -> str:
+        return f"Frames(num_envs={len(self)})"
