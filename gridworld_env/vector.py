@@ -41,6 +41,7 @@ from typing import Any, Mapping, Optional, Union
 
 import numpy as np
 from gymnasium import logger, spaces
+from gymnasium.error import ResetNeeded
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 from numba import njit, prange
@@ -408,7 +409,7 @@ class LectureGridVectorEnv(VectorEnv):
         if type(a) is not np.ndarray or a.dtype != np.int64 or a.shape != self._shape or not a.flags.c_contiguous:
             a = self._coerce_actions(actions)
         if not self._has_reset:
-            raise RuntimeError("call reset() before step()")
+            raise ResetNeeded("call reset() before step()")
         if self.copy:
             n = self.num_envs
             obs = np.empty(n, np.int64)
