@@ -16,10 +16,8 @@ other a terminal square whose reward is given in ``rewards``
 The state index of the square at ``(row, col)`` is ``row * ncol + col``.
 
 >>> lay = get_layout("lecture")
->>> print(lay)
-...+
-.#.-
-S...
+>>> lay.rows
+('...+', '.#.-', 'S...')
 >>> lay.nrow, lay.ncol, lay.start, lay.position(lay.start)
 (3, 4, 8, (2, 0))
 """
