@@ -208,10 +208,14 @@ class LectureGridVectorEnv(VectorEnv):
     seeded run is reproducible on any machine and any number of threads.
 
     ## Returned arrays
-    With ``copy=True`` (default) every ``reset`` and ``step`` returns newly allocated arrays, as
-    Gymnasium requires.  With ``copy=False`` the four arrays are preallocated buffers that the
-    next ``step`` or ``reset`` overwrites (as Gymnasium's vector envs with ``copy=False``): copy
-    what you keep.  Writing into them never changes the envs' states.
+    By default (``copy=False``) ``obs``, ``rewards``, ``terminations`` and ``truncations`` are
+    preallocated buffers that the **next** ``step`` or ``reset`` **overwrites** in place (as
+    Gymnasium's vector envs with ``copy=False``): storing them into a rollout buffer
+    (``buf[t] = obs``) copies and is safe, but ``history.append(obs)`` keeps a reference that
+    changes -- append ``obs.copy()``.  A fresh allocation per step would cost more than the
+    step itself at large N.  ``copy=True`` returns newly allocated arrays every call (the
+    Gymnasium ``env_checker`` convention).  Writing into the returned arrays never changes the
+    envs' states.
 
     ## Rendering
     ``render_mode="rgb_array"``: :meth:`render` returns a sequence of ``num_envs`` frames
@@ -224,7 +228,7 @@ class LectureGridVectorEnv(VectorEnv):
       ``tile_size``: as :class:`~gridworld_env.env.LectureGridEnv` (validated by it).
     * ``max_episode_steps``: truncation horizon (int >= 1) or ``None``.
     * ``render_mode``: ``None`` or ``"rgb_array"``.
-    * ``copy``: return fresh arrays (True) or reused buffers (False).
+    * ``copy``: return reused buffers (False, default) or fresh arrays (True).
     * ``parallel``: split the envs over numba's threads (``prange``); ``None`` (default) does so
       from :data:`PARALLEL_THRESHOLD` envs.  One thread steps a few hundred million env-steps/s,
       so threads help only for large batches on otherwise idle cores.
@@ -245,7 +249,7 @@ class LectureGridVectorEnv(VectorEnv):
         random_start: bool = False,
         max_episode_steps: Optional[int] = 100,
         tile_size: int = 96,
-        copy: bool = True,
+        copy: bool = False,
         parallel: Optional[bool] = None,
     ) -> None:
         if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:

@@ -301,15 +301,16 @@ def test_random_start_is_uniform_over_free_squares():
 
 # -------------------------------------------------------- Gymnasium's env checks
 def test_gymnasium_env_checker_checks_that_apply_to_vector_envs():
+    # with copy=True: the checks hold on to returned observations across resets
     for kw in ({}, {"slip": 0.2, "random_start": True}):
-        envs = make(8, **kw)
+        envs = make(8, copy=True, **kw)
         env_checker.check_reset_seed_determinism(envs)
         env_checker.check_reset_options(envs)
         env_checker.check_reset_return_type(envs)
         env_checker.check_space_limit(envs.observation_space, "observation")
         env_checker.check_space_limit(envs.action_space, "action")
         # check_returned_data_not_reused tests `terminated or truncated` as a scalar: one env
-        env_checker.check_returned_data_not_reused(make(1, **kw))
+        env_checker.check_returned_data_not_reused(make(1, copy=True, **kw))
 
 
 def test_step_determinism_for_a_fixed_seed_and_action():
@@ -327,13 +328,14 @@ def test_step_determinism_for_a_fixed_seed_and_action():
 
 
 def test_returned_arrays_copy_or_reuse():
-    fresh = make(4)
+    fresh = make(4, copy=True)
     obs0, _ = fresh.reset(seed=0)
     out1 = fresh.step(acts(0, 0, 0, 0))
     out2 = fresh.step(acts(0, 0, 0, 0))
     for x, y in zip((obs0, *out1[:4]), (out1[0], *out2[:4])):
         assert not np.shares_memory(x, y)
-    reused = make(4, copy=False)
+    reused = make(4)  # the default: buffers reused
+    assert reused.copy is False
     reused.reset(seed=0)
     a = reused.step(acts(0, 0, 0, 0))
     b = reused.step(acts(0, 0, 0, 0))
