@@ -39,8 +39,8 @@ _POOL = 8  # distinct action arrays cycled through
 
 def _contenders(n: int, quick: bool) -> dict[str, tuple[str, dict[str, Any], int]]:
     """name -> (env id, make_vec kwargs, env-steps per timed call)."""
-    scale = 0.01 if quick else 1.0
-    budget = {"ours": 20_000_000, "cartpole": 2_000_000, "sync": 150_000}
+    # (env-steps, step calls) budget per timed call, whichever is smaller: ~0.1-1 s each
+    budget = {"ours": (20_000_000, 50_000), "cartpole": (2_000_000, 5_000), "sync": (150_000, 10_000)}
     c = {
         OURS: ("LectureGrid-v0", {}, budget["ours"]),
         f"{OURS} (copy=True)": ("LectureGrid-v0", {"copy": True}, budget["ours"]),
@@ -50,7 +50,8 @@ def _contenders(n: int, quick: bool) -> dict[str, tuple[str, dict[str, Any], int
     }
     if n >= 4096 and not quick:
         c[f"{OURS} (parallel=True)"] = ("LectureGrid-v0", {"parallel": True}, budget["ours"])
-    return {k: (i, kw, max(1, int(b * scale) // n) * n) for k, (i, kw, b) in c.items()}
+    scale = 100 if quick else 1
+    return {k: (i, kw, max(1, min(steps // n, calls) // scale) * n) for k, (i, kw, (steps, calls)) in c.items()}
 
 
 def _stepper(env_id: str, kwargs: dict[str, Any], n: int, env_steps: int, seed: int) -> Callable[[], None]:
