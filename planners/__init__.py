@@ -1,0 +1,50 @@
+"""lecturegrid's planners: exact, numba-compiled value and policy iteration on tabular MDPs.
+
+>>> from gridworld_env import LectureGridEnv
+>>> import planners
+>>> mdp = planners.TabularMDP.from_env(LectureGridEnv("lecture", living_reward=-0.04))
+>>> res = planners.value_iteration(mdp, gamma=1.0)
+>>> float(res.values[8].round(2)), planners.PlannerAgent(mdp, gamma=1.0).act(8)   # start: 5 steps, up first
+(0.84, 0)
+"""
+
+from .agents import PlannerAgent
+from .mdp import MDPError, TabularMDP
+from .sweeps import BatchPlan, ThresholdResult, batch_plan, batch_value_iteration, living_reward_thresholds
+from .solvers import (
+    SOLVERS,
+    ConvergenceWarning,
+    PlanResult,
+    fast_value_iteration,
+    gauss_seidel_value_iteration,
+    greedy_policy,
+    modified_policy_iteration,
+    policy_evaluation,
+    policy_iteration,
+    q_values,
+    value_iteration,
+    value_iteration_sweeps,
+)
+
+__all__ = [
+    "TabularMDP",
+    "MDPError",
+    "PlanResult",
+    "ConvergenceWarning",
+    "value_iteration",
+    "value_iteration_sweeps",
+    "gauss_seidel_value_iteration",
+    "fast_value_iteration",
+    "policy_iteration",
+    "modified_policy_iteration",
+    "policy_evaluation",
+    "q_values",
+    "greedy_policy",
+    "PlannerAgent",
+    "SOLVERS",
+    "BatchPlan",
+    "ThresholdResult",
+    "batch_value_iteration",
+    "batch_plan",
+    "living_reward_thresholds",
+]

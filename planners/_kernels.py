@@ -1,0 +1,252 @@
+"""Numba kernels of the planners: plain contiguous arrays in, plain arrays out.
+
+Fixed argument types, so each kernel compiles once (and is cached on disk):
+``ns`` int32 (S, A, K), ``pr`` float64 (S, A, K), ``rsa`` float64 (S, A) expected rewards,
+``term`` bool (S,), ``gamma`` float, values float64 (S,), ``order`` / ``policy`` int64.
+The callers in :mod:`planners.solvers` validate; the kernels trust their inputs.
+
+All sweeps compute ``q(s, a) = rsa[s, a] + gamma * sum_k pr[s, a, k] * v[ns[s, a, k]]`` and
+return the sup-norm change of the values they wrote.  Passing the same array as ``v_in`` and
+``v_out`` makes a sweep in-place (Gauss-Seidel): later states see the new values of earlier
+ones.  ``order`` lists the states to update in that order (an empty array: ``0..S-1``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+__all__ = [
+    "bellman_sweep",
+    "bellman_sweep_parallel",
+    "policy_sweep",
+    "q_values",
+    "label_correcting",
+    "batch_value_iteration",
+]
+
+
+@njit(cache=True, nogil=True)
+def bellman_sweep(ns, pr, rsa, term, gamma, v_in, v_out, order):  # pragma: no cover - compiled
+    """One Bellman optimality sweep ``v_out = T v_in`` over ``order``; returns ``max |change|``."""
+    S, A, K = ns.shape
+    n = order.shape[0] if order.shape[0] > 0 else S
+    res = 0.0
+    for i in range(n):
+        s = order[i] if order.shape[0] > 0 else i
+        if term[s]:
+            v_out[s] = 0.0
+            continue
+        best = -np.inf
+        for a in range(A):
+            acc = 0.0
+            for k in range(K):
+                acc += pr[s, a, k] * v_in[ns[s, a, k]]
+            q = rsa[s, a] + gamma * acc
+            if q > best:
+                best = q
+        d = abs(best - v_in[s])
+        if d > res:
+            res = d
+        v_out[s] = best
+    return res
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def bellman_sweep_parallel(ns, pr, rsa, term, gamma, v_in, v_out, block):  # pragma: no cover - compiled
+    """A Jacobi :func:`bellman_sweep` split into blocks of ``block`` states across threads."""
+    S, A, K = ns.shape
+    nb = (S + block - 1) // block
+    blockres = np.zeros(nb)
+    for b in prange(nb):
+        lo = b * block
+        hi = min(lo + block, S)
+        res = 0.0
+        for s in range(lo, hi):
+            if term[s]:
+                v_out[s] = 0.0
+                continue
+            best = -np.inf
+            for a in range(A):
+                acc = 0.0
+                for k in range(K):
+                    acc += pr[s, a, k] * v_in[ns[s, a, k]]
+                q = rsa[s, a] + gamma * acc
+                if q > best:
+                    best = q
+            d = abs(best - v_in[s])
+            if d > res:
+                res = d
+            v_out[s] = best
+        blockres[b] = res
+    return blockres.max()
+
+
+@njit(cache=True, nogil=True)
+def policy_sweep(ns, pr, rsa, term, gamma, policy, v_in, v_out, order):  # pragma: no cover - compiled
+    """One policy-evaluation sweep ``v_out = T_policy v_in`` over ``order``; returns ``max |change|``."""
+    S, A, K = ns.shape
+    n = order.shape[0] if order.shape[0] > 0 else S
+    res = 0.0
+    for i in range(n):
+        s = order[i] if order.shape[0] > 0 else i
+        if term[s]:
+            v_out[s] = 0.0
+            continue
+        a = policy[s]
+        acc = 0.0
+        for k in range(K):
+            acc += pr[s, a, k] * v_in[ns[s, a, k]]
+        val = rsa[s, a] + gamma * acc
+        d = abs(val - v_in[s])
+        if d > res:
+            res = d
+        v_out[s] = val
+    return res
+
+
+@njit(cache=True, nogil=True)
+def q_values(ns, pr, rsa, term, gamma, v, q, policy, tie_rtol):  # pragma: no cover - compiled
+    """Fill ``q[s, a]`` with the look-ahead of ``v`` and ``policy[s]`` with its greedy action.
+
+    Actions within ``tie_rtol * max(1, |max_a q|)`` of the best tie; the lowest index wins.
+    Terminal states: Q-values 0, action 0.
+    """
+    S, A, K = ns.shape
+    for s in range(S):
+        if term[s]:
+            for a in range(A):
+                q[s, a] = 0.0
+            policy[s] = 0
+            continue
+        best = -np.inf
+        for a in range(A):
+            acc = 0.0
+            for k in range(K):
+                acc += pr[s, a, k] * v[ns[s, a, k]]
+            qa = rsa[s, a] + gamma * acc
+            q[s, a] = qa
+            if qa > best:
+                best = qa
+        thr = best - tie_rtol * max(1.0, abs(best))
+        for a in range(A):
+            if q[s, a] >= thr:
+                policy[s] = a
+                break
+
+
+@njit(cache=True, nogil=True)
+def label_correcting(ns, pr, rsa, term, gamma, v, order, max_pushes):  # pragma: no cover - compiled
+    """Values of the "most likely outcome" MDP, propagated outward from the terminal states.
+
+    For each live ``(s, a)`` only its most likely outcome ``(p, s')`` is kept, so
+    ``q(s, a) = rsa[s, a] + gamma * p * v[s']`` -- for a deterministic MDP (``p = 1``) exactly
+    the Bellman look-ahead.  Terminals start at 0, every other state at ``-inf``; a FIFO queue
+    (Bellman-Ford-Moore label correcting) relaxes the predecessors of each state whose value
+    rose.  Values only increase, each is the return of an actual path, and when the queue
+    empties no look-ahead can raise any value: the values are then the fixed point of the
+    deterministic Bellman equation on every state that reaches a terminal.  On a grid with a
+    uniform living reward the queue visits states in breadth-first order and each value is
+    final when first set, so this is ``O(S A)``.  After ``max_pushes`` queue insertions
+    (e.g. a positive cycle at ``gamma = 1``) it gives up, leaving lower bounds.
+
+    Writes ``v`` (``-inf`` where no terminal is reached) and, in ``order``, the states in the
+    order they first left the queue (terminals first).  Returns ``(n_ordered, finished)``.
+    """
+    S, A, K = ns.shape
+    # predecessor lists (CSR over successors) of live (s, a) pairs, with their reward and probability
+    succ = np.empty(S * A, dtype=np.int32)
+    psucc = np.empty(S * A)
+    counts = np.zeros(S + 1, dtype=np.int64)
+    for s in range(S):
+        for a in range(A):
+            kb = 0
+            for k in range(1, K):
+                if pr[s, a, k] > pr[s, a, kb]:
+                    kb = k
+            t = ns[s, a, kb]
+            succ[s * A + a] = t
+            psucc[s * A + a] = pr[s, a, kb]
+            if not term[s] and t != s:
+                counts[t + 1] += 1
+    for t in range(S):
+        counts[t + 1] += counts[t]
+    fill = counts[:-1].copy()
+    pred_s = np.empty(counts[S], dtype=np.int32)
+    pred_r = np.empty(counts[S])
+    pred_p = np.empty(counts[S])
+    for s in range(S):
+        if term[s]:
+            continue
+        for a in range(A):
+            t = succ[s * A + a]
+            if t != s:
+                j = fill[t]
+                pred_s[j] = s
+                pred_r[j] = rsa[s, a]
+                pred_p[j] = psucc[s * A + a]
+                fill[t] = j + 1
+    queue = np.empty(S, dtype=np.int32)
+    inq = np.zeros(S, dtype=np.bool_)
+    seen = np.zeros(S, dtype=np.bool_)
+    head = 0
+    size = 0
+    for s in range(S):
+        if term[s]:
+            v[s] = 0.0
+            queue[size] = s
+            inq[s] = True
+            size += 1
+        else:
+            v[s] = -np.inf
+    n_ordered = 0
+    pushes = 0
+    while size > 0 and pushes <= max_pushes:
+        t = queue[head]
+        head += 1
+        if head == S:
+            head = 0
+        size -= 1
+        inq[t] = False
+        if not seen[t]:
+            seen[t] = True
+            order[n_ordered] = t
+            n_ordered += 1
+        vt = v[t]
+        for j in range(counts[t], counts[t + 1]):
+            s = pred_s[j]
+            cand = pred_r[j] + gamma * (pred_p[j] * vt)
+            if cand > v[s]:
+                v[s] = cand
+                if not inq[s]:
+                    inq[s] = True
+                    tail = head + size
+                    if tail >= S:
+                        tail -= S
+                    queue[tail] = s
+                    size += 1
+                    pushes += 1
+    return n_ordered, size == 0
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def batch_value_iteration(ns, pr, rsa_b, term, gammas, tol, max_iter, v_b, iters, res):  # pragma: no cover
+    """Solve ``B`` problems sharing ``ns``/``pr``/``term`` (rewards ``rsa_b[b]``, discount ``gammas[b]``).
+
+    In-place (Gauss-Seidel) sweeps from ``v_b[b]`` until the change is below ``tol`` or
+    ``max_iter`` sweeps; one problem per thread.  Writes ``iters[b]`` and the last change
+    ``res[b]``.
+    """
+    B = rsa_b.shape[0]
+    empty = np.empty(0, dtype=np.int64)
+    for b in prange(B):
+        v = v_b[b]
+        n = 0
+        r = np.inf
+        while n < max_iter:
+            r = bellman_sweep(ns, pr, rsa_b[b], term, gammas[b], v, v, empty)
+            n += 1
+            if r < tol:
+                break
+        iters[b] = n
+        res[b] = r

@@ -1,0 +1,372 @@
+"""Many plans at once: batch planning over living rewards or discounts, and policy thresholds.
+
+The lecture asks "what is the optimal policy given -2 / -0.5 / -0.04 per step?".  On a grid
+the living reward ``c`` enters every non-terminal step, so the expected rewards are affine in
+it, ``r(s, a; c) = r_0(s, a) + c * p_live(s, a)`` with ``p_live`` the probability of not
+entering a terminal, and the optimal values ``V*(c)`` are piecewise affine and convex in
+``c`` (a maximum over policies of affine functions).  The optimal policy is constant between
+breakpoints: :func:`living_reward_thresholds` finds them.
+
+* :func:`batch_value_iteration` solves one MDP's transition structure for ``B`` reward
+  arrays and/or discounts in a single multi-threaded kernel call (one problem per thread);
+* :func:`batch_plan` does it for a layout and a list of living rewards;
+* :func:`living_reward_thresholds` scans ``[lo, hi]`` on a grid of spacing at most 0.01 with
+  one batch call, then bisects every bracket where the policy changes, all brackets
+  together, to width ``tol``; a threshold is reported as its bracket's midpoint (error at
+  most ``tol / 2``).  Policy intervals narrower than the scan spacing can be missed.
+
+At ``gamma = 1`` a positive living reward makes staying forever infinitely valuable: value
+iteration cannot converge there, and such living rewards get the policy ``None``.
+
+>>> res = living_reward_thresholds("lecture", gamma=1.0, slip=0.0, lo=-2.5, hi=-0.01)
+>>> res.thresholds.round(3).tolist()     # the -1 exit becomes worth it below -2/3, then below -2
+[-2.0, -0.667]
+>>> print(res.describe(-1.0))      # at -1 per step, (2, 3) takes the -1 exit at once
+living reward in [-2.0000, -0.6667]:
+→ → → +
+↑ # ↑ -
+↑ → ↑ ↑
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Any, Optional, Sequence, Union
+
+import numpy as np
+
+from . import _kernels as K
+from ._format import format_policy
+from .mdp import TabularMDP
+from .solvers import (
+    ConvergenceWarning,
+    _as_mdp,
+    _check_gamma,
+    _check_int,
+    _check_tol,
+    _default_max_iter,
+    TIE_RTOL,
+)
+
+__all__ = ["BatchPlan", "ThresholdResult", "batch_value_iteration", "batch_plan", "living_reward_thresholds"]
+
+
+@dataclass(frozen=True, eq=False)
+class BatchPlan:
+    """Results of a batch of plans sharing one transition structure.
+
+    Attributes
+    ----------
+    values : ndarray (B, S)
+    policies : ndarray (B, S) int64
+        Greedy policies (ties to the lowest action index).
+    q : ndarray (B, S, A)
+    iterations : ndarray (B,) int64
+        In-place sweeps each problem took.
+    converged : ndarray (B,) bool
+    gammas : ndarray (B,)
+    living_rewards : ndarray (B,) or None
+        The living reward of each problem (from :func:`batch_plan`).
+    wall_time : float
+        Seconds for the whole batch.
+    """
+
+    values: np.ndarray
+    policies: np.ndarray
+    q: np.ndarray
+    iterations: np.ndarray
+    converged: np.ndarray
+    gammas: np.ndarray
+    living_rewards: Optional[np.ndarray]
+    wall_time: float
+
+    def __len__(self) -> int:
+        return self.values.shape[0]
+
+
+def _as_float_vector(x: Any, name: str) -> np.ndarray:
+    arr = np.atleast_1d(np.asarray(x, dtype=np.float64))
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"{name} must be a number or a non-empty 1-D sequence, got shape {arr.shape}")
+    return arr
+
+
+def batch_value_iteration(
+    mdp: TabularMDP,
+    gammas: Union[float, Sequence[float]] = 0.99,
+    rewards: Any = None,
+    tol: float = 1e-8,
+    max_iter: Optional[int] = None,
+    warn: bool = True,
+) -> BatchPlan:
+    """Value iteration for ``B`` variants of one MDP, in parallel (one variant per thread).
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        The shared transition structure (and terminal states).
+    gammas : float or sequence of B floats in [0, 1]
+    rewards : array_like (B, S, A), optional
+        Expected rewards of each variant; default: the MDP's own for every variant.
+    tol : float
+        Per-variant stopping rule (sup-norm change of an in-place sweep), as in
+        :func:`~planners.value_iteration`.
+    max_iter : int, optional
+        Most sweeps per variant (default: as :func:`~planners.value_iteration` for the
+        largest discount).
+    warn : bool
+        Issue a :class:`~planners.ConvergenceWarning` naming the variants that did not converge.
+
+    Returns
+    -------
+    BatchPlan
+    """
+    mdp = _as_mdp(mdp)
+    tol = _check_tol(tol)
+    S, A, _ = mdp.shape
+    g = _as_float_vector(gammas, "gammas")
+    for x in g:
+        _check_gamma(x)
+    if rewards is None:
+        rsa = np.broadcast_to(mdp.expected_reward, (g.size, S, A))
+    else:
+        rsa = np.asarray(rewards, dtype=np.float64)
+        if rsa.ndim != 3 or rsa.shape[1:] != (S, A):
+            raise ValueError(f"rewards must have shape (B, {S}, {A}), got {rsa.shape}")
+        if not np.isfinite(rsa).all():
+            raise ValueError("rewards must be finite")
+    B = max(g.size, rsa.shape[0])
+    if g.size not in (1, B) or rsa.shape[0] not in (1, B):
+        raise ValueError(f"gammas ({g.size}) and rewards ({rsa.shape[0]}) must have the same length or 1")
+    g = np.array(np.broadcast_to(g, (B,)), dtype=np.float64)
+    rsa = np.array(np.broadcast_to(rsa, (B, S, A)), dtype=np.float64, order="C")
+    rsa[:, mdp.terminal] = 0.0
+    rsa.setflags(write=False)  # the kernels' argument types: read-only model arrays, one compiled version
+    if max_iter is None:
+        max_iter = max(_default_max_iter(_RewardView(mdp, rsa[b]), float(g[b]), tol, None) for b in range(B))
+    max_iter = _check_int(max_iter, "max_iter", 1)
+    t0 = time.perf_counter()
+    v = np.zeros((B, S))
+    iters = np.zeros(B, dtype=np.int64)
+    res = np.zeros(B)
+    K.batch_value_iteration(mdp.next_state, mdp.prob, rsa, mdp.terminal, g, tol, max_iter, v, iters, res)
+    q = np.empty((B, S, A))
+    pol = np.empty((B, S), dtype=np.int64)
+    for b in range(B):
+        K.q_values(mdp.next_state, mdp.prob, rsa[b], mdp.terminal, float(g[b]), v[b], q[b], pol[b], TIE_RTOL)
+    converged = res < tol
+    if warn and not converged.all():
+        bad = np.flatnonzero(~converged)
+        warnings.warn(
+            f"batch_value_iteration: {bad.size} of {B} problems (indices {bad[:5].tolist()}...) did not converge "
+            f"in {max_iter} sweeps" + (" (gamma=1: a non-negative living reward can make staying forever pay)"
+                                       if (g[bad] >= 1).any() else ""),
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    return BatchPlan(v, pol, q, iters, converged, g, None, time.perf_counter() - t0)
+
+
+class _RewardView:
+    """Duck-typed stand-in for ``_default_max_iter``: an MDP with other expected rewards."""
+
+    def __init__(self, mdp: TabularMDP, rsa: np.ndarray) -> None:
+        self.terminal = mdp.terminal
+        self.expected_reward = rsa
+
+
+def _layout_and_parts(layout: Any, slip: float) -> tuple[Any, TabularMDP, np.ndarray, np.ndarray]:
+    """The layout, its MDP at living reward 0, and the affine parts ``r_0`` and ``p_live`` (S, A)."""
+    from gridworld_env.layouts import as_layout
+    from gridworld_env.model import build_model
+
+    lay = as_layout(layout)
+    m0 = build_model(lay, living_reward=0.0, slip=slip)
+    mdp = TabularMDP(m0.next_state, m0.prob, m0.reward, m0.absorbing)
+    live = ~m0.terminal[m0.next_state]  # outcome does not enter a terminal
+    p_live = np.einsum("sak,sak->sa", m0.prob, live.astype(float))
+    p_live[m0.absorbing] = 0.0
+    return lay, mdp, mdp.expected_reward, p_live
+
+
+def batch_plan(
+    layout: Any,
+    living_rewards: Union[float, Sequence[float]],
+    gammas: Union[float, Sequence[float]] = 1.0,
+    slip: float = 0.0,
+    tol: float = 1e-8,
+    max_iter: Optional[int] = None,
+    warn: bool = True,
+) -> BatchPlan:
+    """Plan a layout for many living rewards (and/or discounts) in one parallel call.
+
+    Parameters
+    ----------
+    layout : str, ASCII map or gridworld_env Layout
+    living_rewards : float or sequence of float
+    gammas : float or sequence of float
+        Broadcast against ``living_rewards``.
+    slip : float in [0, 1]
+    tol, max_iter, warn
+        As in :func:`batch_value_iteration`.
+
+    Returns
+    -------
+    BatchPlan
+        With ``living_rewards`` set.
+
+    Examples
+    --------
+    >>> plan = batch_plan("lecture", [-2.0, -0.04], gammas=1.0)
+    >>> plan.values[:, 8].round(2).tolist()     # the start square: 5 steps either way
+    [-7.0, 0.84]
+    """
+    c = _as_float_vector(living_rewards, "living_rewards")
+    if not np.isfinite(c).all():
+        raise ValueError(f"living_rewards must be finite, got {c[~np.isfinite(c)][:3]}")
+    g = _as_float_vector(gammas, "gammas")
+    c, g = np.broadcast_arrays(c, g)
+    _lay, mdp, r0, p_live = _layout_and_parts(layout, slip)
+    rsa = r0[None] + c[:, None, None] * p_live[None]
+    plan = batch_value_iteration(mdp, g, rsa, tol=tol, max_iter=max_iter, warn=warn)
+    return BatchPlan(plan.values, plan.policies, plan.q, plan.iterations, plan.converged, plan.gammas,
+                     np.array(c, dtype=float), plan.wall_time)
+
+
+@dataclass(frozen=True, eq=False)
+class ThresholdResult:
+    """Living-reward thresholds of a layout and the optimal policy between them.
+
+    Attributes
+    ----------
+    thresholds : ndarray (n,)
+        Increasing living rewards at which the optimal policy changes (within ``tol / 2``).
+    intervals : list of (float, float)
+        The ``n + 1`` intervals ``[lo, t_1], [t_1, t_2], ..., [t_n, hi]``.
+    policies : list of ndarray (S,) or None
+        The optimal policy on each interval (``None``: values unbounded, ``gamma = 1`` with a
+        positive living reward).
+    layout, gamma, slip, tol
+        The problem.
+    """
+
+    thresholds: np.ndarray
+    intervals: list
+    policies: list
+    layout: Any
+    gamma: float
+    slip: float
+    tol: float
+
+    def interval_of(self, living_reward: float) -> int:
+        """Index of the interval holding ``living_reward``."""
+        lo, hi = self.intervals[0][0], self.intervals[-1][1]
+        if not lo <= living_reward <= hi:
+            raise ValueError(f"living_reward {living_reward!r} is outside the scanned range [{lo}, {hi}]")
+        return int(np.searchsorted(self.thresholds, living_reward))
+
+    def policy_at(self, living_reward: float) -> Optional[np.ndarray]:
+        """The optimal policy for ``living_reward`` (from its interval)."""
+        return self.policies[self.interval_of(living_reward)]
+
+    def describe(self, living_reward: Optional[float] = None) -> str:
+        """Text: each interval (or the one holding ``living_reward``) and its policy as arrows."""
+        idx = range(len(self.intervals)) if living_reward is None else [self.interval_of(living_reward)]
+        blocks = []
+        for i in idx:
+            a, b = self.intervals[i]
+            blocks.append(f"living reward in [{a:.4f}, {b:.4f}]:\n{format_policy(self.layout, self.policies[i])}")
+        return "\n\n".join(blocks)
+
+    def __str__(self) -> str:
+        return self.describe()
+
+
+def living_reward_thresholds(
+    layout: Any,
+    gamma: float = 1.0,
+    slip: float = 0.0,
+    lo: float = -2.0,
+    hi: float = 0.5,
+    tol: float = 1e-4,
+    plan_tol: float = 1e-10,
+) -> ThresholdResult:
+    """Living rewards in ``[lo, hi]`` at which a layout's optimal policy changes.
+
+    Parameters
+    ----------
+    layout : str, ASCII map or gridworld_env Layout
+    gamma : float in [0, 1]
+    slip : float in [0, 1]
+    lo, hi : float
+        The range scanned (``lo < hi``).
+    tol : float
+        Width to which every threshold is bisected.
+    plan_tol : float
+        Value-iteration tolerance of each plan.
+
+    Returns
+    -------
+    ThresholdResult
+
+    Notes
+    -----
+    Policies are compared on the non-terminal squares.  Each scan point and each round of
+    bisection is one :func:`batch_plan` call.  Where two actions tie exactly (e.g. at
+    ``c = 0``, ``gamma = 1`` every route to the exit is as good as any other) the tie rule
+    applies, so a single point can carry its own policy; bisection then reports it as a pair
+    of thresholds ``tol`` apart.
+    """
+    gamma = _check_gamma(gamma)
+    tol = _check_tol(tol)
+    for name, x in (("lo", lo), ("hi", hi)):
+        if not isinstance(x, (int, float, np.floating, np.integer)) or not math.isfinite(x):
+            raise ValueError(f"{name} must be a finite number, got {x!r}")
+    if not lo < hi:
+        raise ValueError(f"need lo < hi, got lo={lo!r}, hi={hi!r}")
+    lay, mdp, r0, p_live = _layout_and_parts(layout, slip)
+    live = ~mdp.terminal
+    max_iter = 10_000 if gamma >= 1.0 else None
+
+    def solve(cs: np.ndarray) -> list[Optional[bytes]]:
+        rsa = r0[None] + cs[:, None, None] * p_live[None]
+        plan = batch_value_iteration(mdp, gamma, rsa, tol=plan_tol, max_iter=max_iter, warn=False)
+        return [p[live].tobytes() if ok else None for p, ok in zip(plan.policies, plan.converged)]
+
+    n = max(2, int(math.ceil((hi - lo) / 0.01)) + 1)
+    cs = np.linspace(lo, hi, n)
+    keys = solve(cs)
+    # brackets (a, b, key_a, key_b) with different policies at their ends
+    brackets = [(cs[i], cs[i + 1], keys[i], keys[i + 1]) for i in range(n - 1) if keys[i] != keys[i + 1]]
+    done: list[tuple[float, float, Optional[bytes], Optional[bytes]]] = []
+    while brackets:
+        wide = [br for br in brackets if br[1] - br[0] > tol]
+        done += [br for br in brackets if br[1] - br[0] <= tol]
+        if not wide:
+            break
+        mids = np.array([(a + b) / 2 for a, b, _, _ in wide])
+        mkeys = solve(mids)
+        brackets = []
+        for (a, b, ka, kb), m, km in zip(wide, mids, mkeys):
+            if km != ka:
+                brackets.append((a, m, ka, km))
+            if km != kb:
+                brackets.append((m, b, km, kb))
+    done.sort(key=lambda br: br[0])
+    thresholds = np.array([(a + b) / 2 for a, b, _, _ in done])
+    edges = [float(lo)] + thresholds.tolist() + [float(hi)]
+    intervals = list(zip(edges[:-1], edges[1:]))
+    ends = [keys[0]] + [kb for _, _, _, kb in done]
+    S = mdp.n_states
+    policies: list[Optional[np.ndarray]] = []
+    for key in ends:
+        if key is None:
+            policies.append(None)
+        else:
+            pol = np.zeros(S, dtype=np.int64)
+            pol[live] = np.frombuffer(key, dtype=np.int64)
+            policies.append(pol)
+    return ThresholdResult(thresholds, intervals, policies, lay, gamma, float(slip), tol)

@@ -1,0 +1,234 @@
+"""Planners against independent truth: hand-derived values, linear solves, contraction bounds."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import planners
+from gridworld_env import LectureGridEnv, open_grid
+from gridworld_env.model import build_model
+from planners import (
+    ConvergenceWarning,
+    TabularMDP,
+    modified_policy_iteration,
+    policy_evaluation,
+    policy_iteration,
+    q_values,
+    value_iteration,
+    value_iteration_sweeps,
+)
+
+from .conftest import random_mdps
+
+ALL_VI = ["jacobi", "gauss-seidel", "auto"]
+
+
+def lecture(living_reward: float = -0.04, slip: float = 0.0) -> TabularMDP:
+    return TabularMDP.from_env(LectureGridEnv("lecture", living_reward=living_reward, slip=slip))
+
+
+# Steps to the +1 exit from each square of the deterministic 4x3 world on the best path
+# (never through the -1 exit; (2, 3) goes left and round).  None: wall or exit.
+STEPS = [[3, 2, 1, None], [4, None, 2, None], [5, 4, 3, 4]]
+
+
+def hand_values(c: float, gamma: float) -> np.ndarray:
+    """V(s) = c (1 + gamma + ... + gamma^(d-2)) + gamma^(d-1) * 1 for a path of d steps."""
+    v = np.zeros(12)
+    for r in range(3):
+        for col in range(4):
+            d = STEPS[r][col]
+            if d is not None:
+                v[r * 4 + col] = c * sum(gamma**i for i in range(d - 1)) + gamma ** (d - 1)
+    return v
+
+
+@pytest.mark.parametrize("method", ALL_VI)
+@pytest.mark.parametrize("gamma", [1.0, 0.9])
+def test_deterministic_lecture_grid_matches_hand_derived_values(method: str, gamma: float) -> None:
+    res = value_iteration(lecture(-0.04), gamma, tol=1e-12, method=method)
+    assert res.converged
+    np.testing.assert_allclose(res.values, hand_values(-0.04, gamma), atol=1e-12)
+    # start square (2, 0): up and right both take 5 steps; the tie goes to the lowest index (up)
+    assert res.policy[8] == 0
+    # (2, 3) next to the -1 exit goes left, (1, 2) goes up, the top row goes right
+    assert res.policy[11] == 2 and res.policy[6] == 0 and list(res.policy[[0, 1, 2]]) == [3, 3, 3]
+    assert res.values[[3, 5, 7]].tolist() == [0.0, 0.0, 0.0]  # exits and the wall
+
+
+@pytest.mark.parametrize("solver", ["policy_iteration", "modified_policy_iteration", "gauss_seidel", "fast"])
+def test_every_solver_matches_hand_values(solver: str) -> None:
+    res = planners.SOLVERS[solver](lecture(-0.04), 1.0, tol=1e-12)
+    assert res.converged
+    np.testing.assert_allclose(res.values, hand_values(-0.04, 1.0), atol=1e-10)
+
+
+def test_living_reward_minus_2_runs_into_the_nearest_exit() -> None:
+    # the lecture's question: at -2 per step even the -1 exit is better than walking on
+    res = value_iteration(lecture(-2.0), 1.0)
+    assert res.policy[11] == 0  # (2, 3): straight up into the -1 exit
+    assert res.values[11] == pytest.approx(-1.0)
+    # (1, 2): right into -1 and up-then-right into +1 (-2 + 1) both give -1: a tie, lowest index (up)
+    assert res.q[6, 0] == res.q[6, 3] == -1.0 and res.policy[6] == 0
+    # (2, 2): up or right, then into -1: -2 - 1 either way, beating the long way round
+    assert res.values[10] == -3.0 and res.q[10, 2] < -3.0 and res.policy[10] == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(mdp=random_mdps(), gamma=st.sampled_from([0.0, 0.5, 0.9]))
+def test_vi_pi_mpi_agree_on_random_mdps(mdp: TabularMDP, gamma: float) -> None:
+    tol = 1e-11
+    bound = tol * gamma / (1 - gamma) + 1e-12
+    pi = policy_iteration(mdp, gamma)
+    assert pi.converged
+    for method in ALL_VI:
+        vi = value_iteration(mdp, gamma, tol=tol, method=method)
+        assert vi.converged
+        np.testing.assert_allclose(vi.values, pi.values, atol=bound, rtol=0)
+    mpi = modified_policy_iteration(mdp, gamma, k=3, tol=tol)
+    np.testing.assert_allclose(mpi.values, pi.values, atol=bound, rtol=0)
+    pii = policy_iteration(mdp, gamma, evaluation="iterative", tol=1e-13)
+    np.testing.assert_allclose(pii.values, pi.values, atol=1e-10, rtol=0)
+    # the greedy policies are all optimal: their exact values equal the optimum
+    for res in (vi, mpi, pii):
+        np.testing.assert_allclose(policy_evaluation(mdp, res.policy, gamma), pi.values, atol=1e-8)
+
+
+@settings(max_examples=40, deadline=None)
+@given(mdp=random_mdps(), gamma=st.sampled_from([0.3, 0.9, 0.99]), seed=st.integers(0, 10**6))
+def test_policy_evaluation_equals_numpy_linear_solve(mdp: TabularMDP, gamma: float, seed: int) -> None:
+    S, A, _ = mdp.shape
+    policy = np.random.default_rng(seed).integers(0, A, size=S)
+    # independent construction of (I - gamma P_pi) V = r_pi from the dense matrices
+    P, R = mdp.to_dense()
+    P_pi = P[policy, np.arange(S)]
+    r_pi = R[np.arange(S), policy]
+    expected = np.linalg.solve(np.eye(S) - gamma * P_pi, r_pi)
+    np.testing.assert_allclose(policy_evaluation(mdp, policy, gamma, method="exact"), expected, atol=1e-9)
+    it = policy_evaluation(mdp, policy, gamma, method="iterative", tol=1e-12)
+    np.testing.assert_allclose(it, expected, atol=1e-12 * gamma / (1 - gamma) + 1e-12)
+
+
+@pytest.mark.parametrize("method", ALL_VI)
+@pytest.mark.parametrize("slip", [0.0, 0.2])
+def test_bellman_residual_and_error_within_the_stopping_bound(method: str, slip: float) -> None:
+    gamma, tol = 0.95, 1e-6
+    mdp = TabularMDP.from_env(LectureGridEnv("four_rooms", living_reward=-0.01, slip=slip))
+    res = value_iteration(mdp, gamma, tol=tol, method=method)
+    assert res.converged and res.residuals[-1] < tol and res.residuals.shape == (res.iterations,)
+    exact = policy_iteration(mdp, gamma, evaluation="exact").values
+    assert np.abs(res.values - exact).max() <= tol * gamma / (1 - gamma)
+    bellman = np.abs(q_values(mdp, res.values, gamma).max(axis=1) - res.values).max()
+    assert bellman <= (1 + gamma) * gamma / (1 - gamma) * tol
+    if method == "jacobi":
+        assert bellman <= gamma * tol  # T V_{n+1} - V_{n+1} = T V_{n+1} - T V_n
+    # the greedy policy's loss is within 2 gamma tol / (1 - gamma)
+    v_pi = policy_evaluation(mdp, res.policy, gamma)
+    assert np.abs(v_pi - exact).max() <= 2 * gamma * tol / (1 - gamma)
+
+
+def test_q_values_by_hand() -> None:
+    mdp = lecture(-0.04, slip=0.2)
+    v = np.arange(12, dtype=float)
+    q = q_values(mdp, v, 0.5)
+    # up from (2, 0) = state 8: 0.8 -> 4, 0.1 bump -> 8, 0.1 right -> 9; all rewards -0.04
+    assert q[8, 0] == pytest.approx(-0.04 + 0.5 * (0.8 * 4 + 0.1 * 8 + 0.1 * 9))
+    # right from (0, 2) = state 2: 0.8 -> +1 exit (state 3, value 0 as terminal), 0.1 up bump, 0.1 down -> 6
+    assert q[2, 3] == pytest.approx(0.8 * 1.0 + 0.1 * -0.04 + 0.1 * -0.04 + 0.5 * (0.8 * 3 + 0.1 * 2 + 0.1 * 6))
+    assert (q[[3, 5, 7]] == 0).all()
+
+
+def test_sweeps_generator_reproduces_value_iteration() -> None:
+    mdp = lecture(-0.04, slip=0.2)
+    steps = list(value_iteration_sweeps(mdp, 0.9, tol=1e-9))
+    res = value_iteration(mdp, 0.9, tol=1e-9)
+    assert len(steps) == res.iterations and steps[-1].converged and not steps[0].converged
+    np.testing.assert_array_equal(steps[-1].values, res.values)
+    np.testing.assert_array_equal(steps[-1].residuals, res.residuals)
+    # the first sweep from zeros is the best immediate reward
+    np.testing.assert_allclose(steps[0].values, np.where(mdp.terminal, 0, mdp.expected_reward.max(axis=1)))
+    assert [s.iterations for s in steps[:3]] == [1, 2, 3]
+
+
+def test_positive_living_reward_at_gamma_1_warns_and_stops() -> None:
+    mdp = lecture(+0.1)
+    with pytest.warns(ConvergenceWarning, match="gamma=1"):
+        res = value_iteration(mdp, 1.0, max_iter=200)
+    assert not res.converged and res.iterations == 200
+    # each sweep adds the living reward forever: the change never shrinks
+    np.testing.assert_allclose(res.residuals[-50:], 0.1)
+    with pytest.warns(ConvergenceWarning):
+        assert not modified_policy_iteration(mdp, 1.0, max_iter=50).converged
+    with pytest.warns(ConvergenceWarning):
+        assert not policy_iteration(mdp, 1.0).converged
+    with pytest.warns(ConvergenceWarning):
+        assert not planners.value_iteration(mdp, 1.0, max_iter=100, method="auto").converged
+
+
+def test_improper_policy_evaluation_at_gamma_1_warns() -> None:
+    mdp = lecture(-0.04)
+    stay = np.zeros(12, dtype=int)  # always "up": the top row bumps forever
+    with pytest.warns(ConvergenceWarning):
+        v = policy_evaluation(mdp, stay, 1.0, max_iter=100)
+    assert v[0] == pytest.approx(-4.0)  # 100 sweeps of -0.04
+
+
+def test_policy_iteration_at_gamma_1_starts_proper() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = policy_iteration(lecture(-0.04, slip=0.2), 1.0)
+    assert res.converged
+    vi = value_iteration(lecture(-0.04, slip=0.2), 1.0, tol=1e-13)
+    np.testing.assert_allclose(res.values, vi.values, atol=1e-10)
+
+
+@pytest.mark.parametrize("layout, gamma", [("open:60x70", 0.99), ("open:150x150", 0.95), ("maze:41x61:3", 0.99)])
+@pytest.mark.parametrize("slip", [0.0, 0.2])
+def test_large_grids_methods_agree(layout: str, gamma: float, slip: float) -> None:
+    # 150 x 150 > RELABEL_MIN_STATES: "auto" sweeps a relabelled copy of the MDP
+    from gridworld_env import get_layout
+
+    m = build_model(get_layout(layout), living_reward=-0.04, slip=slip)
+    mdp = TabularMDP(m.next_state, m.prob, m.reward, m.absorbing)
+    tol = 1e-11
+    ref = value_iteration(mdp, gamma, tol=tol)
+    bound = 2 * tol * gamma / (1 - gamma)
+    for method in ("gauss-seidel", "auto"):
+        res = value_iteration(mdp, gamma, tol=tol, method=method)
+        assert res.converged
+        np.testing.assert_allclose(res.values, ref.values, atol=bound, rtol=0)
+        np.testing.assert_array_equal(res.values[mdp.terminal], 0.0)
+    auto = value_iteration(mdp, gamma, method="auto")
+    if slip == 0.0:  # deterministic: label correcting is exact, one sweep verifies it
+        assert auto.iterations == 1 and auto.residuals[0] < 1e-12
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"gamma": 1.5}, "gamma"),
+        ({"gamma": -0.1}, "gamma"),
+        ({"gamma": "x"}, "gamma"),
+        ({"gamma": 0.9, "tol": 0}, "tol"),
+        ({"gamma": 0.9, "max_iter": 0}, "max_iter"),
+        ({"gamma": 0.9, "method": "bogus"}, "bogus"),
+        ({"gamma": 0.9, "v0": [1.0]}, "v0"),
+    ],
+)
+def test_bad_arguments_raise(kwargs: dict, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        value_iteration(lecture(), **kwargs)
+
+
+def test_bad_policy_raises() -> None:
+    with pytest.raises(ValueError, match="policy\\[3\\] = 7"):
+        policy_evaluation(lecture(), [0, 0, 0, 7] + [0] * 8, 0.9)
+    with pytest.raises(ValueError, match="shape"):
+        policy_evaluation(lecture(), [0], 0.9)
+    with pytest.raises(ValueError, match="k must"):
+        modified_policy_iteration(lecture(), 0.9, k=-1)
