@@ -40,7 +40,8 @@ t1 = time.perf_counter()
 mdp = planners.TabularMDP.from_env(gridworld_env.LectureGridEnv("lecture", living_reward=-0.04, slip=0.2))
 res = planners.value_iteration(mdp, gamma=1.0)
 t2 = time.perf_counter()
-assert res.converged and abs(res.values[8] - 0.7053) < 1e-3, res.values  # AIMA's U(1,1) = 0.705
+# AIMA's U(1,1) = 0.705, plus 0.04: here the living reward is paid on entering, not in the state
+assert res.converged and abs(res.values[8] - 0.7453) < 1e-3, res.values
 print(json.dumps({"import_s": t1 - t0, "first_s": t2 - t1}))
 """
 
