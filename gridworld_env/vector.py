@@ -86,15 +86,19 @@ def _start_state(rng: np.ndarray, i: int, starts: np.ndarray) -> int:
 
 
 @njit(cache=True)
-def _step_block(lo, hi, actions, state, steps, done, rng, next_state, prob, reward, K, absorbing, starts, max_steps,
+def _step_block(lo, hi, actions, state, steps, rng, next_state, prob, reward, K, absorbing, starts, max_steps,
                 obs, rew, term, trunc):
-    """Step envs ``lo..hi-1``: an autoreset if the env's last step ended its episode, else one transition."""
+    """Step envs ``lo..hi-1``: an autoreset if the env's last step ended its episode, else one transition.
+
+    ``steps[i]`` counts the steps of env ``i``'s episode; an ended episode of ``t`` steps is stored
+    as ``~t = -t - 1 < 0`` (one array, not two, for "how long" and "ended").
+    """
     for i in range(lo, hi):
-        if done[i]:
+        t = steps[i]
+        if t < 0:
             s = _start_state(rng, i, starts)
             state[i] = s
             steps[i] = 0
-            done[i] = False
             obs[i] = s
             rew[i] = 0.0
             term[i] = False
@@ -109,12 +113,11 @@ def _step_block(lo, hi, actions, state, steps, done, rng, next_state, prob, rewa
                 k += 1
                 acc += prob[k]
         s = next_state[k]
-        t = steps[i] + 1
+        t += 1
         ended = absorbing[s]
         limit = t >= max_steps
         state[i] = s
-        steps[i] = t
-        done[i] = ended or limit
+        steps[i] = ~t if ended | limit else t
         obs[i] = s
         rew[i] = reward[k]
         term[i] = ended
@@ -135,19 +138,19 @@ def _first_bad_action(actions: np.ndarray) -> int:
 
 
 @njit(cache=True)
-def _step_serial(actions, state, steps, done, rng, next_state, prob, reward, K, absorbing, starts, max_steps,
+def _step_serial(actions, state, steps, rng, next_state, prob, reward, K, absorbing, starts, max_steps,
                  obs, rew, term, trunc):
     """Step every env on one thread; returns the index of the first invalid action (nothing stepped) or -1."""
     bad = _first_bad_action(actions)
     if bad >= 0:
         return bad
-    _step_block(0, actions.size, actions, state, steps, done, rng, next_state, prob, reward, K, absorbing, starts,
+    _step_block(0, actions.size, actions, state, steps, rng, next_state, prob, reward, K, absorbing, starts,
                 max_steps, obs, rew, term, trunc)
     return -1
 
 
 @njit(cache=True, parallel=True)
-def _step_parallel(actions, state, steps, done, rng, next_state, prob, reward, K, absorbing, starts, max_steps,
+def _step_parallel(actions, state, steps, rng, next_state, prob, reward, K, absorbing, starts, max_steps,
                    obs, rew, term, trunc):
     """:func:`_step_serial` with the envs split over all numba threads."""
     bad = _first_bad_action(actions)
@@ -156,13 +159,13 @@ def _step_parallel(actions, state, steps, done, rng, next_state, prob, reward, K
     n = actions.size
     chunks = (n + _CHUNK - 1) // _CHUNK
     for c in prange(chunks):
-        _step_block(c * _CHUNK, min(n, (c + 1) * _CHUNK), actions, state, steps, done, rng, next_state, prob, reward,
+        _step_block(c * _CHUNK, min(n, (c + 1) * _CHUNK), actions, state, steps, rng, next_state, prob, reward,
                     K, absorbing, starts, max_steps, obs, rew, term, trunc)
     return -1
 
 
 @njit(cache=True)
-def _reset(mask, seeds, seeded, state, steps, done, rng, starts, obs):
+def _reset(mask, seeds, seeded, state, steps, rng, starts, obs):
     """Reset the envs in ``mask`` (reseeding those with ``seeded``); write every env's state to ``obs``."""
     for i in range(mask.size):
         if mask[i]:
@@ -170,7 +173,6 @@ def _reset(mask, seeds, seeded, state, steps, done, rng, starts, obs):
                 rng[i] = _mix64(seeds[i])
             state[i] = _start_state(rng, i, starts)
             steps[i] = 0
-            done[i] = False
         obs[i] = state[i]
 
 
@@ -303,8 +305,7 @@ class LectureGridVectorEnv(VectorEnv):
 
         n = self.num_envs
         self._state = np.full(n, self.layout.start, dtype=np.int32)
-        self._steps = np.zeros(n, dtype=np.int64)
-        self._done = np.zeros(n, dtype=np.bool_)
+        self._steps = np.zeros(n, dtype=np.int64)  # steps of each episode; ~t (< 0) once it has ended
         self._rng = np.random.SeedSequence().generate_state(n, np.uint64)
         self._obs = np.empty(n, dtype=np.int64)
         self._rew = np.zeros(n, dtype=np.float64)
@@ -357,7 +358,7 @@ class LectureGridVectorEnv(VectorEnv):
             mask = np.ascontiguousarray(mask)
         starts = self._default_starts if start is None else np.array([self.layout.with_start(start).start], np.int32)
         seeds, seeded = self._seed_arrays(seed)
-        _reset(mask, seeds, seeded, self._state, self._steps, self._done, self._rng, starts, self._obs)
+        _reset(mask, seeds, seeded, self._state, self._steps, self._rng, starts, self._obs)
         self._has_reset = True
         return (self._obs.copy() if self.copy else self._obs), {}
 
@@ -422,7 +423,7 @@ class LectureGridVectorEnv(VectorEnv):
             trunc = np.empty(n, np.bool_)
         else:
             obs, rew, term, trunc = self._obs, self._rew, self._term, self._trunc
-        bad = self._kernel(a, self._state, self._steps, self._done, self._rng, self._ns, self._pr, self._rw,
+        bad = self._kernel(a, self._state, self._steps, self._rng, self._ns, self._pr, self._rw,
                            self._K, self._absorbing, self._default_starts, self._max_steps, obs, rew, term, trunc)
         if bad >= 0:
             raise InvalidActionError(f"actions must be integers in 0..3, got actions[{bad}] = {int(a[bad])}")
@@ -454,10 +455,8 @@ class LectureGridVectorEnv(VectorEnv):
 
     @property
     def elapsed_steps(self) -> np.ndarray:
-        """(num_envs,) int64 steps taken in each env's current episode (a read-only view)."""
-        v = self._steps.view()
-        v.setflags(write=False)
-        return v
+        """(num_envs,) int64 steps taken in each env's current (or just ended) episode."""
+        return np.where(self._steps < 0, ~self._steps, self._steps)
 
     # ---------------------------------------------------------------- render
     def render(self) -> Optional["Frames"]:

@@ -117,6 +117,7 @@ def test_next_step_autoreset_after_termination():
     obs, rew, term, trunc, _ = envs.step(acts(RIGHT, LEFT))
     assert obs.tolist() == [3, 1] and rew.tolist() == [1.0, -0.04]
     assert term.tolist() == [True, False] and trunc.tolist() == [False, False]
+    assert envs.elapsed_steps.tolist() == [1, 1]  # the ended episode still reports its length
     # the next step resets env 0 (its action is ignored) to the layout's start; env 1 moves on
     obs, rew, term, trunc, _ = envs.step(acts(UP, DOWN))
     assert obs.tolist() == [8, 1] and rew.tolist() == [0.0, -0.04]
@@ -132,6 +133,7 @@ def test_truncation_at_max_episode_steps_then_autoreset():
     envs.reset(seed=0)
     flags = [envs.step(acts(LEFT))[3][0] for _ in range(3)]
     assert flags == [False, False, True]
+    assert envs.elapsed_steps.tolist() == [3]
     obs, rew, term, trunc, _ = envs.step(acts(UP))
     assert (obs[0], rew[0], term[0], trunc[0]) == (8, 0.0, False, False)
     assert envs.step(acts(UP))[0][0] == 4
