@@ -56,6 +56,7 @@ __all__ = ["LectureGridVectorEnv"]
 #: One thread already does ~200-400M env-steps/s, so threads pay off only for big batches on idle cores.
 PARALLEL_THRESHOLD = 65536
 _CHUNK = 1024  # envs per parallel task
+_INT64 = np.dtype(np.int64)
 _NO_LIMIT = np.iinfo(np.int64).max
 _U64_MAX = 2**64 - 1
 
@@ -311,6 +312,11 @@ class LectureGridVectorEnv(VectorEnv):
         self._rew = np.zeros(n, dtype=np.float64)
         self._term = np.zeros(n, dtype=np.bool_)
         self._trunc = np.zeros(n, dtype=np.bool_)
+        self._shape = (n,)
+        self._out = (self._obs, self._rew, self._term, self._trunc)
+        # every kernel argument between the actions and the outputs, in order
+        self._kernel_args = (self._state, self._steps, self._rng, self._ns, self._pr, self._rw, self._K,
+                             self._absorbing, self._default_starts, self._max_steps)
         self._has_reset = False
         self._renderer: Any = None
 
@@ -411,27 +417,21 @@ class LectureGridVectorEnv(VectorEnv):
             An action outside 0..3, a non-integer dtype or the wrong shape; no env is stepped.
         """
         a = actions
-        if type(a) is not np.ndarray or a.dtype != np.int64 or a.shape != self._shape or not a.flags.c_contiguous:
+        # fast path: exactly the array type the kernel was compiled for (int64, C-contiguous, writable)
+        if type(a) is not np.ndarray or a.dtype is not _INT64 or a.shape != self._shape or not a.flags.carray:
             a = self._coerce_actions(actions)
         if not self._has_reset:
             raise ResetNeeded("call reset() before step()")
         if self.copy:
             n = self.num_envs
-            obs = np.empty(n, np.int64)
-            rew = np.empty(n, np.float64)
-            term = np.empty(n, np.bool_)
-            trunc = np.empty(n, np.bool_)
+            out = (np.empty(n, np.int64), np.empty(n, np.float64), np.empty(n, np.bool_), np.empty(n, np.bool_))
+            bad = self._kernel(a, *self._kernel_args, *out)
         else:
-            obs, rew, term, trunc = self._obs, self._rew, self._term, self._trunc
-        bad = self._kernel(a, self._state, self._steps, self._rng, self._ns, self._pr, self._rw,
-                           self._K, self._absorbing, self._default_starts, self._max_steps, obs, rew, term, trunc)
+            out = self._out
+            bad = self._kernel(a, *self._kernel_args, *out)
         if bad >= 0:
             raise InvalidActionError(f"actions must be integers in 0..3, got actions[{bad}] = {int(a[bad])}")
-        return obs, rew, term, trunc, {}
-
-    @property
-    def _shape(self) -> tuple[int]:
-        return (self.num_envs,)
+        return (*out, {})
 
     def _coerce_actions(self, actions: Any) -> np.ndarray:
         """Actions as a C-contiguous writable int64 array of shape (num_envs,), or InvalidActionError."""
