@@ -38,16 +38,21 @@ def bellman_sweep(ns, pr, rsa, term, gamma, v_in, v_out, order):  # pragma: no c
             v_out[s] = 0.0
             continue
         best = -np.inf
-        for a in range(A):
-            acc = 0.0
-            for k in range(K):
-                acc += pr[s, a, k] * v_in[ns[s, a, k]]
-            q = rsa[s, a] + gamma * acc
-            if q > best:
-                best = q
-        d = abs(best - v_in[s])
-        if d > res:
-            res = d
+        if K == 1:  # deterministic: unrolled, branch-free maximum (same arithmetic, same bits)
+            for a in range(A):
+                best = max(best, rsa[s, a] + gamma * (pr[s, a, 0] * v_in[ns[s, a, 0]]))
+        elif K == 3:  # the slippery grid
+            for a in range(A):
+                acc = pr[s, a, 0] * v_in[ns[s, a, 0]] + pr[s, a, 1] * v_in[ns[s, a, 1]]
+                acc += pr[s, a, 2] * v_in[ns[s, a, 2]]
+                best = max(best, rsa[s, a] + gamma * acc)
+        else:
+            for a in range(A):
+                acc = 0.0
+                for k in range(K):
+                    acc += pr[s, a, k] * v_in[ns[s, a, k]]
+                best = max(best, rsa[s, a] + gamma * acc)
+        res = max(res, abs(best - v_in[s]))
         v_out[s] = best
     return res
 
@@ -67,16 +72,21 @@ def bellman_sweep_parallel(ns, pr, rsa, term, gamma, v_in, v_out, block):  # pra
                 v_out[s] = 0.0
                 continue
             best = -np.inf
-            for a in range(A):
-                acc = 0.0
-                for k in range(K):
-                    acc += pr[s, a, k] * v_in[ns[s, a, k]]
-                q = rsa[s, a] + gamma * acc
-                if q > best:
-                    best = q
-            d = abs(best - v_in[s])
-            if d > res:
-                res = d
+            if K == 1:  # deterministic: unrolled, branch-free maximum (same arithmetic, same bits)
+                for a in range(A):
+                    best = max(best, rsa[s, a] + gamma * (pr[s, a, 0] * v_in[ns[s, a, 0]]))
+            elif K == 3:  # the slippery grid
+                for a in range(A):
+                    acc = pr[s, a, 0] * v_in[ns[s, a, 0]] + pr[s, a, 1] * v_in[ns[s, a, 1]]
+                    acc += pr[s, a, 2] * v_in[ns[s, a, 2]]
+                    best = max(best, rsa[s, a] + gamma * acc)
+            else:
+                for a in range(A):
+                    acc = 0.0
+                    for k in range(K):
+                        acc += pr[s, a, k] * v_in[ns[s, a, k]]
+                    best = max(best, rsa[s, a] + gamma * acc)
+            res = max(res, abs(best - v_in[s]))
             v_out[s] = best
         blockres[b] = res
     return blockres.max()

@@ -71,7 +71,6 @@ from typing import Any, Callable, Iterator, Optional
 
 import numpy as np
 
-from . import _kernels as K
 from .mdp import MDPError, TabularMDP
 
 __all__ = [
@@ -90,14 +89,37 @@ __all__ = [
 
 #: relative tolerance under which two Q-values count as tied (lowest action index wins)
 TIE_RTOL = 1e-12
-#: Jacobi sweeps run multi-threaded from this many states on (below, threads cost more than they save)
+#: Jacobi sweeps run multi-threaded from this many states on, given at least PARALLEL_MIN_THREADS
+#: numba threads (below either, waking threads costs more than it saves: on a busy 2-core machine a
+#: parallel region can wait a scheduler time slice for its second thread)
 PARALLEL_MIN_STATES = 200_000
+PARALLEL_MIN_THREADS = 4
 _PARALLEL_BLOCK = 8192
 #: method="auto" relabels states in sweep order (one gather) from this many states on
 RELABEL_MIN_STATES = 20_000
 #: policy evaluation solves the linear system densely up to this many states ("auto")
 EXACT_MAX_STATES = 2000
 _EMPTY = np.empty(0, dtype=np.int64)
+#: MDPs with at most this many outcome slots (S * A * K) run Jacobi sweeps and Q-values in NumPy:
+#: the first numba call in a process costs ~0.3 s (loading the compiled kernels), more than such an
+#: MDP takes to solve.  The arithmetic is the kernels', bit for bit.
+SMALL_OUTCOMES = 4096
+
+
+class _Kernels:
+    """The numba kernels, imported on first use (``import planners`` does not import numba)."""
+
+    _mod: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if _Kernels._mod is None:
+            from . import _kernels
+
+            _Kernels._mod = _kernels
+        return getattr(_Kernels._mod, name)
+
+
+K = _Kernels()
 
 
 class ConvergenceWarning(RuntimeWarning):
@@ -240,9 +262,29 @@ def q_values(mdp: TabularMDP, values: Any, gamma: float) -> np.ndarray:
     mdp = _as_mdp(mdp)
     gamma = _check_gamma(gamma)
     v = _check_values(values, mdp.n_states, "values")
-    q = np.empty((mdp.n_states, mdp.n_actions))
-    K.q_values(*_arrays(mdp), gamma, v, q, np.empty(mdp.n_states, dtype=np.int64), TIE_RTOL)
+    return _q_and_policy(mdp, gamma, v)[0]
+
+
+def _small(mdp: TabularMDP) -> bool:
+    return mdp.next_state.size <= SMALL_OUTCOMES
+
+
+def _np_q(mdp: TabularMDP, gamma: float, v: np.ndarray) -> np.ndarray:
+    """NumPy look-ahead with the kernels' arithmetic (outcomes summed in order, then ``r + gamma * sum``)."""
+    ns, pr, rsa, term = _arrays(mdp)
+    q = rsa + gamma * (pr * v[ns]).sum(axis=2)
+    q[term] = 0.0
     return q
+
+
+def _q_and_policy(mdp: TabularMDP, gamma: float, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if _small(mdp):
+        q = _np_q(mdp, gamma, v)
+        return q, greedy_policy(q)
+    q = np.empty((mdp.n_states, mdp.n_actions))
+    policy = np.empty(mdp.n_states, dtype=np.int64)
+    K.q_values(*_arrays(mdp), gamma, v, q, policy, TIE_RTOL)
+    return q, policy
 
 
 def greedy_policy(q: Any) -> np.ndarray:
@@ -262,9 +304,7 @@ def greedy_policy(q: Any) -> np.ndarray:
 
 def _result(mdp: TabularMDP, gamma: float, v: np.ndarray, iterations: int, converged: bool,
             residuals: Any, t0: float, method: str) -> PlanResult:
-    q = np.empty((mdp.n_states, mdp.n_actions))
-    policy = np.empty(mdp.n_states, dtype=np.int64)
-    K.q_values(*_arrays(mdp), gamma, v, q, policy, TIE_RTOL)
+    q, policy = _q_and_policy(mdp, gamma, v)
     return PlanResult(
         values=v,
         policy=policy,
@@ -298,12 +338,19 @@ def _warn_not_converged(what: str, n: int, res: float, tol: float, gamma: float,
 _VI_METHODS = ("jacobi", "gauss-seidel", "auto")
 
 
+def _np_jacobi_sweep(mdp: TabularMDP, gamma: float, v_in: np.ndarray, v_out: np.ndarray) -> float:
+    v_out[:] = _np_q(mdp, gamma, v_in).max(axis=1)
+    return float(np.abs(v_out - v_in).max())
+
+
 def _sweep_fn(mdp: TabularMDP, method: str) -> Callable[[float, np.ndarray, np.ndarray, np.ndarray], float]:
     ns, pr, rsa, term = _arrays(mdp)
+    if method == "jacobi" and _small(mdp):
+        return lambda g, vi, vo, order: _np_jacobi_sweep(mdp, g, vi, vo)
     if method == "jacobi" and mdp.n_states >= PARALLEL_MIN_STATES:
         import numba
 
-        if numba.get_num_threads() > 1:
+        if numba.get_num_threads() >= PARALLEL_MIN_THREADS:
             return lambda g, vi, vo, order: K.bellman_sweep_parallel(ns, pr, rsa, term, g, vi, vo, _PARALLEL_BLOCK)
     return lambda g, vi, vo, order: K.bellman_sweep(ns, pr, rsa, term, g, vi, vo, order)
 
@@ -497,12 +544,12 @@ def value_iteration_sweeps(
 
 def _sweeps(mdp: TabularMDP, gamma: float, tol: float, max_iter: int, method: str,
             v: np.ndarray) -> Iterator[PlanResult]:
-    ns, pr, rsa, term = _arrays(mdp)
+    sweep = _sweep_fn(mdp, method)
     residuals: list[float] = []
     for n in range(1, max_iter + 1):
         t0 = time.perf_counter()
         w = v.copy() if method == "gauss-seidel" else np.empty_like(v)
-        res = K.bellman_sweep(ns, pr, rsa, term, gamma, w if method == "gauss-seidel" else v, w, _EMPTY)
+        res = sweep(gamma, w if method == "gauss-seidel" else v, w, _EMPTY)
         v = w
         residuals.append(res)
         done = res < tol

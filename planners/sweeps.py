@@ -38,7 +38,6 @@ from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
-from . import _kernels as K
 from ._format import format_policy
 from .mdp import TabularMDP
 from .solvers import (
@@ -49,6 +48,7 @@ from .solvers import (
     _check_tol,
     _default_max_iter,
     TIE_RTOL,
+    K,
 )
 
 __all__ = ["BatchPlan", "ThresholdResult", "batch_value_iteration", "batch_plan", "living_reward_thresholds"]

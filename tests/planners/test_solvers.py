@@ -232,3 +232,40 @@ def test_bad_policy_raises() -> None:
         policy_evaluation(lecture(), [0], 0.9)
     with pytest.raises(ValueError, match="k must"):
         modified_policy_iteration(lecture(), 0.9, k=-1)
+
+
+@settings(max_examples=30, deadline=None)
+@given(mdp=random_mdps(), gamma=st.sampled_from([0.5, 0.9, 1.0]))
+def test_numpy_path_for_small_mdps_matches_the_kernels_bit_for_bit(mdp: TabularMDP, gamma: float) -> None:
+    import planners.solvers as solvers
+
+    kwargs = dict(tol=1e-9, max_iter=300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        small = value_iteration(mdp, gamma, **kwargs)
+        steps_small = [r.values for r in value_iteration_sweeps(mdp, gamma, max_iter=5)]
+        old = solvers.SMALL_OUTCOMES
+        solvers.SMALL_OUTCOMES = -1  # force the numba kernels
+        try:
+            big = value_iteration(mdp, gamma, **kwargs)
+            steps_big = [r.values for r in value_iteration_sweeps(mdp, gamma, max_iter=5)]
+            q_big = q_values(mdp, big.values, gamma)
+        finally:
+            solvers.SMALL_OUTCOMES = old
+    assert small.iterations == big.iterations
+    np.testing.assert_array_equal(small.values, big.values)
+    np.testing.assert_array_equal(small.residuals, big.residuals)
+    np.testing.assert_array_equal(small.q, big.q)
+    np.testing.assert_array_equal(small.policy, big.policy)
+    np.testing.assert_array_equal(q_values(mdp, big.values, gamma), q_big)
+    for a, b in zip(steps_small, steps_big):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_import_does_not_load_numba() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, planners; print('numba' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
