@@ -44,137 +44,19 @@ from gymnasium import logger, spaces
 from gymnasium.error import ResetNeeded
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
-from numba import njit, prange
 
 from .env import InvalidActionError, LectureGridEnv
 from .layouts import Layout, LayoutLike
 from .model import GridModel
 
-__all__ = ["LectureGridVectorEnv"]
+__all__ = ["LectureGridVectorEnv", "Frames", "PARALLEL_THRESHOLD"]
 
 #: ``parallel=None`` steps on all numba threads from this many sub-environments (below: one thread).
 #: One thread already does ~200-400M env-steps/s, so threads pay off only for big batches on idle cores.
 PARALLEL_THRESHOLD = 65536
-_CHUNK = 1024  # envs per parallel task
 _INT64 = np.dtype(np.int64)
 _NO_LIMIT = np.iinfo(np.int64).max
 _U64_MAX = 2**64 - 1
-
-
-# ------------------------------------------------------------------ kernels
-@njit(cache=True)
-def _mix64(z: np.uint64) -> np.uint64:
-    """SplitMix64's output function: a bijection of the 64-bit integers with full avalanche."""
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
-
-
-@njit(cache=True)
-def _uniform(rng: np.ndarray, i: int) -> float:
-    """Advance env ``i``'s SplitMix64 state and return a double in ``[0, 1)`` (53 random bits)."""
-    x = rng[i] + np.uint64(0x9E3779B97F4A7C15)
-    rng[i] = x
-    return (_mix64(x) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
-
-
-@njit(cache=True)
-def _start_state(rng: np.ndarray, i: int, starts: np.ndarray) -> int:
-    """The start state of env ``i``'s next episode: ``starts[0]``, or uniform over ``starts``."""
-    if starts.size == 1:
-        return starts[0]
-    return starts[int(_uniform(rng, i) * starts.size)]
-
-
-@njit(cache=True)
-def _step_block(lo, hi, actions, state, steps, rng, next_state, prob, reward, K, absorbing, starts, max_steps,
-                obs, rew, term, trunc):
-    """Step envs ``lo..hi-1``: an autoreset if the env's last step ended its episode, else one transition.
-
-    ``steps[i]`` counts the steps of env ``i``'s episode; an ended episode of ``t`` steps is stored
-    as ``~t = -t - 1 < 0`` (one array, not two, for "how long" and "ended").
-    """
-    for i in range(lo, hi):
-        t = steps[i]
-        if t < 0:
-            s = _start_state(rng, i, starts)
-            state[i] = s
-            steps[i] = 0
-            obs[i] = s
-            rew[i] = 0.0
-            term[i] = False
-            trunc[i] = False
-            continue
-        k = (state[i] * 4 + actions[i]) * K
-        if K > 1:  # inverse CDF, exactly as LectureGridEnv.step
-            u = _uniform(rng, i)
-            last = k + K - 1
-            acc = prob[k]
-            while u >= acc and k < last:
-                k += 1
-                acc += prob[k]
-        s = next_state[k]
-        t += 1
-        ended = absorbing[s]
-        limit = t >= max_steps
-        state[i] = s
-        steps[i] = ~t if ended | limit else t
-        obs[i] = s
-        rew[i] = reward[k]
-        term[i] = ended
-        trunc[i] = limit
-
-
-@njit(cache=True)
-def _first_bad_action(actions: np.ndarray) -> int:
-    """Index of the first action outside 0..3, or -1 (a branch-free scan first: it vectorises)."""
-    bad = False
-    for i in range(actions.size):
-        bad |= (actions[i] < 0) | (actions[i] > 3)
-    if bad:
-        for i in range(actions.size):
-            if actions[i] < 0 or actions[i] > 3:
-                return i
-    return -1
-
-
-@njit(cache=True)
-def _step_serial(actions, state, steps, rng, next_state, prob, reward, K, absorbing, starts, max_steps,
-                 obs, rew, term, trunc):
-    """Step every env on one thread; returns the index of the first invalid action (nothing stepped) or -1."""
-    bad = _first_bad_action(actions)
-    if bad >= 0:
-        return bad
-    _step_block(0, actions.size, actions, state, steps, rng, next_state, prob, reward, K, absorbing, starts,
-                max_steps, obs, rew, term, trunc)
-    return -1
-
-
-@njit(cache=True, parallel=True)
-def _step_parallel(actions, state, steps, rng, next_state, prob, reward, K, absorbing, starts, max_steps,
-                   obs, rew, term, trunc):
-    """:func:`_step_serial` with the envs split over all numba threads."""
-    bad = _first_bad_action(actions)
-    if bad >= 0:
-        return bad
-    n = actions.size
-    chunks = (n + _CHUNK - 1) // _CHUNK
-    for c in prange(chunks):
-        _step_block(c * _CHUNK, min(n, (c + 1) * _CHUNK), actions, state, steps, rng, next_state, prob, reward,
-                    K, absorbing, starts, max_steps, obs, rew, term, trunc)
-    return -1
-
-
-@njit(cache=True)
-def _reset(mask, seeds, seeded, state, steps, rng, starts, obs):
-    """Reset the envs in ``mask`` (reseeding those with ``seeded``); write every env's state to ``obs``."""
-    for i in range(mask.size):
-        if mask[i]:
-            if seeded[i]:
-                rng[i] = _mix64(seeds[i])
-            state[i] = _start_state(rng, i, starts)
-            steps[i] = 0
-        obs[i] = state[i]
 
 
 # ---------------------------------------------------------------------- env
@@ -302,7 +184,10 @@ class LectureGridVectorEnv(VectorEnv):
         if parallel is None:
             parallel = self.num_envs >= PARALLEL_THRESHOLD
         self.parallel = bool(parallel)
-        self._kernel = _step_parallel if self.parallel else _step_serial
+        from . import _vector_kernels as kernels  # imports numba: only when a vector env is made
+
+        self._kernel = kernels.step_parallel if self.parallel else kernels.step_serial
+        self._reset_kernel = kernels.reset_envs
 
         n = self.num_envs
         self._state = np.full(n, self.layout.start, dtype=np.int32)
@@ -364,7 +249,7 @@ class LectureGridVectorEnv(VectorEnv):
             mask = np.ascontiguousarray(mask)
         starts = self._default_starts if start is None else np.array([self.layout.with_start(start).start], np.int32)
         seeds, seeded = self._seed_arrays(seed)
-        _reset(mask, seeds, seeded, self._state, self._steps, self._rng, starts, self._obs)
+        self._reset_kernel(mask, seeds, seeded, self._state, self._steps, self._rng, starts, self._obs)
         self._has_reset = True
         return (self._obs.copy() if self.copy else self._obs), {}
 
