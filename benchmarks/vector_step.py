@@ -14,7 +14,7 @@ throughput is env-steps per second (N per ``step`` call).  Contenders:
 
 Targets at N = 16384: >= 100M env-steps/s, >= 15x CartPole's native vector env, >= 100x SyncVectorEnv.
 
-Run: ``python -m benchmarks.vector_step [--quick] [--out DIR] [--sizes 1,64,1024,16384]``.
+Run: ``python -m benchmarks.vector_step [--quick] [--out DIR] [--sizes 1,64,1024,16384] [--parallel]``.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ SYNC = "SyncVectorEnv(LectureGrid-v0)"
 _POOL = 8  # distinct action arrays cycled through
 
 
-def _contenders(n: int, quick: bool) -> dict[str, tuple[str, dict[str, Any], int]]:
+def _contenders(n: int, quick: bool, parallel: bool = False) -> dict[str, tuple[str, dict[str, Any], int]]:
     """name -> (env id, make_vec kwargs, env-steps per timed call)."""
     # (env-steps, step calls) budget per timed call, whichever is smaller: ~0.1-1 s each
     budget = {"ours": (20_000_000, 50_000), "cartpole": (2_000_000, 5_000), "sync": (150_000, 10_000)}
@@ -48,7 +48,7 @@ def _contenders(n: int, quick: bool) -> dict[str, tuple[str, dict[str, Any], int
         REFERENCE: ("CartPole-v1", {}, budget["cartpole"]),
         SYNC: ("LectureGrid-v0", {"vectorization_mode": "sync"}, budget["sync"]),
     }
-    if n >= 4096 and not quick:
+    if parallel:
         c[f"{OURS} (parallel=True)"] = ("LectureGrid-v0", {"parallel": True}, budget["ours"])
     scale = 100 if quick else 1
     return {k: (i, kw, max(1, min(steps // n, calls) // scale) * n) for k, (i, kw, (steps, calls)) in c.items()}
@@ -88,6 +88,9 @@ def main(argv: Optional[Sequence[str]] = None) -> Path:
     p.add_argument("--out", default="bench_results", help="output directory")
     p.add_argument("--sizes", default=None, help="comma-separated batch sizes (default 1,64,1024,16384)")
     p.add_argument("--repeats", type=int, default=None, help="timed rounds")
+    p.add_argument("--parallel", action="store_true",
+                   help="add LectureGridVectorEnv(parallel=True); its spinning OpenMP workers slow the "
+                        "contenders timed after it on a machine with few cores")
     args = p.parse_args(argv)
     try:
         sizes = [int(x) for x in args.sizes.split(",")] if args.sizes else ([1, 64] if args.quick else list(SIZES))
@@ -99,7 +102,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Path:
 
     rows, measurements = [], {}
     for n in sizes:
-        spec = _contenders(n, args.quick)
+        spec = _contenders(n, args.quick, args.parallel)
         runs = {name: _stepper(i, kw, n, steps, seed=0) for name, (i, kw, steps) in spec.items()}
         res = alternate(runs, repeats=repeats, work={k: v[2] for k, v in spec.items()}, unit="env-step")
         ref, sync = res[REFERENCE].throughput, res[SYNC].throughput

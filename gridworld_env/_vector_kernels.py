@@ -6,9 +6,9 @@ dynamics, the autoreset rule and the random-number streams.
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import config, njit, prange
 
-__all__ = ["step_serial", "step_parallel", "reset_envs"]
+__all__ = ["step_serial", "step_parallel", "reset_envs", "max_threads"]
 
 _CHUNK = 1024  # envs per parallel task
 
@@ -129,3 +129,8 @@ def reset_envs(mask, seeds, seeded, state, steps, rng, starts, obs):
             state[i] = _start_state(rng, i, starts)
             steps[i] = 0
         obs[i] = state[i]
+
+
+def max_threads() -> int:
+    """The number of threads numba's parallel kernels may use (``NUMBA_NUM_THREADS``)."""
+    return int(config.NUMBA_NUM_THREADS)

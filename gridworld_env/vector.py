@@ -49,11 +49,14 @@ from .env import InvalidActionError, LectureGridEnv
 from .layouts import Layout, LayoutLike
 from .model import GridModel
 
-__all__ = ["LectureGridVectorEnv", "Frames", "PARALLEL_THRESHOLD"]
+__all__ = ["LectureGridVectorEnv", "Frames", "PARALLEL_THRESHOLD", "PARALLEL_MIN_THREADS"]
 
-#: ``parallel=None`` steps on all numba threads from this many sub-environments (below: one thread).
-#: One thread already does ~200-400M env-steps/s, so threads pay off only for big batches on idle cores.
+#: ``parallel=None`` steps on all numba threads from this many sub-environments, if numba has at
+#: least :data:`PARALLEL_MIN_THREADS` threads.  One thread already does a few hundred million
+#: env-steps/s, so threads pay off only for big batches on several idle cores; on a busy 2-core
+#: machine a descheduled worker stalls every step (measured: 10-100x slower).
 PARALLEL_THRESHOLD = 65536
+PARALLEL_MIN_THREADS = 4
 _INT64 = np.dtype(np.int64)
 _NO_LIMIT = np.iinfo(np.int64).max
 _U64_MAX = 2**64 - 1
@@ -115,8 +118,9 @@ class LectureGridVectorEnv(VectorEnv):
     * ``render_mode``: ``None`` or ``"rgb_array"``.
     * ``copy``: return reused buffers (False, default) or fresh arrays (True).
     * ``parallel``: split the envs over numba's threads (``prange``); ``None`` (default) does so
-      from :data:`PARALLEL_THRESHOLD` envs.  One thread steps a few hundred million env-steps/s,
-      so threads help only for large batches on otherwise idle cores.
+      from :data:`PARALLEL_THRESHOLD` envs when numba has :data:`PARALLEL_MIN_THREADS` or more
+      threads.  One thread steps a few hundred million env-steps/s, so threads help only for
+      large batches on otherwise idle cores.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 4, "autoreset_mode": AutoresetMode.NEXT_STEP}
@@ -181,10 +185,11 @@ class LectureGridVectorEnv(VectorEnv):
             else np.array([self.layout.start], dtype=np.int32)
         )
         self._max_steps = _NO_LIMIT if self.max_episode_steps is None else self.max_episode_steps
-        if parallel is None:
-            parallel = self.num_envs >= PARALLEL_THRESHOLD
-        self.parallel = bool(parallel)
         from . import _vector_kernels as kernels  # imports numba: only when a vector env is made
+
+        if parallel is None:
+            parallel = self.num_envs >= PARALLEL_THRESHOLD and kernels.max_threads() >= PARALLEL_MIN_THREADS
+        self.parallel = bool(parallel)
 
         self._kernel = kernels.step_parallel if self.parallel else kernels.step_serial
         self._reset_kernel = kernels.reset_envs

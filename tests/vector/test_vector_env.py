@@ -224,6 +224,17 @@ def test_parallel_kernel_equals_serial_kernel():
             np.testing.assert_array_equal(x, y)
 
 
+def test_parallel_auto_needs_a_big_batch_and_enough_threads(monkeypatch):
+    from gridworld_env import _vector_kernels, vector
+
+    monkeypatch.setattr(_vector_kernels, "max_threads", lambda: vector.PARALLEL_MIN_THREADS)
+    assert LectureGridVectorEnv(vector.PARALLEL_THRESHOLD).parallel
+    assert not LectureGridVectorEnv(vector.PARALLEL_THRESHOLD - 1).parallel
+    monkeypatch.setattr(_vector_kernels, "max_threads", lambda: vector.PARALLEL_MIN_THREADS - 1)
+    assert not LectureGridVectorEnv(vector.PARALLEL_THRESHOLD).parallel
+    assert LectureGridVectorEnv(8, parallel=True).parallel
+
+
 # ------------------------------------------------------- agreement in distribution
 def next_state_counts_vector(layout: str, slip: float, n: int, seed: int) -> dict:
     """For every free state and action: counts of next states over n vector envs."""
