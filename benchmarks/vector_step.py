@@ -12,6 +12,10 @@ throughput is env-steps per second (N per ``step`` call).  Contenders:
 * ``CartPole-v1 (native vector)``: ``gym.make_vec("CartPole-v1", N, vectorization_mode="vector_entry_point")``,
   Gymnasium's numpy-vectorised reference (the reference of the ratio column).
 
+Throughput is reported twice: from wall time (the headline, as ``benchmarks._common`` times it)
+and from this thread's CPU time (steadier on a shared machine, where other processes take the
+core part of the time; meaningless for ``parallel=True``, whose work runs on other threads).
+
 Targets at N = 16384: >= 100M env-steps/s, >= 15x CartPole's native vector env, >= 100x SyncVectorEnv.
 
 Run: ``python -m benchmarks.vector_step [--quick] [--out DIR] [--sizes 1,64,1024,16384] [--parallel]``.
@@ -20,6 +24,7 @@ Run: ``python -m benchmarks.vector_step [--quick] [--out DIR] [--sizes 1,64,1024
 from __future__ import annotations
 
 import argparse
+import statistics
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
@@ -27,6 +32,7 @@ import gymnasium as gym
 import numpy as np
 
 from ._common import alternate, write_results
+from ._cputime import cpu_timed
 
 __all__ = ["main", "SIZES", "REFERENCE"]
 
@@ -103,9 +109,11 @@ def main(argv: Optional[Sequence[str]] = None) -> Path:
     rows, measurements = [], {}
     for n in sizes:
         spec = _contenders(n, args.quick, args.parallel)
-        runs = {name: _stepper(i, kw, n, steps, seed=0) for name, (i, kw, steps) in spec.items()}
+        cpu: dict[str, list[float]] = {name: [] for name in spec}
+        runs = {name: cpu_timed(_stepper(i, kw, n, steps, seed=0), cpu[name]) for name, (i, kw, steps) in spec.items()}
         res = alternate(runs, repeats=repeats, work={k: v[2] for k, v in spec.items()}, unit="env-step")
         ref, sync = res[REFERENCE].throughput, res[SYNC].throughput
+        cpu_rate = {name: spec[name][2] / statistics.median(cpu[name][-repeats:]) for name in spec}
         for name, m in res.items():
             rows.append({
                 "N": n,
@@ -113,6 +121,8 @@ def main(argv: Optional[Sequence[str]] = None) -> Path:
                 "M env-steps/s": m.throughput / 1e6,
                 "x CartPole native": m.throughput / ref,
                 "x SyncVectorEnv": m.throughput / sync,
+                "CPU-time M env-steps/s": cpu_rate[name] / 1e6,
+                "x CartPole (CPU time)": cpu_rate[name] / cpu_rate[REFERENCE],
             })
             measurements[f"{name} @ N={n}"] = m.summary()
             print(f"N={n:<6} {name:<40} {m.throughput / 1e6:9.2f}M env-steps/s  "
