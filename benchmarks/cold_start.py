@@ -3,7 +3,9 @@
 Each measurement is a new Python process that runs one task and reports its own timings:
 
 * ``plan``: ``import gridworld_env, planners``, then the first plan of the lecture's 4x3 world
-  (``value_iteration(TabularMDP.from_env(LectureGridEnv(slip=0.2)), gamma=1.0)``, AIMA's setting);
+  (``value_iteration(TabularMDP.from_env(LectureGridEnv(slip=0.2)), gamma=1.0)``, AIMA's setting;
+  on so small an MDP the planners run in NumPy and numba is never imported);
+* ``plan-auto``: the same with ``method="auto"``, which runs the numba kernels;
 * ``vector``: ``import gridworld_env``, then ``make_vec("LectureGrid-v0", 1024)``, ``reset`` and
   the first ``step`` (slip 0.2, so the random-number path is compiled too).
 
@@ -33,12 +35,12 @@ from ._common import write_results
 __all__ = ["main", "TASKS"]
 
 _PLAN = """
-import json, time
+import json, sys, time
 t0 = time.perf_counter()
 import gridworld_env, planners
 t1 = time.perf_counter()
 mdp = planners.TabularMDP.from_env(gridworld_env.LectureGridEnv("lecture", living_reward=-0.04, slip=0.2))
-res = planners.value_iteration(mdp, gamma=1.0)
+res = planners.value_iteration(mdp, gamma=1.0, method=sys.argv[1])
 t2 = time.perf_counter()
 # AIMA's U(1,1) = 0.705, plus 0.04: here the living reward is paid on entering, not in the state
 assert res.converged and abs(res.values[8] - 0.7453) < 1e-3, res.values
@@ -57,18 +59,19 @@ t2 = time.perf_counter()
 print(json.dumps({"import_s": t1 - t0, "first_s": t2 - t1}))
 """
 
-#: task name -> (description, child script)
+#: task name -> (description, child script, its arguments)
 TASKS = {
-    "plan": ("import gridworld_env, planners + first plan of the 4x3 world", _PLAN),
-    "vector": ("import gridworld_env + first vector step (N=1024, slip=0.2)", _VECTOR),
+    "plan": ("import gridworld_env, planners + first plan of the 4x3 world (value_iteration)", _PLAN, ["jacobi"]),
+    "plan-auto": ("import gridworld_env, planners + first plan, method='auto' (numba kernels)", _PLAN, ["auto"]),
+    "vector": ("import gridworld_env + first vector step (N=1024, slip=0.2)", _VECTOR, []),
 }
 
 
-def _run_child(script: str, cache_dir: str) -> dict[str, float]:
-    """Run ``script`` in a fresh interpreter with ``NUMBA_CACHE_DIR=cache_dir``; its timings plus ``process_s``."""
+def _run_child(script: str, args: list[str], cache_dir: str) -> dict[str, float]:
+    """Run ``script args`` in a fresh interpreter with ``NUMBA_CACHE_DIR=cache_dir``; its timings plus ``process_s``."""
     env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir, PYTHONDONTWRITEBYTECODE="1")
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-c", script, *args], env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         raise RuntimeError(f"cold-start child failed (exit {proc.returncode}):\n{proc.stderr.strip()[-2000:]}")
@@ -102,13 +105,13 @@ def main(argv: Optional[Sequence[str]] = None) -> Path:
     runs: dict[str, list[dict[str, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="lecturegrid-numba-warm-") as warm_dir:
         for task in tasks:
-            script = TASKS[task][1]
-            _run_child(script, warm_dir)  # fills the warm cache
+            _, script, script_args = TASKS[task]
+            _run_child(script, script_args, warm_dir)  # fills the warm cache
             warm, cold = [], []
             for _ in range(repeats):  # alternate warm and cold, as benchmarks._common.alternate does
-                warm.append(_run_child(script, warm_dir))
+                warm.append(_run_child(script, script_args, warm_dir))
                 with tempfile.TemporaryDirectory(prefix="lecturegrid-numba-cold-") as cold_dir:
-                    cold.append(_run_child(script, cold_dir))
+                    cold.append(_run_child(script, script_args, cold_dir))
             for cache, results in (("warm", warm), ("cold", cold)):
                 runs[f"{task}/{cache}"] = results
                 row = {
@@ -119,7 +122,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Path:
                     "process s": statistics.median(r["process_s"] for r in results),
                 }
                 rows.append(row)
-                print(f"{row['task']:<62} {cache}: import {row['import s']:.3f}s  first call "
+                print(f"{row['task']:<78} {cache}: import {row['import s']:.3f}s  first call "
                       f"{row['first call s']:.3f}s  process {row['process s']:.3f}s")
     return write_results("cold_start", rows, args.out, extra={"repeats": repeats, "runs": runs})
 
