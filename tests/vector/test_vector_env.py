@@ -3,6 +3,8 @@ agreement in distribution with the single env, Gymnasium's checks, rendering, er
 
 from __future__ import annotations
 
+import collections.abc
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -364,7 +366,7 @@ def test_rgb_array_frames_show_each_env_like_the_single_env():
     envs.reset(seed=0)
     envs.step(acts(UP, RIGHT, LEFT))
     frames = envs.render()
-    assert len(frames) == 3
+    assert isinstance(frames, collections.abc.Sequence) and len(frames) == 3
     single = LectureGridEnv(render_mode="rgb_array", tile_size=32)
     for i, s in enumerate([4, 9, 8]):
         single.reset(options={"start": s})
