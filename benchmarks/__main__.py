@@ -94,9 +94,10 @@ def write_summary(out: Path, names: Sequence[str], quick: bool, failed: dict[str
             continue
         # a benchmark may write several result files (e.g. planners and its bandwidth triad)
         for md in sorted(out.glob(f"{name}*.md")):
-            text = md.read_text().strip().splitlines()
-            body = [ln for ln in text if not ln.startswith("Machine:")]
-            lines += body + [""]
+            body = "\n".join(ln for ln in md.read_text().strip().splitlines() if not ln.startswith("Machine:"))
+            while "\n\n\n" in body:
+                body = body.replace("\n\n\n", "\n\n")
+            lines += [body, ""]
         for js in sorted(out.glob(f"{name}*.json")):
             results[js.stem] = json.loads(js.read_text())
     path = out / "summary.md"
