@@ -38,13 +38,15 @@ def _start_state(rng: np.ndarray, i: int, starts: np.ndarray) -> int:
 
 
 @njit(cache=True)
-def step_block(lo, hi, actions, state, steps, rng, next_state, prob, reward, K, absorbing, starts, max_steps,
+def step_block(lo, hi, actions, state, steps, rng, trans, prob, reward, K, starts, max_steps,
                 obs, rew, term, trunc):
     """Step envs ``lo..hi-1``: an autoreset if the env's last step ended its episode, else one transition.
 
     ``steps[i]`` counts the steps of env ``i``'s episode; an ended episode of ``t`` steps is stored
-    as ``~t = -t - 1 < 0`` (one array, not two, for "how long" and "ended").  Every index is
-    unsigned: numba then skips its negative-index wraparound (a third faster).
+    as ``~t = -t - 1 < 0`` (one array, not two, for "how long" and "ended").  ``trans[k]`` packs
+    outcome ``k``'s next state and whether it is absorbing, ``next_state << 1 | absorbing``: one
+    load, not two dependent ones.  Every index is unsigned: numba then skips its negative-index
+    wraparound (a third faster).
     """
     one = np.uint64(1)
     for j in range(lo, hi):
@@ -67,9 +69,10 @@ def step_block(lo, hi, actions, state, steps, rng, next_state, prob, reward, K, 
             while u >= acc and k < last:
                 k += one
                 acc += prob[k]
-        s = next_state[k]
+        x = trans[k]
+        s = x >> 1
+        ended = (x & 1) != 0
         t += 1
-        ended = absorbing[np.uint64(s)]
         limit = t >= max_steps
         state[i] = s
         steps[i] = ~t if ended | limit else t
@@ -93,19 +96,19 @@ def first_bad_action(actions: np.ndarray) -> int:
 
 
 @njit(cache=True)
-def step_serial(actions, state, steps, rng, next_state, prob, reward, K, absorbing, starts, max_steps,
+def step_serial(actions, state, steps, rng, trans, prob, reward, K, starts, max_steps,
                  obs, rew, term, trunc):
     """Step every env on one thread; returns the index of the first invalid action (nothing stepped) or -1."""
     bad = first_bad_action(actions)
     if bad >= 0:
         return bad
-    step_block(0, actions.size, actions, state, steps, rng, next_state, prob, reward, K, absorbing, starts,
+    step_block(0, actions.size, actions, state, steps, rng, trans, prob, reward, K, starts,
                 max_steps, obs, rew, term, trunc)
     return -1
 
 
 @njit(cache=True, parallel=True)
-def step_parallel(actions, state, steps, rng, next_state, prob, reward, K, absorbing, starts, max_steps,
+def step_parallel(actions, state, steps, rng, trans, prob, reward, K, starts, max_steps,
                    obs, rew, term, trunc):
     """:func:`step_serial` with the envs split over all numba threads."""
     bad = first_bad_action(actions)
@@ -114,8 +117,8 @@ def step_parallel(actions, state, steps, rng, next_state, prob, reward, K, absor
     n = actions.size
     chunks = (n + _CHUNK - 1) // _CHUNK
     for c in prange(chunks):
-        step_block(c * _CHUNK, min(n, (c + 1) * _CHUNK), actions, state, steps, rng, next_state, prob, reward,
-                    K, absorbing, starts, max_steps, obs, rew, term, trunc)
+        step_block(c * _CHUNK, min(n, (c + 1) * _CHUNK), actions, state, steps, rng, trans, prob, reward,
+                    K, starts, max_steps, obs, rew, term, trunc)
     return -1
 
 

@@ -175,11 +175,14 @@ class LectureGridVectorEnv(VectorEnv):
         self.action_space = batch_space(self.single_action_space, self.num_envs)
 
         m = self.model
-        self._ns = m.next_state.reshape(-1)
+        if m.n_states >= 2**30:
+            raise ValueError(f"the vector env supports fewer than 2**30 states, got {m.n_states}")
+        # next state and "is absorbing" of every outcome in one int32: next_state << 1 | absorbing[next_state]
+        ns = m.next_state.reshape(-1)
+        self._trans = (ns << 1) | m.absorbing[ns].astype(np.int32)
         self._pr = m.prob.reshape(-1)
         self._rw = m.reward.reshape(-1)
         self._K = m.n_outcomes
-        self._absorbing = np.ascontiguousarray(m.absorbing)
         self._default_starts = (
             np.flatnonzero(self.layout.free).astype(np.int32)
             if self._single.random_start
@@ -196,7 +199,7 @@ class LectureGridVectorEnv(VectorEnv):
         self._reset_kernel = kernels.reset_envs
 
         n = self.num_envs
-        self._state = np.full(n, self.layout.start, dtype=np.int32)
+        self._state = np.full(n, self.layout.start, dtype=np.int64)
         self._steps = np.zeros(n, dtype=np.int64)  # steps of each episode; ~t (< 0) once it has ended
         self._rng = np.random.SeedSequence().generate_state(n, np.uint64)
         self._obs = np.empty(n, dtype=np.int64)
@@ -206,8 +209,8 @@ class LectureGridVectorEnv(VectorEnv):
         self._shape = (n,)
         self._out = (self._obs, self._rew, self._term, self._trunc)
         # every kernel argument between the actions and the outputs, in order
-        self._kernel_args = (self._state, self._steps, self._rng, self._ns, self._pr, self._rw, self._K,
-                             self._absorbing, self._default_starts, self._max_steps)
+        self._kernel_args = (self._state, self._steps, self._rng, self._trans, self._pr, self._rw, self._K,
+                             self._default_starts, self._max_steps)
         self._has_reset = False
         self._renderer: Any = None
 
@@ -339,7 +342,7 @@ class LectureGridVectorEnv(VectorEnv):
     # ----------------------------------------------------------- properties
     @property
     def states(self) -> np.ndarray:
-        """(num_envs,) int32 current state of every env (a read-only view)."""
+        """(num_envs,) int64 current state of every env (a read-only view)."""
         v = self._state.view()
         v.setflags(write=False)
         return v
