@@ -1,5 +1,16 @@
 """lecturegrid's planners: exact, numba-compiled value and policy iteration on tabular MDPs.
 
+* :class:`TabularMDP` (:mod:`planners.mdp`): the validated array model, from a Gymnasium env
+  (LectureGrid or toy-text ``P``) or from dense / sparse ``P[A, S, S]``, ``R``.
+* Planners (:mod:`planners.solvers`; the math, stopping rule and guarantees are in its
+  docstring): :func:`value_iteration`, :func:`value_iteration_sweeps`,
+  :func:`policy_iteration`, :func:`modified_policy_iteration`, :func:`policy_evaluation`,
+  :func:`q_values`, each planner returning a :class:`PlanResult`; :data:`SOLVERS` by name.
+* :class:`PlannerAgent` (:mod:`planners.agents`): a plan as a policy for any Gymnasium loop.
+* Many plans at once (:mod:`planners.sweeps`): :func:`batch_plan`,
+  :func:`batch_value_iteration`, :func:`living_reward_thresholds`.
+* ``python -m planners --help``: the command line.
+
 >>> from gridworld_env import LectureGridEnv
 >>> import planners
 >>> mdp = planners.TabularMDP.from_env(LectureGridEnv("lecture", living_reward=-0.04))

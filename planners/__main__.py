@@ -52,7 +52,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.thresholds:
             res = living_reward_thresholds(layout, gamma=args.gamma, slip=args.slip, lo=args.lo, hi=args.hi)
             print(f"{layout.name}: slip {args.slip:g}, gamma {args.gamma:g}; policy changes at living rewards "
-                  + (", ".join(f"{t:.4f}" for t in res.thresholds) or "(none)"))
+                  + (", ".join(f"{t:.4f}".replace("-0.0000", "0.0000") for t in res.thresholds) or "(none)"))
             print()
             print(res.describe())
             return 0

@@ -17,6 +17,14 @@ system ``(I - gamma P_pi) V = r_pi``.  The optimal values ``V*`` are the fixed p
 * **Policy iteration** alternates exact (or iterative) evaluation of ``pi`` and greedy
   improvement, until the policy is stable.
 * **Modified policy iteration** replaces the exact evaluation by ``k`` sweeps of ``T_pi``.
+* ``value_iteration(method="auto")`` exploits structure.  In a deterministic MDP,
+  ``V(s) = max_a r(s, a) + gamma V(s'(s, a))`` is a longest-path problem: a label-correcting
+  pass (Bellman-Ford-Moore, a FIFO queue from the terminals outward) solves it in ``O(S A)``
+  on grids, where each state's value is final when first set; one Bellman sweep then checks
+  the result (a positive cycle, or stochastic outcomes, leave a residual and sweeping goes
+  on).  With stochastic outcomes the same pass gives a terminals-outward order, and in-place
+  sweeps in that order, starting below ``V*``, carry new values across the whole MDP in one
+  sweep instead of one step per sweep.
 
 Stopping rule and guarantee.  Value iteration stops at the first sweep whose sup-norm change
 ``||V_{n+1} - V_n||_inf`` is below ``tol``.  For ``gamma < 1``, ``T`` (and a Gauss-Seidel
@@ -79,6 +87,7 @@ __all__ = [
     "value_iteration",
     "value_iteration_sweeps",
     "gauss_seidel_value_iteration",
+    "fast_value_iteration",
     "policy_iteration",
     "modified_policy_iteration",
     "policy_evaluation",
@@ -98,7 +107,7 @@ _PARALLEL_BLOCK = 8192
 #: method="auto" relabels states in sweep order (one gather) from this many states on
 RELABEL_MIN_STATES = 20_000
 #: policy evaluation solves the linear system densely up to this many states ("auto")
-EXACT_MAX_STATES = 2000
+EXACT_MAX_STATES = 1000
 _EMPTY = np.empty(0, dtype=np.int64)
 #: MDPs with at most this many outcome slots (S * A * K) run Jacobi sweeps and Q-values in NumPy:
 #: the first numba call in a process costs ~0.3 s (loading the compiled kernels), more than such an
@@ -232,7 +241,9 @@ def _default_max_iter(mdp: TabularMDP, gamma: float, tol: float, v0: Optional[np
     """Sweeps after which a gamma-contraction is guaranteed below ``tol`` (10_000 when gamma == 1)."""
     if gamma >= 1.0:
         return 10_000
-    rmax = float(np.abs(mdp.expected_reward).max())  # terminal rows too: a larger, still valid bound
+    # the first change from zeros is at most max |r|, from the lower bound of method="auto" at most
+    # 2 max |r|; terminal rows count too (a larger, still valid bound)
+    rmax = 2.0 * float(np.abs(mdp.expected_reward).max())
     if v0 is not None and v0.size:
         rmax += (1.0 + gamma) * float(np.abs(v0).max())
     if rmax <= tol or gamma == 0.0:
@@ -385,10 +396,12 @@ def value_iteration(
     method : {"jacobi", "gauss-seidel", "auto"}
         ``"jacobi"``: synchronous sweeps (the textbook algorithm; multi-threaded on large MDPs).
         ``"gauss-seidel"``: in-place sweeps in state order.
-        ``"auto"``: the fastest exact route: in-place sweeps in order of decreasing value,
-        starting, for deterministic MDPs, from a Dijkstra-like label-setting solve (then one
-        verifying sweep usually suffices), and for stochastic ones from the label-setting
-        order of their most likely outcomes.  Same stopping rule and guarantee.
+        ``"auto"``: the fastest exact route.  A label-correcting pass propagates values
+        outward from the terminal states along each action's most likely outcome: for a
+        deterministic MDP these are the exact values (one sweep verifies them); otherwise
+        in-place sweeps follow, in that terminals-outward order, from a lower bound, on a
+        copy relabelled in that order when the MDP is large.  Same stopping rule and
+        guarantee; ``iterations`` counts the sweeps.
     v0 : array_like (S,), optional
         Initial values (default zeros).
 
@@ -659,21 +672,41 @@ def _evaluate(mdp: TabularMDP, pol: np.ndarray, gamma: float, method: str, tol: 
 def _proper_policy(mdp: TabularMDP) -> np.ndarray:
     """A policy reaching a terminal with probability 1 where possible (built outward from terminals).
 
-    A state joins once some action has a positive-probability outcome in an already joined
-    state; that action is its choice.  Every joined state then has a positive chance of
-    moving closer to a terminal at each step, so the policy is proper on the joined states.
+    Breadth-first from the terminal states over the reversed transitions: a state joins when
+    some action has a positive-probability outcome in the previous layer, and takes the lowest
+    such action.  Every joined state then has a positive chance of moving one layer closer to
+    a terminal at each step, so the policy is proper on the joined states.  ``O(S A K)``.
     """
     S, A, Kk = mdp.shape
-    reached = mdp.terminal.copy()
+    term = mdp.terminal
+    flat_next = mdp.next_state.reshape(-1)
+    sa = np.repeat(np.arange(S * A, dtype=np.int64), Kk)  # (s, a) index of every outcome
+    keep = (mdp.prob.reshape(-1) > 0) & ~term[sa // A]
+    succ, sa = flat_next[keep], sa[keep]
+    by_succ = np.argsort(succ, kind="stable")
+    pred_sa = sa[by_succ]  # predecessors (s, a), grouped by successor
+    start = np.zeros(S + 1, dtype=np.int64)
+    np.cumsum(np.bincount(succ, minlength=S), out=start[1:])
+    reached = term.copy()
     policy = np.zeros(S, dtype=np.int64)
-    hit = (mdp.prob > 0)
-    while True:
-        ok = (hit & reached[mdp.next_state]).any(axis=2) & ~reached[:, None]  # (S, A)
-        new = ok.any(axis=1)
-        if not new.any():
+    frontier = np.flatnonzero(term)
+    while frontier.size:
+        lo, hi = start[frontier], start[frontier + 1]
+        counts = hi - lo
+        if counts.sum() == 0:
             break
-        policy[new] = np.argmax(ok[new], axis=1)
-        reached |= new
+        pos = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+        cand = pred_sa[pos]
+        cand = cand[~reached[cand // A]]
+        if cand.size == 0:
+            break
+        cand.sort()  # by state, then by action: the first entry of each state has its lowest action
+        states = cand // A
+        first = np.ones(cand.size, dtype=bool)
+        first[1:] = states[1:] != states[:-1]
+        frontier = states[first]
+        policy[frontier] = cand[first] - frontier * A
+        reached[frontier] = True
     return policy
 
 

@@ -12,8 +12,11 @@ breakpoints: :func:`living_reward_thresholds` finds them.
 * :func:`batch_plan` does it for a layout and a list of living rewards;
 * :func:`living_reward_thresholds` scans ``[lo, hi]`` on a grid of spacing at most 0.01 with
   one batch call, then bisects every bracket where the policy changes, all brackets
-  together, to width ``tol``; a threshold is reported as its bracket's midpoint (error at
-  most ``tol / 2``).  Policy intervals narrower than the scan spacing can be missed.
+  together, to width ``tol``.  On layouts of up to ``EXACT_MAX_STATES`` states each
+  threshold is then made exact: the policy on its left has values affine in ``c`` (two dense
+  linear solves), and the threshold is where its first Q-advantage turns positive.
+  Elsewhere (and next to an interval with unbounded values) a threshold is its bracket's
+  midpoint, within ``tol / 2``.  Policy intervals narrower than the scan spacing can be missed.
 
 At ``gamma = 1`` a positive living reward makes staying forever infinitely valuable: value
 iteration cannot converge there, and such living rewards get the policy ``None``.
@@ -47,6 +50,7 @@ from .solvers import (
     _check_int,
     _check_tol,
     _default_max_iter,
+    EXACT_MAX_STATES,
     TIE_RTOL,
     K,
 )
@@ -243,7 +247,8 @@ class ThresholdResult:
     Attributes
     ----------
     thresholds : ndarray (n,)
-        Increasing living rewards at which the optimal policy changes (within ``tol / 2``).
+        Increasing living rewards at which the optimal policy changes: exact up to rounding
+        where a dense solve applies, else within ``tol / 2`` (see the module docstring).
     intervals : list of (float, float)
         The ``n + 1`` intervals ``[lo, t_1], [t_1, t_2], ..., [t_n, hi]``.
     policies : list of ndarray (S,) or None
@@ -283,6 +288,53 @@ class ThresholdResult:
 
     def __str__(self) -> str:
         return self.describe()
+
+
+def _unpack(key: bytes, live: np.ndarray, S: int) -> np.ndarray:
+    pol = np.zeros(S, dtype=np.int64)
+    pol[live] = np.frombuffer(key, dtype=np.int64)
+    return pol
+
+
+def _exact_crossing(mdp: TabularMDP, r0: np.ndarray, p_live: np.ndarray, policy: np.ndarray, gamma: float,
+                    a: float, b: float) -> Optional[float]:
+    """Where ``policy`` (optimal at living reward ``a``) stops being optimal, if inside ``[a, b]``.
+
+    Its values are affine in the living reward ``c``: ``V(c) = V_0 + c V_1`` with
+    ``(I - gamma P) V_0 = r_0`` and ``(I - gamma P) V_1 = p_live`` (dense solves), and so is
+    every advantage ``Q(s, a'; c) - V(s; c) = alpha + c beta``.  The policy stays optimal
+    until the first advantage turns positive: ``c* = min -alpha / beta`` over ``beta > 0``.
+    Returns None where the solve fails or ``c*`` falls outside the bracket.
+    """
+    S = mdp.n_states
+    idx = np.arange(S)
+    live = ~mdp.terminal
+    P = np.zeros((S, S))
+    np.add.at(P, (np.repeat(idx, mdp.n_outcomes), mdp.next_state[idx, policy].ravel()),
+              mdp.prob[idx, policy].ravel())
+    P[~live] = 0.0
+    M = np.eye(S) - gamma * P
+    rhs = np.stack([np.where(live, r0[idx, policy], 0.0), np.where(live, p_live[idx, policy], 0.0)], axis=1)
+    try:
+        V = np.linalg.solve(M, rhs)
+    except np.linalg.LinAlgError:
+        return None
+    if not np.isfinite(V).all():
+        return None
+    look = np.einsum("sak,sakj->saj", mdp.prob, V[mdp.next_state])  # (S, A, 2): E[V_0], E[V_1] of successors
+    alpha = r0 + gamma * look[..., 0] - V[:, None, 0]
+    beta = p_live + gamma * look[..., 1] - V[:, None, 1]
+    alpha, beta = alpha[live], beta[live]
+    scale = 1e-9 * (1.0 + np.abs(V).max())
+    rising = beta > scale
+    if not rising.any():
+        return None
+    cross = -alpha[rising] / beta[rising]
+    cross = cross[cross >= a - scale]
+    if cross.size == 0:
+        return None
+    c = float(cross.min())
+    return c if a - scale <= c <= b + scale else None
 
 
 def living_reward_thresholds(
@@ -356,17 +408,16 @@ def living_reward_thresholds(
             if km != kb:
                 brackets.append((m, b, km, kb))
     done.sort(key=lambda br: br[0])
+    S = mdp.n_states
     thresholds = np.array([(a + b) / 2 for a, b, _, _ in done])
+    if S <= EXACT_MAX_STATES:
+        for i, (a, b, ka, kb) in enumerate(done):
+            if ka is not None and kb is not None:
+                exact = _exact_crossing(mdp, r0, p_live, _unpack(ka, live, S), gamma, a, b)
+                if exact is not None:
+                    thresholds[i] = exact
     edges = [float(lo)] + thresholds.tolist() + [float(hi)]
     intervals = list(zip(edges[:-1], edges[1:]))
     ends = [keys[0]] + [kb for _, _, _, kb in done]
-    S = mdp.n_states
-    policies: list[Optional[np.ndarray]] = []
-    for key in ends:
-        if key is None:
-            policies.append(None)
-        else:
-            pol = np.zeros(S, dtype=np.int64)
-            pol[live] = np.frombuffer(key, dtype=np.int64)
-            policies.append(pol)
+    policies = [None if key is None else _unpack(key, live, S) for key in ends]
     return ThresholdResult(thresholds, intervals, policies, lay, gamma, float(slip), tol)
