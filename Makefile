@@ -33,7 +33,7 @@ $(VENV)/.installed-all: pyproject.toml | $(PY)
 	@touch $@ $(VENV)/.installed-core
 
 demo: $(VENV)/.installed-core
-	$(PY) -m demos.terminal $(DEMO_ARGS)
+	$(PY) -m demos.lecture $(DEMO_ARGS)
 
 test: $(VENV)/.installed-all
 	SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy $(PY) -m pytest $(PYTEST_ARGS)

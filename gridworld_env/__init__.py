@@ -28,6 +28,7 @@ from .layouts import (
     register_layout,
 )
 from .model import GridModel, build_model
+from .render import GridRenderer, Window, greedy_mask, render_values, save_animation, save_png
 from .vector import LectureGridVectorEnv
 
 __all__ = [
@@ -52,6 +53,12 @@ __all__ = [
     "register_layout",
     "GridModel",
     "build_model",
+    "GridRenderer",
+    "Window",
+    "render_values",
+    "greedy_mask",
+    "save_png",
+    "save_animation",
 ]
 
 __version__ = "0.1.0"

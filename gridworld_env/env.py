@@ -231,7 +231,14 @@ class LectureGridEnv(gym.Env):
 
     # ---------------------------------------------------------------- render
     def render(self) -> Union[str, np.ndarray, None]:
-        """Render per ``render_mode``: ``ansi`` text, ``rgb_array`` (H, W, 3) uint8, or a ``human`` window."""
+        """Render per ``render_mode``.
+
+        ``"ansi"``: the map as text with the agent highlighted.  ``"rgb_array"``: the board
+        and the agent as an ``(nrow * tile_size, ncol * tile_size, 3)`` uint8 array.
+        ``"human"``: a resizable pygame window with a caption (layout, living reward, slip,
+        last action and reward), paced to ``metadata["render_fps"]``; closing the window
+        stops drawing (call :meth:`close` to release it).
+        """
         if self.render_mode is None:
             gym.logger.warn(
                 "You are calling render method without specifying any render mode. "
@@ -247,12 +254,12 @@ class LectureGridEnv(gym.Env):
             self._renderer = GridRenderer(self.layout, tile_size=self.tile_size)
         if self.render_mode == "rgb_array":
             return self._renderer.rgb_array(agent=self.s)
-        self._renderer.show(agent=self.s, fps=self.metadata["render_fps"], caption=self._caption())
+        self._renderer.show(agent=self.s, fps=self.metadata["render_fps"], caption=self._caption(), caption_lines=2)
         return None
 
     def _caption(self) -> str:
-        last = "" if self.lastaction is None else f"  last: {ACTION_NAMES[self.lastaction]} ({self.lastreward:+g})"
-        return f"LectureGrid {self.layout.name}  living reward {self.living_reward:g}  slip {self.slip:g}{last}"
+        last = "start" if self.lastaction is None else f"last: {ACTION_NAMES[self.lastaction]}, reward {self.lastreward:+g}"
+        return f"{self.layout.name}: living reward {self.living_reward:g}, slip {self.slip:g}\n{last}"
 
     def _render_text(self) -> str:
         chars = [list(r) for r in self.layout.rows]
