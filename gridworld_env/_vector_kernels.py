@@ -48,7 +48,6 @@ def step_block(lo, hi, actions, state, steps, rng, trans, prob, reward, K, start
     load, not two dependent ones.  Every index is unsigned: numba then skips its negative-index
     wraparound (a third faster).
     """
-    one = np.uint64(1)
     for j in range(lo, hi):
         i = np.uint64(j)
         t = steps[i]
@@ -62,13 +61,16 @@ def step_block(lo, hi, actions, state, steps, rng, trans, prob, reward, K, start
             trunc[i] = False
             continue
         k = np.uint64(state[i] * 4 + actions[i]) * np.uint64(K)
-        if K > 1:  # inverse CDF, exactly as LectureGridEnv.step
+        if K > 1:  # inverse CDF, as LectureGridEnv.step: the outcome is the number of
+            # cumulative probabilities prob[0] + ... + prob[j] (j < K - 1) that u reaches;
+            # counted without data-dependent branches (the CDF is nondecreasing)
             u = _uniform(rng, i)
-            last = k + np.uint64(K - 1)
-            acc = prob[k]
-            while u >= acc and k < last:
-                k += one
-                acc += prob[k]
+            acc = 0.0
+            off = np.uint64(0)
+            for j in range(K - 1):
+                acc += prob[k + np.uint64(j)]
+                off += np.uint64(u >= acc)
+            k += off
         x = trans[k]
         s = x >> 1
         ended = (x & 1) != 0
