@@ -471,3 +471,17 @@ def test_bad_reset_arguments(kwargs, match):
 def test_first_reset_must_reset_every_env():
     with pytest.raises(ValueError, match="first reset"):
         make(2).reset(options={"reset_mask": np.array([True, False])})
+
+
+def test_slip_one_never_takes_the_intended_move():
+    """prob = (0, 0.5, 0.5): a zero-probability outcome is never sampled; the others split evenly."""
+    n = 4000
+    envs = make(n, slip=1.0)
+    envs.reset(seed=8, options={"start": (2, 1)})  # state 9; up is intended, left/right perpendicular
+    obs = envs.step(np.zeros(n, dtype=np.int64))[0]
+    counts = np.bincount(obs, minlength=12)
+    assert counts[5] == 0 and counts[8] + counts[10] == n  # 5 is the wall above: never "entered" anyway
+    assert stats.binomtest(int(counts[8]), n, 0.5).pvalue > 1e-3
+    envs.reset(seed=8, options={"start": (2, 2)})  # state 10: up leads to 6, which must never occur
+    obs = envs.step(np.zeros(n, dtype=np.int64))[0]
+    assert not (obs == 6).any() and set(np.unique(obs)) == {9, 11}
