@@ -156,7 +156,11 @@ class LectureGridEnv(gym.Env):
 
     # ------------------------------------------------------------------- API
     def _check_action(self, action: Any) -> int:
-        if isinstance(action, (np.integer, np.ndarray)) and not isinstance(action, bool):
+        if type(action) is np.int64:  # what Discrete.sample() returns: the common case first
+            a = int(action)
+            if 0 <= a < 4:
+                return a
+        elif isinstance(action, (np.integer, np.ndarray)) and not isinstance(action, bool):
             if isinstance(action, np.ndarray):
                 if action.shape != () or action.dtype.kind not in "iu":
                     raise InvalidActionError(f"action must be an integer in 0..3, got {action!r}")
