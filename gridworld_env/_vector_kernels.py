@@ -39,7 +39,7 @@ def _start_state(rng: np.ndarray, i: int, starts: np.ndarray) -> int:
 
 @njit(cache=True)
 def step_block(lo, hi, actions, state, steps, rng, trans, prob, reward, K, starts, max_steps,
-                obs, rew, term, trunc):
+               obs, rew, term, trunc):
     """Step envs ``lo..hi-1``: an autoreset if the env's last step ended its episode, else one transition.
 
     ``steps[i]`` counts the steps of env ``i``'s episode; an ended episode of ``t`` steps is stored
@@ -47,11 +47,42 @@ def step_block(lo, hi, actions, state, steps, rng, trans, prob, reward, K, start
     outcome ``k``'s next state and whether it is absorbing, ``next_state << 1 | absorbing``: one
     load, not two dependent ones.  Every index is unsigned: numba then skips its negative-index
     wraparound (a third faster).
+
+    The loop is written out twice, for ``K == 1`` (no sampling; ~15% faster than one loop with a
+    ``K`` test inside) and for ``K > 1``: numba neither unswitches the loop nor inlines a helper
+    taking this many arrays without a large cost, so the two bodies differ only in how ``k`` is
+    chosen.
     """
+    if K == 1:
+        for j in range(lo, hi):
+            i = np.uint64(j)
+            t = steps[i]
+            if t < 0:  # autoreset: the previous step ended the episode
+                s = _start_state(rng, i, starts)
+                state[i] = s
+                steps[i] = 0
+                obs[i] = s
+                rew[i] = 0.0
+                term[i] = False
+                trunc[i] = False
+                continue
+            k = np.uint64(state[i] * 4 + actions[i])
+            x = trans[k]
+            s = x >> 1
+            ended = (x & 1) != 0
+            t += 1
+            limit = t >= max_steps
+            state[i] = s
+            steps[i] = ~t if ended | limit else t
+            obs[i] = s
+            rew[i] = reward[k]
+            term[i] = ended
+            trunc[i] = limit
+        return
     for j in range(lo, hi):
         i = np.uint64(j)
         t = steps[i]
-        if t < 0:
+        if t < 0:  # autoreset: the previous step ended the episode
             s = _start_state(rng, i, starts)
             state[i] = s
             steps[i] = 0
@@ -60,17 +91,17 @@ def step_block(lo, hi, actions, state, steps, rng, trans, prob, reward, K, start
             term[i] = False
             trunc[i] = False
             continue
+        # inverse CDF, as LectureGridEnv.step: the outcome is the number of cumulative
+        # probabilities prob[0] + ... + prob[m] (m < K - 1) that u reaches, counted without
+        # data-dependent branches (the CDF is nondecreasing)
         k = np.uint64(state[i] * 4 + actions[i]) * np.uint64(K)
-        if K > 1:  # inverse CDF, as LectureGridEnv.step: the outcome is the number of
-            # cumulative probabilities prob[0] + ... + prob[j] (j < K - 1) that u reaches;
-            # counted without data-dependent branches (the CDF is nondecreasing)
-            u = _uniform(rng, i)
-            acc = 0.0
-            off = np.uint64(0)
-            for j in range(K - 1):
-                acc += prob[k + np.uint64(j)]
-                off += np.uint64(u >= acc)
-            k += off
+        u = _uniform(rng, i)
+        acc = 0.0
+        off = np.uint64(0)
+        for m in range(K - 1):
+            acc += prob[k + np.uint64(m)]
+            off += np.uint64(u >= acc)
+        k += off
         x = trans[k]
         s = x >> 1
         ended = (x & 1) != 0
