@@ -117,14 +117,10 @@ def step_block(lo, hi, actions, state, steps, rng, trans, prob, reward, K, start
 
 @njit(cache=True)
 def first_bad_action(actions: np.ndarray) -> int:
-    """Index of the first action outside 0..3, or -1 (a branch-free scan first: it vectorises)."""
-    bad = False
+    """Index of the first action outside 0..3, or -1."""
     for i in range(actions.size):
-        bad |= (actions[i] < 0) | (actions[i] > 3)
-    if bad:
-        for i in range(actions.size):
-            if actions[i] < 0 or actions[i] > 3:
-                return i
+        if np.uint64(actions[i]) > 3:  # a negative action wraps to a huge unsigned value
+            return i
     return -1
 
 
@@ -132,9 +128,12 @@ def first_bad_action(actions: np.ndarray) -> int:
 def step_serial(actions, state, steps, rng, trans, prob, reward, K, starts, max_steps,
                  obs, rew, term, trunc):
     """Step every env on one thread; returns the index of the first invalid action (nothing stepped) or -1."""
-    bad = first_bad_action(actions)
-    if bad >= 0:
-        return bad
+    # all actions in 0..3 exactly when their bitwise OR (as unsigned) is <= 3: a vectorised scan
+    bits = np.uint64(0)
+    for i in range(actions.size):
+        bits |= np.uint64(actions[i])
+    if bits > 3:
+        return first_bad_action(actions)
     step_block(0, actions.size, actions, state, steps, rng, trans, prob, reward, K, starts,
                 max_steps, obs, rew, term, trunc)
     return -1
@@ -144,9 +143,12 @@ def step_serial(actions, state, steps, rng, trans, prob, reward, K, starts, max_
 def step_parallel(actions, state, steps, rng, trans, prob, reward, K, starts, max_steps,
                    obs, rew, term, trunc):
     """:func:`step_serial` with the envs split over all numba threads."""
-    bad = first_bad_action(actions)
-    if bad >= 0:
-        return bad
+    # all actions in 0..3 exactly when their bitwise OR (as unsigned) is <= 3: a vectorised scan
+    bits = np.uint64(0)
+    for i in range(actions.size):
+        bits |= np.uint64(actions[i])
+    if bits > 3:
+        return first_bad_action(actions)
     n = actions.size
     chunks = (n + _CHUNK - 1) // _CHUNK
     for c in prange(chunks):
