@@ -374,6 +374,7 @@ def test_rgb_array_frames_show_each_env_like_the_single_env():
         assert frame.shape == (96, 128, 3) and frame.dtype == np.uint8
         np.testing.assert_array_equal(frame, single.render())
     np.testing.assert_array_equal(frames[-1], frames[2])
+    assert [f.shape for f in frames[1:]] == [(96, 128, 3)] * 2
     assert not np.array_equal(frames[0], frames[1])
     # frames show the states at the time of render(), not later ones
     envs.step(acts(UP, UP, UP))
