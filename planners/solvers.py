@@ -237,13 +237,17 @@ def _check_policy(policy: Any, mdp: TabularMDP) -> np.ndarray:
     return np.array(arr, dtype=np.int64, order="C")  # a writable copy: one compiled kernel version
 
 
-def _default_max_iter(mdp: TabularMDP, gamma: float, tol: float, v0: Optional[np.ndarray]) -> int:
-    """Sweeps after which a gamma-contraction is guaranteed below ``tol`` (10_000 when gamma == 1)."""
+def _default_max_iter(rsa: np.ndarray, gamma: float, tol: float, v0: Optional[np.ndarray]) -> int:
+    """Sweeps after which a gamma-contraction is guaranteed below ``tol`` (10_000 when gamma == 1).
+
+    ``||V_{n+1} - V_n|| <= gamma^n ||V_1 - V_0||``, and the first change is at most ``max |r|``
+    from zeros, ``2 max |r|`` from the lower bound of ``method="auto"``, plus
+    ``(1 + gamma) max |v0|`` from ``v0`` (``rsa``: expected rewards, terminal rows included,
+    which only enlarges the bound).
+    """
     if gamma >= 1.0:
         return 10_000
-    # the first change from zeros is at most max |r|, from the lower bound of method="auto" at most
-    # 2 max |r|; terminal rows count too (a larger, still valid bound)
-    rmax = 2.0 * float(np.abs(mdp.expected_reward).max())
+    rmax = 2.0 * float(np.abs(rsa).max())
     if v0 is not None and v0.size:
         rmax += (1.0 + gamma) * float(np.abs(v0).max())
     if rmax <= tol or gamma == 0.0:
@@ -403,7 +407,7 @@ def value_iteration(
         copy relabelled in that order when the MDP is large.  Same stopping rule and
         guarantee; ``iterations`` counts the sweeps.
     v0 : array_like (S,), optional
-        Initial values (default zeros).
+        Initial values (default zeros; ``"auto"`` picks its own start unless given one).
 
     Returns
     -------
@@ -418,7 +422,7 @@ def value_iteration(
     t0 = time.perf_counter()
     v = _start_values(mdp, v0)
     if max_iter is None:
-        max_iter = _default_max_iter(mdp, gamma, tol, None if v0 is None else v)
+        max_iter = _default_max_iter(mdp.expected_reward, gamma, tol, None if v0 is None else v)
     max_iter = _check_int(max_iter, "max_iter", 1)
     if method == "auto":
         return _value_iteration_auto(mdp, gamma, tol, max_iter, v, v0 is not None, t0)
@@ -550,7 +554,7 @@ def value_iteration_sweeps(
         raise ValueError(f"method must be 'jacobi' or 'gauss-seidel', got {method!r}")
     v = _start_values(mdp, v0)
     if max_iter is None:
-        max_iter = _default_max_iter(mdp, gamma, tol, None if v0 is None else v)
+        max_iter = _default_max_iter(mdp.expected_reward, gamma, tol, None if v0 is None else v)
     max_iter = _check_int(max_iter, "max_iter", 1)
     return _sweeps(mdp, gamma, tol, max_iter, method, v)
 
@@ -663,7 +667,7 @@ def _evaluate(mdp: TabularMDP, pol: np.ndarray, gamma: float, method: str, tol: 
         if exact is not None:
             return exact, 1, 0.0, True
     if max_iter is None:
-        max_iter = _default_max_iter(mdp, gamma, tol, v)
+        max_iter = _default_max_iter(mdp.expected_reward, gamma, tol, v)
     v, n, res = _iterative_evaluation(mdp, pol, gamma, tol, _check_int(max_iter, "max_iter", 1), v)
     return v, n, res, res < tol
 
@@ -740,8 +744,9 @@ def policy_iteration(
     PlanResult
         ``iterations`` improvement steps; ``residuals[i]`` the Bellman residual
         ``||T V_i - V_i||`` of the ``i``-th policy's values.  A switch of action happens only
-        for a strict improvement (beyond the tie tolerance), so the loop cannot cycle between
-        equally good actions; the reported policy is the canonical greedy one.
+        for a clear improvement (beyond the tie tolerance, and beyond ``tol`` when evaluating
+        iteratively), so the loop cannot cycle between equally good actions; the reported
+        policy is the canonical greedy one of the final values.
     """
     mdp = _as_mdp(mdp)
     gamma = _check_gamma(gamma)
@@ -772,7 +777,10 @@ def policy_iteration(
         K.q_values(ns, pr, rsa, term, gamma, v, q, best, TIE_RTOL)
         qmax = q[idx, best]
         residuals.append(float(np.abs(np.where(term, 0.0, qmax - v)).max()))
-        improve = q[idx, pol] < qmax - TIE_RTOL * np.maximum(1.0, np.abs(qmax))
+        # switch only for a clear gain: beyond the tie tolerance, and beyond the evaluation's own
+        # error when it was iterative (else two nearly equal actions could swap back and forth)
+        margin = TIE_RTOL * np.maximum(1.0, np.abs(qmax)) + (0.0 if res_eval == 0.0 else tol)
+        improve = q[idx, pol] < qmax - margin
         if not improve.any():
             converged = True
             break
@@ -833,7 +841,7 @@ def modified_policy_iteration(
     else:
         v = _start_values(mdp, v0)
     if max_iter is None:
-        max_iter = _default_max_iter(mdp, gamma, tol, v)
+        max_iter = _default_max_iter(mdp.expected_reward, gamma, tol, v)
     max_iter = _check_int(max_iter, "max_iter", 1)
     q = np.empty((S, mdp.n_actions))
     pol = np.empty(S, dtype=np.int64)

@@ -150,7 +150,7 @@ def batch_value_iteration(
     rsa[:, mdp.terminal] = 0.0
     rsa.setflags(write=False)  # the kernels' argument types: read-only model arrays, one compiled version
     if max_iter is None:
-        max_iter = max(_default_max_iter(_RewardView(mdp, rsa[b]), float(g[b]), tol, None) for b in range(B))
+        max_iter = _default_max_iter(rsa, float(g.max()), tol, None)
     max_iter = _check_int(max_iter, "max_iter", 1)
     t0 = time.perf_counter()
     v = np.zeros((B, S))
@@ -172,14 +172,6 @@ def batch_value_iteration(
             stacklevel=2,
         )
     return BatchPlan(v, pol, q, iters, converged, g, None, time.perf_counter() - t0)
-
-
-class _RewardView:
-    """Duck-typed stand-in for ``_default_max_iter``: an MDP with other expected rewards."""
-
-    def __init__(self, mdp: TabularMDP, rsa: np.ndarray) -> None:
-        self.terminal = mdp.terminal
-        self.expected_reward = rsa
 
 
 def _layout_and_parts(layout: Any, slip: float) -> tuple[Any, TabularMDP, np.ndarray, np.ndarray]:

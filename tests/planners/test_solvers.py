@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import planners
-from gridworld_env import LectureGridEnv, open_grid
+from gridworld_env import LectureGridEnv
 from gridworld_env.model import build_model
 from planners import (
     ConvergenceWarning,
