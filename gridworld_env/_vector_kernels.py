@@ -37,7 +37,7 @@ def _start_state(rng: np.ndarray, i: int, starts: np.ndarray) -> int:
     return starts[np.uint64(_uniform(rng, i) * starts.size)]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def step_block(lo, hi, actions, state, steps, rng, trans, prob, reward, K, starts, max_steps,
                obs, rew, term, trunc):
     """Step envs ``lo..hi-1``: an autoreset if the env's last step ended its episode, else one transition.
