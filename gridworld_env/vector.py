@@ -122,7 +122,7 @@ class LectureGridVectorEnv(VectorEnv):
     preallocated buffers that the **next** ``step`` or ``reset`` **overwrites** in place (as
     Gymnasium's vector envs with ``copy=False``): storing them into a rollout buffer
     (``buf[t] = obs``) copies and is safe, but ``history.append(obs)`` keeps a reference that
-    changes -- append ``obs.copy()``.  Reuse saves 7-31% per step (most at small N, where
+    changes -- append ``obs.copy()``.  Reuse saves 3-33% per step (most at small N, where
     four allocations cost as much as the kernel).  ``copy=True`` returns newly allocated arrays
     every call (the Gymnasium ``env_checker`` convention).  Writing into the returned arrays never changes the
     envs' states.
