@@ -486,3 +486,17 @@ def test_slip_one_never_takes_the_intended_move():
     envs.reset(seed=8, options={"start": (2, 2)})  # state 10: up leads to 6, which must never occur
     obs = envs.step(np.zeros(n, dtype=np.int64))[0]
     assert not (obs == 6).any() and set(np.unique(obs)) == {9, 11}
+
+
+def test_per_env_arrays_are_disjoint_zeroed_and_at_distinct_page_offsets():
+    from gridworld_env.vector import _staggered
+
+    dtypes = (np.int64, np.int64, np.uint64, np.int64, np.float64, np.bool_, np.bool_)
+    for n in (1, 7, 16384):
+        arrays = _staggered(n, dtypes)
+        assert [a.dtype for a in arrays] == [np.dtype(d) for d in dtypes]
+        assert all(a.shape == (n,) and a.flags.carray and not a.any() for a in arrays)
+        spans = sorted((a.ctypes.data, a.ctypes.data + a.nbytes) for a in arrays)
+        assert all(end <= nxt for (_, end), (nxt, _) in zip(spans, spans[1:]))
+        offsets = [a.ctypes.data % 4096 for a in arrays]
+        assert len(set(offsets)) == len(arrays) and all(o % 64 == 0 for o in offsets)
