@@ -29,9 +29,11 @@ from .layouts import (
 )
 from .model import GridModel, build_model
 from .render import GridRenderer, Window, greedy_mask, render_values, save_animation, save_png
+from .vector import LectureGridVectorEnv
 
 __all__ = [
     "LectureGridEnv",
+    "LectureGridVectorEnv",
     "InvalidActionError",
     "ACTION_NAMES",
     "ACTION_ARROWS",
@@ -65,5 +67,6 @@ if "LectureGrid-v0" not in registry:
     register(
         id="LectureGrid-v0",
         entry_point="gridworld_env.env:LectureGridEnv",
+        vector_entry_point="gridworld_env.vector:LectureGridVectorEnv",
         max_episode_steps=100,
     )

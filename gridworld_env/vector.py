@@ -1,0 +1,433 @@
+"""``LectureGridVectorEnv``: N copies of a gridworld stepped by one numba kernel.
+
+Every sub-environment samples its transitions from the *same* compact arrays as the single
+:class:`~gridworld_env.env.LectureGridEnv` (``next_state``, ``prob``, ``reward`` and the
+absorbing mask of :mod:`gridworld_env.model`), with the same inverse-CDF rule: draw
+``u ~ U[0, 1)`` and take the first outcome ``k`` with ``u < prob[0] + ... + prob[k]``.  The
+two therefore agree in distribution; they differ only in the uniform random numbers they
+draw (PCG64 through ``np_random`` in the single env, a per-env SplitMix64 stream here).
+
+Autoreset (Gymnasium 1.x ``AutoresetMode.NEXT_STEP``, stored in ``metadata["autoreset_mode"]``).
+A step that terminates or truncates a sub-environment returns its final observation, reward
+and flags as usual; the *next* ``step`` ignores that sub-environment's action, resets it and
+returns its start observation with reward ``0.0``, ``terminated=False`` and
+``truncated=False``.
+
+Random numbers.  Sub-environment ``i`` owns a 64-bit SplitMix64 state ``x_i``: each draw adds
+the odd constant ``0x9E3779B97F4A7C15`` to ``x_i`` and returns the top 53 bits of a bijective
+mix of ``x_i`` as a double in ``[0, 1)``.  ``reset(seed=s)`` sets ``x_i = mix(s + i)`` (the
+Gymnasium convention ``seed + i``; a list gives each env its own seed), so each env walks its
+own, randomly placed stretch of one cycle of length ``2**64``.  Uniform numbers are drawn only
+when they are needed: for ``slip > 0`` (one per step) and for ``random_start=True`` (one per
+reset), so a deterministic world is stepped without any.
+
+>>> import gymnasium as gym, numpy as np
+>>> import gridworld_env
+>>> envs = gym.make_vec("LectureGrid-v0", num_envs=3, vectorization_mode="vector_entry_point")
+>>> obs, info = envs.reset(seed=0)
+>>> obs
+array([8, 8, 8])
+>>> obs, rew, term, trunc, info = envs.step(np.array([0, 3, 2]))  # up, right, left (bump)
+>>> obs, rew
+(array([4, 9, 8]), array([-0.04, -0.04, -0.04]))
+>>> info
+{}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Mapping, Optional, Union
+
+import numpy as np
+from gymnasium import logger, spaces
+from gymnasium.error import ResetNeeded
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from .env import InvalidActionError, LectureGridEnv
+from .layouts import Layout, LayoutLike
+from .model import GridModel
+
+__all__ = ["LectureGridVectorEnv", "Frames", "PARALLEL_THRESHOLD", "PARALLEL_MIN_THREADS"]
+
+#: ``parallel=None`` steps on all numba threads from this many sub-environments, if numba has at
+#: least :data:`PARALLEL_MIN_THREADS` threads.  One thread already does a few hundred million
+#: env-steps/s, so threads pay off only for big batches on several idle cores; on a busy 2-core
+#: machine a descheduled worker stalls every step (measured: 10-100x slower).
+PARALLEL_THRESHOLD = 65536
+PARALLEL_MIN_THREADS = 4
+_INT64 = np.dtype(np.int64)
+_NO_LIMIT = np.iinfo(np.int64).max
+_U64_MAX = 2**64 - 1
+
+
+def _staggered(n: int, dtypes: Sequence[Any]) -> list[np.ndarray]:
+    """Zeroed ``(n,)`` arrays of the given dtypes, starting at page offsets spread over 4 KiB.
+
+    Separate large allocations all start at the same offset within a page, so element ``i`` of
+    every array shares its low 12 address bits: the CPU then takes a store to ``obs[i]`` for
+    a possible write to a later ``state[i + k]`` (4K aliasing) and stalls the load, ~12% of
+    the kernel's time.  Here array ``j`` starts ``j * 4096 / len(dtypes)`` bytes into a page
+    (64-byte aligned), all carved from one buffer.
+    """
+    stride = (4096 // len(dtypes)) & ~63
+    sizes = [n * np.dtype(d).itemsize for d in dtypes]
+    pages = [-(-size // 4096) * 4096 + 4096 for size in sizes]  # a spare page for the offset
+    buf = np.zeros(sum(pages) + 4096, dtype=np.uint8)
+    base = -buf.ctypes.data % 4096  # first page boundary in buf
+    out, start = [], base
+    for j, (d, size, span) in enumerate(zip(dtypes, sizes, pages)):
+        off = start + j * stride
+        out.append(buf[off:off + size].view(d))
+        start += span
+    return out
+
+
+# ---------------------------------------------------------------------- env
+class LectureGridVectorEnv(VectorEnv):
+    """``num_envs`` independent copies of a :class:`~gridworld_env.env.LectureGridEnv`, stepped in one kernel.
+
+    Create it with ``gym.make_vec("LectureGrid-v0", num_envs=N, vectorization_mode="vector_entry_point")``
+    (extra keyword arguments go to this constructor) or directly.
+
+    ## Spaces
+    ``single_action_space = Discrete(4)``, ``action_space = MultiDiscrete([4] * N)``;
+    ``single_observation_space = Discrete(nrow * ncol)``, ``observation_space`` its batch.
+
+    ## Step
+    ``step(actions)`` takes an integer array of shape ``(N,)`` with values in 0..3 and returns
+    ``(obs, rewards, terminations, truncations, info)``: ``obs`` (N,) int64 states,
+    ``rewards`` (N,) float64, ``terminations`` and ``truncations`` (N,) bool, and ``info = {}``
+    (kept empty so a step costs nothing beyond the kernel; positions are ``divmod(obs, ncol)``).
+    Dynamics and rewards are those of the single env.
+
+    ## Autoreset
+    ``metadata["autoreset_mode"] = AutoresetMode.NEXT_STEP``: the step after a sub-environment
+    terminates or truncates resets it, ignoring its action, and returns its start state with
+    reward 0 and both flags False.
+
+    ## Episode end
+    Terminated on entering a terminal square.  Truncated once an episode has taken
+    ``max_episode_steps`` steps (100 through ``make_vec``, like ``gym.make``; ``None``: never),
+    also when the same step terminates (as Gymnasium's ``TimeLimit``).
+
+    ## Seeding
+    ``reset(seed=s)`` seeds env ``i`` with ``s + i``; ``reset(seed=[s0, s1, ...])`` gives each env
+    its own seed (``None`` entries: fresh OS entropy); ``reset()`` keeps the streams going.  A
+    seeded run is reproducible on any machine and any number of threads.
+
+    ## Returned arrays
+    By default (``copy=False``) ``obs``, ``rewards``, ``terminations`` and ``truncations`` are
+    preallocated buffers that the **next** ``step`` or ``reset`` **overwrites** in place (as
+    Gymnasium's vector envs with ``copy=False``): storing them into a rollout buffer
+    (``buf[t] = obs``) copies and is safe, but ``history.append(obs)`` keeps a reference that
+    changes -- append ``obs.copy()``.  Reuse saves 3-33% per step (most at small N, where
+    four allocations cost as much as the kernel).  ``copy=True`` returns newly allocated arrays
+    every call (the Gymnasium ``env_checker`` convention).  Writing into the returned arrays never changes the
+    envs' states.
+
+    ## Rendering
+    ``render_mode="rgb_array"``: :meth:`render` returns a sequence of ``num_envs`` frames
+    ((H, W, 3) uint8 each) drawn on access, so ``envs.render()[0]`` costs one frame; a
+    ``collections.abc.Sequence`` of length ``num_envs`` is what Gymnasium's vector rendering
+    wrappers expect (``RecordVideo(..., record_first_only=True)`` draws only the first).
+
+    ## Arguments
+    * ``num_envs``: number of sub-environments (>= 1).
+    * ``layout``, ``living_reward``, ``slip``, ``rewards``, ``start``, ``random_start``,
+      ``tile_size``: as :class:`~gridworld_env.env.LectureGridEnv` (validated by it).
+    * ``max_episode_steps``: truncation horizon (int >= 1) or ``None``.
+    * ``render_mode``: ``None`` or ``"rgb_array"``.
+    * ``copy``: return reused buffers (False, default) or fresh arrays (True).
+    * ``parallel``: split the envs over numba's threads (``prange``); ``None`` (default) does so
+      from :data:`PARALLEL_THRESHOLD` envs when numba has :data:`PARALLEL_MIN_THREADS` or more
+      threads.  One thread steps a few hundred million env-steps/s, so threads help only for
+      large batches on otherwise idle cores.
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 4, "autoreset_mode": AutoresetMode.NEXT_STEP}
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        layout: LayoutLike = "lecture",
+        living_reward: float = -0.04,
+        slip: float = 0.0,
+        render_mode: Optional[str] = None,
+        *,
+        rewards: Optional[Mapping[str, float]] = None,
+        start: Union[int, tuple[int, int], None] = None,
+        random_start: bool = False,
+        max_episode_steps: Optional[int] = 100,
+        tile_size: int = 96,
+        copy: bool = False,
+        parallel: Optional[bool] = None,
+    ) -> None:
+        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
+            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
+        if max_episode_steps is not None and (
+            isinstance(max_episode_steps, bool)
+            or not isinstance(max_episode_steps, (int, np.integer))
+            or max_episode_steps < 1
+        ):
+            raise ValueError(f"max_episode_steps must be an integer >= 1 or None, got {max_episode_steps!r}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(
+                f"unsupported render_mode {render_mode!r}; supported: {self.metadata['render_modes']} or None"
+            )
+        if not isinstance(copy, (bool, np.bool_)):
+            raise ValueError(f"copy must be a bool, got {copy!r}")
+        if parallel is not None and not isinstance(parallel, (bool, np.bool_)):
+            raise ValueError(f"parallel must be None (auto), True or False, got {parallel!r}")
+        # The single env validates every model argument and owns the model: one source of truth.
+        self._single = LectureGridEnv(
+            layout, living_reward, slip, rewards=rewards, start=start, random_start=random_start, tile_size=tile_size
+        )
+        self.model: GridModel = self._single.model
+        self.layout: Layout = self._single.layout
+        self.num_envs = int(num_envs)
+        self.max_episode_steps = None if max_episode_steps is None else int(max_episode_steps)
+        self.render_mode = render_mode
+        self.copy = bool(copy)
+
+        self.single_observation_space = spaces.Discrete(self.layout.n_states)
+        self.single_action_space = spaces.Discrete(4)
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+
+        m = self.model
+        if m.n_states >= 2**30:
+            raise ValueError(f"the vector env supports fewer than 2**30 states, got {m.n_states}")
+        # next state and "is absorbing" of every outcome in one int32: next_state << 1 | absorbing[next_state]
+        ns = m.next_state.reshape(-1)
+        self._trans = (ns << 1) | m.absorbing[ns].astype(np.int32)
+        self._pr = m.prob.reshape(-1)
+        self._rw = m.reward.reshape(-1)
+        self._K = m.n_outcomes
+        self._default_starts = (
+            np.flatnonzero(self.layout.free).astype(np.int32)
+            if self._single.random_start
+            else np.array([self.layout.start], dtype=np.int32)
+        )
+        self._max_steps = _NO_LIMIT if self.max_episode_steps is None else self.max_episode_steps
+        from . import _vector_kernels as kernels  # imports numba: only when a vector env is made
+
+        if parallel is None:
+            parallel = self.num_envs >= PARALLEL_THRESHOLD and kernels.max_threads() >= PARALLEL_MIN_THREADS
+        self.parallel = bool(parallel)
+
+        self._kernel = kernels.step_parallel if self.parallel else kernels.step_serial
+        self._reset_kernel = kernels.reset_envs
+
+        n = self.num_envs
+        # steps: of each episode; ~t (< 0) once it has ended
+        self._state, self._steps, self._rng, self._obs, self._rew, self._term, self._trunc = _staggered(
+            n, (np.int64, np.int64, np.uint64, np.int64, np.float64, np.bool_, np.bool_)
+        )
+        self._state[:] = self.layout.start
+        self._rng[:] = np.random.SeedSequence().generate_state(n, np.uint64)
+        self._shape = (n,)
+        self._out = (self._obs, self._rew, self._term, self._trunc)
+        # every kernel argument between the actions and the outputs, in order
+        self._kernel_args = (self._state, self._steps, self._rng, self._trans, self._pr, self._rw, self._K,
+                             self._default_starts, self._max_steps)
+        self._has_reset = False
+        self._renderer: Any = None
+
+    # ------------------------------------------------------------------- API
+    def reset(
+        self,
+        *,
+        seed: Union[int, Sequence[Optional[int]], None] = None,
+        options: Optional[dict[str, Any]] = None,
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Reset all sub-environments (or those in ``options["reset_mask"]``).
+
+        Parameters
+        ----------
+        seed : int, list of (int or None), or None
+            ``int s``: env ``i`` gets seed ``s + i``.  A list of length ``num_envs``: one seed per
+            env (``None``: fresh entropy).  ``None``: keep the current random streams.
+        options : dict, optional
+            ``"reset_mask"``: (num_envs,) bool array, reset only these envs (the others keep
+            their state and pending autoresets; ``obs`` still holds every env's state).
+            ``"start"``: start square (state index or ``(row, col)``) for this episode.
+
+        Returns
+        -------
+        obs : ndarray, shape (num_envs,), int64
+            The states after the reset.
+        info : dict
+            Empty.
+        """
+        n = self.num_envs
+        options = {} if options is None else dict(options)
+        mask = options.pop("reset_mask", None)
+        start = options.pop("start", None)
+        if options:
+            raise ValueError(f"unknown reset option(s) {sorted(options)}; supported: ['reset_mask', 'start']")
+        if mask is None:
+            mask = np.ones(n, dtype=np.bool_)
+        else:
+            if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_ or mask.shape != (n,):
+                raise ValueError(f"options['reset_mask'] must be a bool array of shape ({n},), got {mask!r}")
+            if not mask.any():
+                raise ValueError("options['reset_mask'] must select at least one env, got all False")
+            if not self._has_reset and not mask.all():
+                raise ValueError("the first reset must reset every env (options['reset_mask'] all True)")
+            mask = np.ascontiguousarray(mask)
+        starts = self._default_starts if start is None else np.array([self.layout.with_start(start).start], np.int32)
+        seeds, seeded = self._seed_arrays(seed)
+        self._reset_kernel(mask, seeds, seeded, self._state, self._steps, self._rng, starts, self._obs)
+        self._has_reset = True
+        return (self._obs.copy() if self.copy else self._obs), {}
+
+    def _seed_arrays(self, seed: Union[int, Sequence[Optional[int]], None]) -> tuple[np.ndarray, np.ndarray]:
+        """Per-env uint64 seeds and a mask of the envs to reseed; also seeds :attr:`np_random`."""
+        n = self.num_envs
+        seeds = np.zeros(n, dtype=np.uint64)
+        seeded = np.zeros(n, dtype=np.bool_)
+        if seed is None:
+            return seeds, seeded
+        if isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)):
+            if not 0 <= seed <= _U64_MAX - (n - 1):
+                raise ValueError(f"seed must be an integer in [0, 2**64 - num_envs], got {seed!r}")
+            super().reset(seed=int(seed))  # the VectorEnv's own np_random, as Gymnasium does
+            seeds[:] = np.uint64(seed) + np.arange(n, dtype=np.uint64)
+            seeded[:] = True
+            return seeds, seeded
+        if isinstance(seed, (str, bytes)) or not isinstance(seed, (Sequence, np.ndarray)) or len(seed) != n:
+            raise ValueError(f"seed must be None, an int or a list of {n} ints/None (one per env), got {seed!r}")
+        entropy = np.random.SeedSequence().generate_state(n, np.uint64)
+        for i, s in enumerate(seed):
+            if s is None:
+                seeds[i] = entropy[i]
+            elif isinstance(s, (int, np.integer)) and not isinstance(s, (bool, np.bool_)) and 0 <= s <= _U64_MAX:
+                seeds[i] = s
+            else:
+                raise ValueError(f"seed[{i}] must be None or an integer in [0, 2**64), got {s!r}")
+        seeded[:] = True
+        return seeds, seeded
+
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        """Step every sub-environment (autoresetting those whose last step ended their episode).
+
+        Parameters
+        ----------
+        actions : array of int, shape (num_envs,)
+            One action in 0..3 per env (0 up, 1 down, 2 left, 3 right).
+
+        Returns
+        -------
+        obs : ndarray (num_envs,) int64
+        rewards : ndarray (num_envs,) float64
+        terminations, truncations : ndarray (num_envs,) bool
+        info : dict
+            Empty.
+
+        Raises
+        ------
+        InvalidActionError
+            An action outside 0..3, a non-integer dtype or the wrong shape; no env is stepped.
+        """
+        a = actions
+        # fast path: exactly the array type the kernel was compiled for (int64, C-contiguous, writable)
+        if type(a) is not np.ndarray or a.dtype is not _INT64 or a.shape != self._shape or not a.flags.carray:
+            a = self._coerce_actions(actions)
+        if not self._has_reset:
+            raise ResetNeeded("call reset() before step()")
+        if self.copy:
+            n = self.num_envs
+            out = (np.empty(n, np.int64), np.empty(n, np.float64), np.empty(n, np.bool_), np.empty(n, np.bool_))
+            bad = self._kernel(a, *self._kernel_args, *out)
+        else:
+            out = self._out
+            bad = self._kernel(a, *self._kernel_args, *out)
+        if bad >= 0:
+            raise InvalidActionError(f"actions must be integers in 0..3, got actions[{bad}] = {int(a[bad])}")
+        return (*out, {})
+
+    def _coerce_actions(self, actions: Any) -> np.ndarray:
+        """Actions as a C-contiguous writable int64 array of shape (num_envs,), or InvalidActionError."""
+        a = np.asarray(actions)
+        if a.dtype.kind not in "iu" or a.shape != (self.num_envs,):
+            raise InvalidActionError(
+                f"actions must be an integer array of shape ({self.num_envs},) with values in 0..3, "
+                f"got {type(actions).__name__} of dtype {a.dtype} and shape {a.shape}"
+            )
+        if a.dtype.kind == "u" and a.size and a.max() > 3:  # would wrap to valid int64 values
+            raise InvalidActionError(f"actions must be integers in 0..3, got max {a.max()!r}")
+        return np.array(a, dtype=np.int64, order="C", copy=True)
+
+    # ----------------------------------------------------------- properties
+    @property
+    def states(self) -> np.ndarray:
+        """(num_envs,) int64 current state of every env (a read-only view)."""
+        v = self._state.view()
+        v.setflags(write=False)
+        return v
+
+    @property
+    def elapsed_steps(self) -> np.ndarray:
+        """(num_envs,) int64 steps taken in each env's current (or just ended) episode."""
+        return np.where(self._steps < 0, ~self._steps, self._steps)
+
+    # ---------------------------------------------------------------- render
+    def render(self) -> Optional["Frames"]:
+        """The frames of all sub-environments, drawn lazily (``render_mode="rgb_array"``).
+
+        Returns
+        -------
+        Frames or None
+            A sequence of ``num_envs`` (H, W, 3) uint8 arrays showing the states at the time of
+            this call; frame ``i`` is drawn when indexed.  None (with a warning) without a render mode.
+        """
+        if self.render_mode is None:
+            logger.warn(
+                "You are calling render method without specifying any render mode. "
+                'e.g. gym.make_vec("LectureGrid-v0", num_envs=4, render_mode="rgb_array")'
+            )
+            return None
+        if self._renderer is None:
+            from .render import GridRenderer
+
+            self._renderer = GridRenderer(self.layout, tile_size=self._single.tile_size)
+        return Frames(self._renderer, self._state.copy())
+
+    def close_extras(self, **kwargs: Any) -> None:
+        """Release the renderer."""
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
+        self._single.close()
+
+
+class Frames(Sequence):
+    """The frames of a vector env at one instant; frame ``i`` is drawn on first access.
+
+    Parameters
+    ----------
+    renderer : GridRenderer
+        Draws one board with an agent.
+    states : ndarray (num_envs,)
+        The agents' states.
+    """
+
+    def __init__(self, renderer: Any, states: np.ndarray) -> None:
+        self._renderer = renderer
+        self._states = states
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+    def __getitem__(self, i: Union[int, slice]) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        n = len(self._states)
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not -n <= i < n:
+            raise IndexError(f"frame index must be an integer in [{-n}, {n}), got {i!r}")
+        return self._renderer.rgb_array(agent=int(self._states[i]))
+
+    def __repr__(self) -> str:
+        return f"Frames(num_envs={len(self)})"
