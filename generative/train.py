@@ -314,8 +314,6 @@ class Method:
 
     def figures(self, data: DataSet, generator: torch.Generator) -> dict[str, Any]:
         """Named PIL images saved at each sampling interval; default: ``samples`` (grid or scatter)."""
-        from generative import plots
-
         x = self.sample(64 if self.info.image else 2000, generator)
         return {"samples": sample_picture(x, self.info, data)} if picture_kind(self.info) else {}
 

@@ -40,7 +40,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from generative.data import DataInfo, DataSet
-from generative.train import Context, Method, MethodConfig, picture_kind, register_method, sample_picture
+from generative.train import Context, Method, MethodConfig, picture_kind, register_method
 
 __all__ = [
     "VAEConfig",

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from generative import NonFiniteLossError, TrainConfig, load_run, train
-from generative.train import CHECKPOINT_NAME, TrainingInterrupted, get_method, pick_device
+from generative.train import CHECKPOINT_NAME, get_method, pick_device
 from generative.vae import VAE, VAEConfig
 
 from ._helpers import FAST, losses, python_env, read_metrics, run_py, ROOT

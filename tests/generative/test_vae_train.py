@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 from generative import TrainConfig, load_run, ring8_centers, train
 from generative.__main__ import main
@@ -85,3 +84,20 @@ def test_sample_returns_the_data_own_range_for_uint8_data(tmp_path):
     x = load_run(tmp_path / "u").sample(5)
     assert x.dtype == np.uint8 and x.shape == (5, 4, 4)
     assert load_dataset(str(tmp_path / "u8.npy")).info.scale == 255
+
+
+def test_convolutional_option_on_grey_and_colour_images(tmp_path):
+    res = train("vae", TrainConfig(dataset="digits", steps=40, out=str(tmp_path / "g"), **FAST),
+                VAEConfig(arch="conv", hidden=(64,)))
+    first = json.loads((tmp_path / "g" / "metrics.jsonl").read_text().splitlines()[0])
+    assert res.metrics["loss"] < first["loss"]
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "rgb.npy", rng.integers(0, 256, (50, 6, 4, 3), dtype=np.uint8))
+    train("vae", TrainConfig(dataset=str(tmp_path / "rgb.npy"), steps=2, out=str(tmp_path / "c"), **FAST),
+          VAEConfig(arch="conv", hidden=(16,)))
+    x = load_run(tmp_path / "c").sample(3)
+    assert x.shape == (3, 6, 4, 3) and x.dtype == np.uint8
+    np.save(tmp_path / "odd.npy", rng.uniform(size=(20, 5, 5)).astype(np.float32))
+    with pytest.raises(ValueError, match=r"even height and width, got data shape \(5, 5\)"):
+        train("vae", TrainConfig(dataset=str(tmp_path / "odd.npy"), steps=2, out=str(tmp_path / "o"), **FAST),
+              VAEConfig(arch="conv"))
