@@ -391,10 +391,7 @@ def register_method(name: str):
 def get_method(name: str) -> type[Method]:
     """The method class registered as ``name`` (importing built-in method modules on demand)."""
     if name not in _METHODS and name in _BUILTIN_MODULES:
-        try:
-            importlib.import_module(_BUILTIN_MODULES[name])
-        except ModuleNotFoundError:
-            pass
+        _import_builtin(_BUILTIN_MODULES[name])
     if name not in _METHODS:
         raise ValueError(f"unknown method {name!r}; available: {', '.join(available_methods())}")
     return _METHODS[name]
@@ -403,11 +400,17 @@ def get_method(name: str) -> type[Method]:
 def available_methods() -> list[str]:
     """Names of all registered methods (built-ins imported first)."""
     for mod in sorted(set(_BUILTIN_MODULES.values())):
-        try:
-            importlib.import_module(mod)
-        except ModuleNotFoundError:
-            pass
+        _import_builtin(mod)
     return sorted(_METHODS)
+
+
+def _import_builtin(module: str) -> None:
+    """Import a built-in method module; a module not in this install is skipped, other errors raise."""
+    try:
+        importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
 
 
 # --------------------------------------------------------------------------------------------
@@ -792,7 +795,11 @@ def _train(cls: type[Method], tcfg: TrainConfig, mcfg: Any, ck: dict | None, run
                                     for k in keys]).tolist() if keys else []
                 losses = dict(zip(keys, vals))
                 bad = {k: v for k, v in losses.items() if not math.isfinite(v)}
-                if bad:
+                # one collective per step: 2 = some rank saw a non-finite loss, 1 = some rank got a signal
+                stop = _any_rank(2 if bad else (1 if flag.signum else 0), ctx)
+                if stop == 2:
+                    if not bad:
+                        bad = {"loss on another rank": float("nan")}
                     kept = f"the last good checkpoint {ckpt_path} is kept" if ckpt_path.exists() else \
                         "no checkpoint had been written yet"
                     raise NonFiniteLossError(
@@ -817,7 +824,7 @@ def _train(cls: type[Method], tcfg: TrainConfig, mcfg: Any, ck: dict | None, run
                     t_last, ex_last = now, stream.examples
                 if bar is not None:
                     bar.update(1)
-                if _any_rank(flag.signum, ctx):
+                if stop == 1 or (flag.signum and not ctx.distributed):
                     checkpoint()
                     raise TrainingInterrupted(
                         f"interrupted by signal {flag.signum or 'on another rank'} at step {step}; checkpoint saved "
