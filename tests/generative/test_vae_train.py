@@ -57,6 +57,7 @@ def test_cli_train_sample_eval(tmp_path, capsys):
     assert main(["sample", "--checkpoint", str(out), "--n", "37", "--out", str(tmp_path / "s.npy")]) == 0
     s = np.load(tmp_path / "s.npy")
     assert s.shape == (37, 8, 8) and s.dtype == np.float32 and s.min() >= 0 and s.max() <= 1
+    assert (tmp_path / "s.png").exists()
     # the checkpoint file works as well as the folder, and the same seed gives the same samples
     main(["sample", "--checkpoint", str(out / "checkpoint.pt"), "--n", "37", "--out", str(tmp_path / "t.npy")])
     assert np.array_equal(s, np.load(tmp_path / "t.npy"))
