@@ -646,6 +646,24 @@ def _gather(obj: Any, ctx: Context) -> list[Any]:
     return out
 
 
+def _open_log(path: Path, step: int):
+    """Open ``metrics.jsonl`` for appending, first dropping lines logged after ``step`` (the
+    checkpoint being resumed: a crash may have logged steps the resumed run will log again);
+    a fresh run (``step == 0``) starts an empty log."""
+    keep = []
+    if step and path.exists():
+        for line in path.read_text().splitlines():
+            try:
+                if json.loads(line)["step"] <= step:
+                    keep.append(line + "\n")
+            except (ValueError, KeyError, TypeError):
+                continue
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text("".join(keep))
+    os.replace(tmp, path)
+    return open(path, "a")
+
+
 def train(method: str, config: TrainConfig | None = None, method_config: Any = None, *,
           resume: bool = False) -> RunResult:
     """Train ``method`` on ``config.dataset``; the whole life of a run folder.
@@ -781,7 +799,7 @@ def _train(cls: type[Method], tcfg: TrainConfig, mcfg: Any, ck: dict | None, run
         from tqdm.auto import tqdm
 
         bar = tqdm(total=total, initial=step, desc=f"{cls.name} {tcfg.dataset}", dynamic_ncols=True)
-    log = open(run_dir / "metrics.jsonl", "a") if main else None
+    log = _open_log(run_dir / "metrics.jsonl", step) if main else None
     t_start = time.time()
     t_last, ex_last = time.perf_counter(), stream.examples
     last: dict[str, float] = {}

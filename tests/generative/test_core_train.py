@@ -133,6 +133,26 @@ def test_nan_stops_the_run_naming_the_step_and_keeps_the_last_good_checkpoint(tm
     assert [m["step"] for m in read_metrics(out)] == list(range(1, 7))
 
 
+def test_resume_after_a_crash_drops_the_lines_logged_after_the_checkpoint(tmp_path, monkeypatch):
+    real = VAE.train_step
+
+    def poisoned(self, batches, step):
+        if step == 7:
+            with torch.no_grad():
+                next(self.net.parameters()).fill_(float("nan"))
+        return real(self, batches, step)
+
+    out, ref = tmp_path / "crash", tmp_path / "ref"
+    monkeypatch.setattr(VAE, "train_step", poisoned)
+    with pytest.raises(NonFiniteLossError, match="step 8"):
+        train("vae", TrainConfig(dataset="digits", steps=12, out=str(out), **dict(FAST, checkpoint_every=4)), SMALL)
+    assert [m["step"] for m in read_metrics(out)] == list(range(1, 8))  # logged past the checkpoint at 4
+    monkeypatch.setattr(VAE, "train_step", real)
+    train("vae", TrainConfig(dataset="digits", steps=12, out=str(out), **FAST), resume=True)
+    train("vae", TrainConfig(dataset="digits", steps=12, out=str(ref), **FAST), SMALL)
+    assert losses(out) == losses(ref)  # steps 1..12 once each, identical to an uninterrupted run
+
+
 def test_bf16_autocast_and_torch_compile_run_on_cpu(tmp_path):
     res = train("vae", TrainConfig(dataset="ring8", steps=4, out=str(tmp_path / "c"), precision="bf16",
                                    compile=True, compile_backend="aot_eager", **FAST),
