@@ -348,11 +348,10 @@ def sample_picture(x: torch.Tensor, info: DataInfo, data: DataSet | None = None,
     if picture_kind(info) == "grid":
         a = np.clip(a, 0, 1) if info.bounded else (a - a.min()) / max(float(a.max() - a.min()), 1e-12)
         return plots.image_grid(a[:64], scale=max(1, 64 // max(info.shape[:2])))
-    sets = []
-    if data is not None:
-        sets.append((data.test[:2000].numpy(), (170, 170, 170)))
-    sets.append((a, (214, 39, 40)))
-    return plots.scatter(sets, title=title)
+    sets = [(a, (214, 39, 40))]
+    if data is not None:  # the data on top, so uncovered modes stand out
+        sets.append((data.test[:2000].numpy(), (31, 119, 180)))
+    return plots.scatter(sets, title=title or ("samples (red), data (blue)" if data is not None else "samples"))
 
 
 _METHODS: dict[str, type[Method]] = {}
