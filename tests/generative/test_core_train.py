@@ -165,11 +165,10 @@ def test_bf16_autocast_and_torch_compile_run_on_cpu(tmp_path):
     assert a != b and a == pytest.approx(b, rel=0.05)
 
 
-def test_two_process_torchrun_trains_and_writes_one_set_of_logs(tmp_path):
-    out = tmp_path / "ddp"
+def _torchrun(out, *extra):
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
            "-m", "generative", "train", "vae", "--dataset", "digits", "--steps", "6", "--device", "cpu",
-           "--out", str(out), "--quiet", "--log-every", "2", "--hidden", "32", "--iwae-k", "10"]
+           "--out", str(out), "--quiet", "--log-every", "2", "--hidden", "32", "--iwae-k", "10", *extra]
     p = subprocess.Popen(cmd, env=python_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True, start_new_session=True)
     try:
@@ -178,7 +177,17 @@ def test_two_process_torchrun_trains_and_writes_one_set_of_logs(tmp_path):
         if p.poll() is None:  # never leave the workers behind
             os.killpg(p.pid, signal.SIGKILL)
             p.wait()
-    assert p.returncode == 0, err[-3000:]
+    return p.returncode, err
+
+
+def test_two_process_torchrun_trains_and_writes_one_set_of_logs(tmp_path):
+    out = tmp_path / "ddp"
+    rc, err = _torchrun(out)
+    if rc != 0 and any(s in err for s in ("Address already in use", "EADDRINUSE", "DistNetworkError")):
+        # another job on this machine took the free port torchrun had picked: one more try
+        out = tmp_path / "ddp2"
+        rc, err = _torchrun(out)
+    assert rc == 0, err[-4000:]
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["world_size"] == 2
     m = read_metrics(out)
