@@ -6,11 +6,12 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from generative import TrainConfig, load_run, ring8_centers, train
 from generative.__main__ import main
 from generative.data import load_dataset
-from generative.vae import VAEConfig
+from generative.vae import VAEConfig, iwae_bound
 
 from ._helpers import FAST
 
@@ -26,6 +27,12 @@ def test_a_few_hundred_digits_steps_improve_the_test_elbo_by_a_clear_margin(tmp_
     assert after["test_elbo"] > before["test_elbo"] + 12
     assert after["test_elbo"] <= after["test_iwae"] <= 0
     assert after["test_kl"] > 1  # the code carries information
+    # on the trained Bernoulli model too, the importance-weighted bound rises with k
+    run = load_run(tmp_path / "b")
+    x = load_dataset("digits").test.repeat(4, 1, 1)
+    with torch.no_grad():
+        b = [iwae_bound(run.method.net, x, k, torch.Generator().manual_seed(k)).mean().item() for k in (1, 4, 300)]
+    assert after["test_elbo"] - 0.3 < b[0] < b[1] < b[2]
 
 
 def test_vae_covers_every_ring8_mode(tmp_path):
