@@ -59,7 +59,8 @@ def test_resume_gives_bit_identical_losses(tmp_path, dataset):
     assert losses(c)[0] != la[0]
 
 
-def test_sigterm_saves_a_checkpoint_and_resume_matches_uninterrupted(tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_saves_a_checkpoint_and_resume_matches_uninterrupted(tmp_path, signum):
     out = tmp_path / "sig"
     cmd = [sys.executable, "-m", "generative", "train", "vae", "--dataset", "digits", "--steps", "100000",
            "--out", str(out), "--quiet", "--log-every", "1", "--checkpoint-every", "0", "--sample-every", "0",
@@ -70,14 +71,14 @@ def test_sigterm_saves_a_checkpoint_and_resume_matches_uninterrupted(tmp_path):
         if (out / "metrics.jsonl").exists() and len((out / "metrics.jsonl").read_text().splitlines()) >= 5:
             break
         time.sleep(0.1)
-    p.send_signal(signal.SIGTERM)
+    p.send_signal(signum)
     try:
         _, err = p.communicate(timeout=60)
     finally:
         if p.poll() is None:
             p.kill()
             p.wait()
-    assert p.returncode == 128 + signal.SIGTERM, err
+    assert p.returncode == 128 + signum, err
     assert "checkpoint saved" in err and "--resume" in err
     step = load_run(out).step
     assert step == read_metrics(out)[-1]["step"] >= 5
