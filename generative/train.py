@@ -10,7 +10,7 @@ and optimisers and knows how to take one training step; the core does everything
   method wrap modules in :class:`~torch.nn.parallel.DistributedDataParallel`
   (:meth:`Context.wrap`); only rank 0 writes;
 * keeps one run folder: ``config.json``, ``metrics.jsonl`` (one JSON object per logging
-  interval: step, mean losses over the interval, time, samples/s), ``samples/*.png``,
+  interval: step, epoch, mean losses over the interval, time, samples/s), ``samples/*.png``,
   ``checkpoint.pt`` and ``eval.json``;
 * writes checkpoints atomically (temporary file, ``fsync``, ``os.replace``) holding modules,
   optimisers, the method's extra state, the step, every random state (torch, CUDA, NumPy,
@@ -830,7 +830,8 @@ def _train(cls: type[Method], tcfg: TrainConfig, mcfg: Any, ck: dict | None, run
                     now = time.perf_counter()
                     means = _mean_over_ranks({k: s / accum["n"] for k, s in accum["sums"].items()}, ctx)
                     rate = (stream.examples - ex_last) * world / max(now - t_last, 1e-9)
-                    last = {"step": step, **means, "time": elapsed + time.time() - t_start, "samples_per_s": rate}
+                    last = {"step": step, "epoch": stream.examples * world / data.n_train, **means,
+                            "time": elapsed + time.time() - t_start, "samples_per_s": rate}
                     if log is not None:
                         log.write(json.dumps(last) + "\n")
                         log.flush()

@@ -48,7 +48,8 @@ def test_ae_trains_without_kl_and_decodes_the_prior(tmp_path):
     res = train("ae", TrainConfig(dataset="digits", steps=100, seed=0, out=str(tmp_path / "ae"),
                                   **dict(FAST, eval_at_end=True)), VAEConfig(hidden=(128,), latent_dim=2))
     first = json.loads((tmp_path / "ae" / "metrics.jsonl").read_text().splitlines()[0])
-    assert set(first) == {"step", "loss", "rec", "time", "samples_per_s"}
+    assert set(first) == {"step", "epoch", "loss", "rec", "time", "samples_per_s"}
+    assert first["epoch"] == 100 / 1500
     assert res.metrics["loss"] < first["loss"] - 5
     x = load_run(tmp_path / "ae").sample(10)
     assert x.shape == (10, 8, 8) and 0 <= x.min() and x.max() <= 1
