@@ -1,0 +1,152 @@
+"""Command line of the generative trainers.
+
+::
+
+    python -m generative train vae --dataset digits --epochs 100 --out runs/vae-digits
+    python -m generative train vae --out runs/vae-digits --resume --epochs 200
+    python -m generative sample --checkpoint runs/vae-digits --n 1000 --out samples.npy
+    python -m generative eval --checkpoint runs/vae-digits --set iwae_k=5000
+    torchrun --nproc_per_node 2 -m generative train vae --dataset digits --device cpu
+
+Every option of ``train`` comes from the fields of :class:`generative.train.TrainConfig` and of
+the method's config dataclass; ``python -m generative train <method> --help`` lists them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from generative._config import add_dataclass_arguments, config_replace, given_fields
+from generative.data import DataError, load_dataset
+from generative.train import (
+    NonFiniteLossError,
+    TrainConfig,
+    TrainingInterrupted,
+    available_methods,
+    get_method,
+    load_run,
+    train,
+)
+
+__all__ = ["main", "build_parser"]
+
+
+def _parse_set(items: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"--set expects KEY=VALUE, got {item!r}")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+        if isinstance(out[key], list):
+            out[key] = tuple(out[key])
+    return out
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``python -m generative`` argument parser (sub-commands train/sample/eval)."""
+    p = argparse.ArgumentParser(prog="python -m generative", description=__doc__.splitlines()[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("::")[1])
+    sub = p.add_subparsers(dest="command", required=True, metavar="{train,sample,eval}")
+
+    tr = sub.add_parser("train", help="train a method (one run folder per run)")
+    tsub = tr.add_subparsers(dest="method", required=True, metavar="METHOD")
+    for name in available_methods():
+        cls = get_method(name)
+        mp = tsub.add_parser(name, help=(cls.__doc__ or name).strip().splitlines()[0],
+                             description=(cls.__doc__ or "").strip())
+        add_dataclass_arguments(mp.add_argument_group("training options"), TrainConfig)
+        add_dataclass_arguments(mp.add_argument_group(f"{name} options"), cls.Config)
+        mp.add_argument("--resume", action="store_true",
+                        help="continue the run in --out from its checkpoint (options given override the saved ones)")
+
+    sp = sub.add_parser("sample", help="draw samples from a trained run into a .npy file")
+    sp.add_argument("--checkpoint", required=True, help="run folder (its latest checkpoint) or checkpoint file")
+    sp.add_argument("--n", type=int, default=1000, help="number of samples (default 1000)")
+    sp.add_argument("--out", default="samples.npy", help="output .npy file (default samples.npy); "
+                                                         "a .png beside it shows the first samples")
+    sp.add_argument("--seed", type=int, default=0, help="seed of the samples (default 0)")
+    sp.add_argument("--device", default="auto", help="device (default auto)")
+
+    ev = sub.add_parser("eval", help="evaluate a trained run on its test set (writes eval.json beside it)")
+    ev.add_argument("--checkpoint", required=True, help="run folder (its latest checkpoint) or checkpoint file")
+    ev.add_argument("--dataset", default=None, help="evaluate on this dataset instead of the run's")
+    ev.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a method option for evaluation, e.g. --set iwae_k=5000")
+    ev.add_argument("--seed", type=int, default=0, help="seed of the evaluation noise (default 0)")
+    ev.add_argument("--device", default="auto", help="device (default auto)")
+    ev.add_argument("--out", default=None, help="JSON output (default <run folder>/eval.json)")
+    return p
+
+
+def _train(args: argparse.Namespace) -> int:
+    cls = get_method(args.method)
+    tcfg = TrainConfig(**given_fields(TrainConfig, args))
+    mcfg = cls.Config(**given_fields(cls.Config, args))
+    try:
+        res = train(args.method, tcfg, mcfg, resume=args.resume)
+    except TrainingInterrupted as exc:
+        print(f"\n{exc}", file=sys.stderr)
+        return 128 + (exc.signum or 2)
+    if not tcfg.quiet and res.run_dir is not None:
+        print(f"run folder: {res.run_dir}")
+    return 0
+
+
+def _sample(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    run = load_run(args.checkpoint, args.device)
+    x = run.sample(args.n, seed=args.seed)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.save(out, x)
+    print(f"wrote {x.shape} {x.dtype} samples to {out}")
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    import torch
+
+    run = load_run(args.checkpoint, args.device, overrides=_parse_set(args.set))
+    data = load_dataset(args.dataset) if args.dataset else run.dataset()
+    if data.info.shape != run.info.shape:
+        raise DataError(f"dataset {data.info.name!r} has example shape {data.info.shape}, the model "
+                        f"{run.info.shape}")
+    g = torch.Generator(run.method.ctx.device).manual_seed(args.seed)
+    with torch.no_grad():
+        result = {"checkpoint": str(run.path), "step": run.step, **run.method.evaluate(data, g)}
+        figs = run.method.figures(data, torch.Generator(run.method.ctx.device).manual_seed(args.seed))
+    out = Path(args.out) if args.out else run.run_dir / "eval.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    fig_dir = out.parent / "eval"
+    fig_dir.mkdir(exist_ok=True)
+    for name, img in figs.items():
+        img.save(fig_dir / f"{name}.png")
+    print(json.dumps(result))
+    print(f"wrote {out} and pictures in {fig_dir}", file=sys.stderr)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m generative``; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return {"train": _train, "sample": _sample, "eval": _eval}[args.command](args)
+    except NonFiniteLossError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    except ValueError as exc:
+        parser.exit(2, f"error: {exc}\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
