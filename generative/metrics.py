@@ -308,29 +308,27 @@ class DigitClassifier:
 
 
 def _digits_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The digits train/test split (images scaled to [0, 1], flat), shared with ``generative.data``."""
-    try:  # the training core's split, when present, so "train" means the same images everywhere
-        from generative import data as _data  # noqa: PLC0415
+    """The training core's digits split (``generative.data``): flat [0, 1] images and labels."""
+    from generative.data import load_dataset  # noqa: PLC0415
 
-        split = getattr(_data, "digits_split", None)
-        if split is not None:
-            x_tr, y_tr, x_te, y_te = split()
-            return (np.asarray(x_tr, np.float64).reshape(-1, 64), np.asarray(y_tr, np.int64),
-                    np.asarray(x_te, np.float64).reshape(-1, 64), np.asarray(y_te, np.int64))
-    except ImportError:
-        pass
-    from sklearn.datasets import load_digits  # noqa: PLC0415
-
-    d = load_digits()
-    x = d.data.astype(np.float64) / 16.0
-    y = d.target.astype(np.int64)
-    perm = np.random.default_rng(0).permutation(len(y))
-    n_test = 360
-    te, tr = perm[:n_test], perm[n_test:]
-    return x[tr], y[tr], x[te], y[te]
+    d = load_dataset("digits")
+    return (d.train.numpy().astype(np.float64).reshape(-1, 64), d.train_labels.numpy().astype(np.int64),
+            d.test.numpy().astype(np.float64).reshape(-1, 64), d.test_labels.numpy().astype(np.int64))
 
 
 def _train_classifier(seed: int = 0) -> DigitClassifier:
+    import torch  # noqa: PLC0415
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a tiny full-batch problem: threads only add contention
+    try:
+        with torch.enable_grad():  # callers may sit under no_grad (a trainer's evaluation)
+            return _fit_classifier(seed)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _fit_classifier(seed: int) -> DigitClassifier:
     import torch  # noqa: PLC0415
 
     x_tr, y_tr, x_te, y_te = _digits_split()
