@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from generative._config import add_dataclass_arguments, config_replace, given_fields
+from generative._config import add_dataclass_arguments, given_fields
 from generative.data import DataError, load_dataset
 from generative.train import (
     NonFiniteLossError,

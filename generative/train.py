@@ -314,8 +314,6 @@ class Method:
 
     def figures(self, data: DataSet, generator: torch.Generator) -> dict[str, Any]:
         """Named PIL images saved at each sampling interval; default: ``samples`` (grid or scatter)."""
-        from generative import plots
-
         x = self.sample(64 if self.info.image else 2000, generator)
         return {"samples": sample_picture(x, self.info, data)} if picture_kind(self.info) else {}
 
@@ -680,6 +678,8 @@ def train(method: str, config: TrainConfig | None = None, method_config: Any = N
     mcfg = method_config if method_config is not None else cls.Config()
     if not isinstance(tcfg, TrainConfig):
         raise ValueError(f"config must be a TrainConfig, got {type(tcfg).__name__}")
+    if type(mcfg) is not cls.Config and dataclasses.is_dataclass(mcfg) and issubclass(cls.Config, type(mcfg)):
+        mcfg = config_from_dict(cls.Config, asdict(mcfg))  # e.g. a VAEConfig for the AE
     if not isinstance(mcfg, cls.Config):
         raise ValueError(f"method_config for {method!r} must be a {cls.Config.__name__}, got {type(mcfg).__name__}")
     if not tcfg.out:

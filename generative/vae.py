@@ -40,7 +40,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from generative.data import DataInfo, DataSet
-from generative.train import Context, Method, MethodConfig, picture_kind, register_method, sample_picture
+from generative.train import Context, Method, MethodConfig, picture_kind, register_method
 
 __all__ = [
     "VAEConfig",
@@ -105,6 +105,11 @@ def _mlp(sizes: list[int]) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+def _f32(t: torch.Tensor) -> torch.Tensor:
+    """Half-precision (autocast) outputs to float32; float32/float64 unchanged."""
+    return t.float() if t.dtype in (torch.float16, torch.bfloat16) else t
+
+
 def _image_hwc(shape: tuple[int, ...]) -> tuple[int, int, int]:
     return (shape[0], shape[1], 1) if len(shape) == 2 else (shape[0], shape[1], shape[2])
 
@@ -163,22 +168,22 @@ class VAENet(nn.Module):
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(mu, logvar)``, each (n, latent_dim), of q(z|x) for x (n, *shape)."""
-        h = self.encoder(x.reshape(len(x), -1)).float()
+        h = _f32(self.encoder(x.reshape(len(x), -1)))
         return h[:, :self.latent_dim], h[:, self.latent_dim:]
 
     def log_likelihood(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """``log p(x|z)`` summed over data dimensions; z (..., n, k), x (n, *shape) -> (..., n)."""
         lead = z.shape[:-1]
-        out = self.decoder(z.reshape(-1, self.latent_dim)).float().reshape(*lead, -1)
-        x = x.reshape(len(x), -1).float()
+        out = _f32(self.decoder(z.reshape(-1, self.latent_dim))).reshape(*lead, -1)
+        x = x.reshape(len(x), -1).to(out.dtype)
         if self.bernoulli:
             return -F.binary_cross_entropy_with_logits(out, x.expand_as(out), reduction="none").sum(-1)
-        ls = self.log_sigma.float()
+        ls = self.log_sigma.to(out.dtype)
         return (-0.5 * ((x - out) * torch.exp(-ls)) ** 2 - ls - 0.5 * _LOG2PI).sum(-1)
 
     def decode_mean(self, z: torch.Tensor) -> torch.Tensor:
         """Mean of p(x|z): probabilities (Bernoulli) or the Gaussian mean, shape (n, *shape)."""
-        out = self.decoder(z).float()
+        out = _f32(self.decoder(z))
         return (torch.sigmoid(out) if self.bernoulli else out).reshape(len(z), *self.shape)
 
     def forward(self, x: torch.Tensor, eps: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:

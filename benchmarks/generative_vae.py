@@ -1,0 +1,156 @@
+"""VAE quality and speed figures: digits ELBO/IWAE after a fixed budget, time to a target ELBO,
+samples/s, and mode coverage of the 2-D mixtures.
+
+Run ``python -m benchmarks.generative_vae [--quick] [--out DIR] [--threads N]``.
+
+* ``digits``: the default VAE (latent 8, MLP 256-256, Adam 1e-3, M = 100) trained for a fixed
+  number of steps; the test ELBO (with its reconstruction and KL terms) and the IWAE estimate
+  with k = 1000, in nats per image; the wall time of training alone (evaluations excluded)
+  until the test ELBO first reaches the target.
+* samples/s: decoding prior samples in batches of 10,000, and training examples/s.
+* ``ring8``/``grid25``: a VAE with a 2-D latent; of 10,000 samples, the modes that receive at
+  least one sample, the modes that receive at least 1/4 of a fair share, the share of
+  "high-quality" samples within 3 std of a centre (the mode-collapse literature's definition)
+  and the KL of the mode histogram to uniform.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+
+from benchmarks._common import alternate, write_results
+from generative.data import grid25_centers, load_dataset, ring8_centers
+from generative.train import Context
+from generative.vae import VAE, VAEConfig
+
+
+def _method(dataset: str, cfg: VAEConfig, seed: int) -> tuple[VAE, object, object]:
+    data = load_dataset(dataset)
+    ctx = Context(torch.device("cpu"), torch.Generator().manual_seed(seed))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        m = VAE(cfg, data.info, ctx)
+    return m, data, data.batches(100, seed)
+
+
+def digits(steps: int, eval_every: int, target: float, iwae_k: int, seed: int = 0) -> dict:
+    """Train the default VAE on digits; test ELBO/IWAE after ``steps``, time to ``target``."""
+    m, data, stream = _method("digits", VAEConfig(iwae_k=iwae_k), seed)
+    x_test = data.test
+    g_eval = torch.Generator().manual_seed(123)
+    train_s, reached, curve = 0.0, None, []
+    for step in range(1, steps + 1):
+        t0 = time.perf_counter()
+        m.train_step(stream, step - 1)
+        train_s += time.perf_counter() - t0
+        if step % eval_every == 0 or step == steps:
+            with torch.no_grad():
+                rec, kl = m.net(x_test, torch.randn(len(x_test), m.config.latent_dim, generator=g_eval))
+            elbo = (rec - kl).mean().item()
+            curve.append((step, elbo))
+            if reached is None and elbo >= target:
+                reached = (step, train_s)
+    m.train(False)
+    with torch.no_grad():
+        ev = m.evaluate(data, torch.Generator().manual_seed(7))
+    return {"steps": steps, "epochs": steps * 100 / len(data.train), "train_s": train_s,
+            "train_examples_per_s": steps * 100 / train_s, **ev, "target_elbo": target,
+            "steps_to_target": reached[0] if reached else None,
+            "seconds_to_target": reached[1] if reached else None, "curve": curve}
+
+
+def mixture(name: str, steps: int, seed: int = 0, n: int = 10_000) -> dict:
+    """Train a 2-D-latent VAE on a mixture; mode coverage of ``n`` samples."""
+    m, data, stream = _method(name, VAEConfig(latent_dim=2, hidden=(128, 128), lr=3e-3), seed)
+    t0 = time.perf_counter()
+    for step in range(steps):
+        m.train_step(stream, step)
+    train_s = time.perf_counter() - t0
+    m.train(False)
+    with torch.no_grad():
+        x = m.sample(n, torch.Generator().manual_seed(1)).double().numpy()
+    centers = ring8_centers() if name == "ring8" else grid25_centers()
+    std = data.info.params["std"]
+    d = np.sqrt(((x[:, None, :] - centers[None]) ** 2).sum(-1))
+    k, dmin = d.argmin(1), d.min(1)
+    counts = np.bincount(k, minlength=len(centers))
+    hq = dmin <= 3 * std
+    hq_counts = np.bincount(k[hq], minlength=len(centers))
+    p = counts / counts.sum()
+    kl = float(np.sum(p[p > 0] * np.log(p[p > 0] * len(centers))))
+    return {"dataset": name, "steps": steps, "train_s": train_s, "modes": len(centers),
+            "modes_with_samples": int((counts > 0).sum()),
+            "modes_with_quarter_share": int((counts >= n / len(centers) / 4).sum()),
+            "modes_with_hq_samples": int((hq_counts > 0).sum()),
+            "hq_share": float(hq.mean()), "kl_modes_uniform": kl,
+            "decoder_sigma": torch.exp(m.net.log_sigma).tolist(),
+            "min_count": int(counts.min()), "max_count": int(counts.max())}
+
+
+def sampling_speed(repeats: int, n: int = 10_000) -> dict:
+    """Prior samples per second (decoding batches of ``n``) for the digits and ring8 models."""
+    out = {}
+    for name, cfg in (("digits", VAEConfig()), ("ring8", VAEConfig(latent_dim=2, hidden=(128, 128)))):
+        m, _, _ = _method(name, cfg, 0)
+        m.train(False)
+        g = torch.Generator().manual_seed(0)
+
+        def draw(m=m, g=g):
+            with torch.no_grad():
+                m.sample(n, g)
+
+        r = alternate({name: draw}, repeats=repeats, work={name: n}, unit="sample")[name]
+        out[name] = r.throughput
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the figures and write ``<out>/generative_vae.{json,md}``."""
+    p = argparse.ArgumentParser(prog="python -m benchmarks.generative_vae", description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="tiny budget (smoke test)")
+    p.add_argument("--out", default="bench_results", help="output folder (default bench_results)")
+    p.add_argument("--threads", type=int, default=1, help="torch intra-op threads (default 1)")
+    p.add_argument("--digits-steps", type=int, default=3000, help="digits budget in steps (default 3000 = 200 epochs)")
+    p.add_argument("--target", type=float, default=-25.0, help="target test ELBO in nats (default -25)")
+    args = p.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    q = args.quick
+    dg = digits(60 if q else args.digits_steps, 20 if q else 50, args.target, 20 if q else 1000)
+    ring = mixture("ring8", 100 if q else 3000)
+    grid = mixture("grid25", 100 if q else 6000)
+    speed = sampling_speed(2 if q else 5)
+    rows = [
+        {"figure": "digits test ELBO (nats)", "value": dg["test_elbo"],
+         "detail": f"{dg['steps']} steps ({dg['epochs']:.0f} epochs), rec {dg['test_rec']:.2f}, KL {dg['test_kl']:.2f}"},
+        {"figure": f"digits test IWAE, k={dg['iwae_k']} (nats)", "value": dg["test_iwae"], "detail": "log p(x) estimate"},
+        {"figure": f"time to test ELBO >= {args.target:g} (s)",
+         "value": dg["seconds_to_target"] if dg["seconds_to_target"] is not None else "not reached",
+         "detail": f"step {dg['steps_to_target']}, training time only"},
+        {"figure": "training throughput (examples/s)", "value": dg["train_examples_per_s"], "detail": "digits, M=100"},
+        {"figure": "prior samples/s, digits model", "value": speed["digits"], "detail": "batches of 10,000"},
+        {"figure": "prior samples/s, ring8 model", "value": speed["ring8"], "detail": "batches of 10,000"},
+    ]
+    for r in (ring, grid):
+        rows.append({"figure": f"{r['dataset']} modes with samples", "value": f"{r['modes_with_samples']}/{r['modes']}",
+                     "detail": f"{r['modes_with_quarter_share']}/{r['modes']} with >= 1/4 fair share; "
+                               f"{r['steps']} steps, {r['train_s']:.1f} s"})
+        rows.append({"figure": f"{r['dataset']} high-quality share (within 3 std)", "value": r["hq_share"],
+                     "detail": f"KL(modes || uniform) = {r['kl_modes_uniform']:.4f}"})
+    path = write_results("generative_vae", rows, args.out,
+                         extra={"threads": args.threads, "digits": dg, "ring8": ring, "grid25": grid,
+                                "samples_per_s": speed, "quick": q},
+                         columns=["figure", "value", "detail"])
+    for r in rows:
+        v = r["value"]
+        print(f"{r['figure']:<45} {v:>12.4g}  {r['detail']}" if isinstance(v, float) else
+              f"{r['figure']:<45} {v!s:>12}  {r['detail']}")
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
