@@ -122,7 +122,8 @@ def kl_directions_picture(weights: Sequence[float] = (0.5, 0.5), means: Sequence
 def main(argv: list[str] | None = None) -> int:
     """Train, measure, draw; print the output folder and the tables."""
     ap = argparse.ArgumentParser(prog="python -m demos.gan_vs_vae", description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default="gan_vs_vae", help="folder for the PNGs and metrics.json (default gan_vs_vae)")
+    ap.add_argument("--out", default="demo_output/gan_vs_vae",
+                    help="folder for the PNGs and metrics.json (default demo_output/gan_vs_vae)")
     ap.add_argument("--steps", type=int, default=15000,
                     help="training steps of each model on ring8/grid25 (default 15000; batch 100)")
     ap.add_argument("--digits-steps", type=int, default=3000, help="training steps on digits (default 3000)")

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,21 +25,13 @@ from generative.gan import (
 )
 from generative.train import CHECKPOINT_NAME, Context
 
-ROOT = Path(__file__).resolve().parents[2]
-FAST = dict(quiet=True, log_every=1, sample_every=0, checkpoint_every=0, eval_at_end=False)
-SMALL = GANConfig(hidden=(32, 32), latent_dim=4)
-
-
-def _env() -> dict:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    env["OMP_NUM_THREADS"] = "1"
-    return env
+from ._helpers import FAST, ROOT, python_env
+from ._helpers import read_metrics as _metrics
 
 
 def _run(cmd: list[str], timeout: float) -> subprocess.CompletedProcess:
     """Run a command in its own process group; on timeout kill the whole group (torchrun's workers too)."""
-    p = subprocess.Popen(cmd, env=_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    p = subprocess.Popen(cmd, env=python_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          start_new_session=True)
     try:
         out, err = p.communicate(timeout=timeout)
@@ -49,19 +40,6 @@ def _run(cmd: list[str], timeout: float) -> subprocess.CompletedProcess:
         p.communicate()
         raise
     return subprocess.CompletedProcess(cmd, p.returncode, out, err)
-
-
-def _metrics(run_dir) -> list[dict]:
-    return [json.loads(line) for line in (Path(run_dir) / "metrics.jsonl").read_text().splitlines()]
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny networks: one thread is fastest, and fair to a shared machine."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def test_losses_match_their_formulas():
@@ -218,3 +196,30 @@ def test_cli_train_sample_eval_and_two_process_torchrun(tmp_path):
     e = _run([sys.executable, "-m", "generative", "eval", "--checkpoint", str(out)], timeout=120)
     assert e.returncode == 0, e.stderr[-2000:]
     assert "modes_covered" in e.stdout
+
+
+def test_spectral_norm_bounds_every_discriminator_layer():
+    from generative.gan import MLPDiscriminator
+
+    torch.manual_seed(0)
+    d = MLPDiscriminator((2,), hidden=(64, 64), spectral_norm=True)
+    x = torch.randn(32, 2)
+    for _ in range(30):  # power iterations run in training-mode forward passes
+        d(x)
+    d.eval()
+    linears = [m for m in d.modules() if isinstance(m, torch.nn.Linear)]
+    assert len(linears) == 3
+    for m in linears:
+        assert torch.linalg.matrix_norm(m.weight.detach(), ord=2).item() == pytest.approx(1.0, abs=1e-3)
+    plain = MLPDiscriminator((2,), hidden=(64, 64))
+    assert max(torch.linalg.matrix_norm(m.weight, ord=2).item() for m in plain.modules()
+               if isinstance(m, torch.nn.Linear)) != pytest.approx(1.0, abs=1e-3)
+
+
+def test_uniform_noise_prior_and_sgd_run(tmp_path):
+    res = train("gan", TrainConfig(dataset="ring8", steps=5, out=str(tmp_path / "u"), **FAST),
+                GANConfig(hidden=(16,), noise="uniform", optimizer="sgd", spectral_norm=True))
+    run = load_run(res.run_dir)
+    z = run.method.noise(1000, torch.Generator().manual_seed(0))
+    assert z.min() >= -1 and z.max() <= 1 and z.abs().mean() == pytest.approx(0.5, abs=0.03)
+    assert run.sample(7).shape == (7, 2)
