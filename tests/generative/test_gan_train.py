@@ -223,3 +223,9 @@ def test_uniform_noise_prior_and_sgd_run(tmp_path):
     z = run.method.noise(1000, torch.Generator().manual_seed(0))
     assert z.min() >= -1 and z.max() <= 1 and z.abs().mean() == pytest.approx(0.5, abs=0.03)
     assert run.sample(7).shape == (7, 2)
+
+
+def test_bf16_autocast_runs_on_cpu(tmp_path):
+    res = train("gan", TrainConfig(dataset="ring8", steps=4, precision="bf16", out=str(tmp_path / "bf"), **FAST),
+                GANConfig(hidden=(16,), d_steps=2))
+    assert len(_metrics(res.run_dir)) == 4
