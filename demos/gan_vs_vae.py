@@ -4,7 +4,8 @@ Run ``python -m demos.gan_vs_vae --help``. Trains a VAE and a GAN (each with its
 settings) on ``ring8`` and ``grid25`` with the same budget (steps x batch size) and seed, and
 writes, into the printed folder:
 
-* ``ring8.png``, ``grid25.png``: data | VAE samples | GAN samples, 2,500 points each, with the
+* ``ring8.png``, ``grid25.png``: data | VAE samples | GAN samples | samples of the same GAN
+  without its stabilisers (R1, EMA; ``--no-plain-gan`` skips it), 2,500 points each, with the
   mode-coverage table (modes covered, high-quality share, KL of the mode histogram to
   uniform; :mod:`generative.metrics`) underneath;
 * ``digits.png``: 64 VAE samples | 64 GAN samples, with the digit classes covered by 10,000
@@ -39,14 +40,15 @@ __all__ = ["main", "kl_directions_picture", "table_picture"]
 DATA_COLOR = (150, 150, 150)
 VAE_COLOR = (31, 119, 180)
 GAN_COLOR = (214, 39, 40)
+PLAIN_GAN_COLOR = (255, 127, 14)
 
 
 def _train_and_sample(method: str, dataset: str, steps: int, seed: int, root: Path, n: int,
-                      method_config: Any = None) -> tuple[np.ndarray, float]:
+                      method_config: Any = None, tag: str = "") -> tuple[np.ndarray, float]:
     from generative import TrainConfig, load_run, train  # noqa: PLC0415
 
     t0 = time.perf_counter()
-    cfg = TrainConfig(dataset=dataset, steps=steps, seed=seed, out=str(root / f"{method}-{dataset}"), quiet=True,
+    cfg = TrainConfig(dataset=dataset, steps=steps, seed=seed, out=str(root / f"{method}{tag}-{dataset}"), quiet=True,
                       log_every=max(1, steps // 20), sample_every=0, checkpoint_every=0, eval_at_end=False)
     train(method, cfg, method_config)
     x = load_run(cfg.out, device="cpu").sample(n, seed=seed)
@@ -134,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="seed of both models (default 0)")
     ap.add_argument("--datasets", nargs="+", default=["ring8", "grid25", "digits"],
                     choices=["ring8", "grid25", "digits"], help="which comparisons to draw (default all)")
+    ap.add_argument("--plain-gan", action=argparse.BooleanOptionalAction, default=True,
+                    help="also train the GAN without its stabilisers (R1, EMA) on ring8/grid25 (default: yes)")
     ap.add_argument("--quick", action="store_true", help="a few hundred steps each (smoke test)")
     args = ap.parse_args(argv)
     if (args.steps is not None and args.steps < 1) or args.digits_steps < 1:
@@ -143,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from generative import metrics, plots  # noqa: PLC0415
     from generative.data import load_dataset  # noqa: PLC0415
+    from generative.gan import GANConfig  # noqa: PLC0415
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -161,22 +166,22 @@ def main(argv: list[str] | None = None) -> int:
             extent = (-3.0, 3.0, -3.0, 3.0) if ds == "ring8" else (-6.0, 6.0, -6.0, 6.0)
             centres = metrics.ring_centres() if ds == "ring8" else metrics.grid_centres()
             pics.append(plots.scatter([(x_data, DATA_COLOR)], extent=extent, markers=centres))
-            for method, color in (("vae", VAE_COLOR), ("gan", GAN_COLOR)):
-                x, secs = _train_and_sample(method, ds, steps, args.seed, root, metrics.N_EVAL_SAMPLES)
+            models = [("vae", None, VAE_COLOR, "VAE"), ("gan", None, GAN_COLOR, "GAN")]
+            if args.plain_gan:
+                models.append(("gan", GANConfig(r1=0.0, ema=0.0), PLAIN_GAN_COLOR, "GAN, no R1/EMA"))
+            for k, (method, cfg, color, label) in enumerate(models):
+                x, secs = _train_and_sample(method, ds, steps, args.seed, root, metrics.N_EVAL_SAMPLES, cfg, f"-{k}")
                 cov = metrics.dataset_coverage(ds, x)
-                rows.append([method.upper(), f"{cov.modes_covered}/{cov.n_modes}", f"{100 * cov.high_quality:.1f}%",
+                rows.append([label, f"{cov.modes_covered}/{cov.n_modes}", f"{100 * cov.high_quality:.1f}%",
                              cov.kl_uniform, f"{secs:.0f}"])
-                results[ds][method] = {**cov.as_dict(), "train_seconds": secs}
+                results[ds][label] = {**cov.as_dict(), "train_seconds": secs}
                 pics.append(plots.scatter([(x_data, (225, 225, 225)), (x, color)], extent=extent, markers=centres))
-            img = plots.side_by_side(pics, [f"{ds}: data", f"VAE samples ({steps} steps)",
-                                            f"GAN samples ({steps} steps)"])
+            img = plots.side_by_side(pics, [f"{ds}: data"] + [f"{m[3]} samples ({steps} steps)" for m in models])
             _stack(img, table_picture(rows, img.width)).save(out / f"{ds}.png")
             print(f"\n{ds}:")
             for r in rows:
                 print("  " + " | ".join(f"{v:.3g}" if isinstance(v, float) else str(v) for v in r))
         if "digits" in args.datasets:
-            from generative.gan import GANConfig  # noqa: PLC0415
-
             clf = metrics.digit_classifier()
             grids, rows = [], [["", "classes covered (10,000 samples)", "KL(classes || uniform)", "train s"]]
             results["digits"] = {"classifier_test_accuracy": clf.test_accuracy}
@@ -186,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
                 x = np.clip(x, 0.0, 1.0)
                 cov = metrics.digit_coverage(x, clf)
                 rows.append([method.upper(), f"{cov.modes_covered}/10", cov.kl_uniform, f"{secs:.0f}"])
-                results["digits"][method] = {**cov.as_dict(), "train_seconds": secs}
+                results["digits"][method.upper()] = {**cov.as_dict(), "train_seconds": secs}
                 grids.append(plots.image_grid(x[:64], ncol=8, scale=5))
             img = plots.side_by_side(grids, [f"VAE samples ({dsteps} steps)", f"GAN samples ({dsteps} steps)"])
             _stack(img, table_picture(rows, max(img.width, 420))).save(out / "digits.png")

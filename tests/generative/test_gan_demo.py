@@ -17,9 +17,9 @@ def test_quick_demo_writes_pictures_and_metrics(tmp_path, capsys):
     assert {p.name for p in out.glob("*.png")} == {"ring8.png", "kl_directions.png"}
     m = json.loads((out / "metrics.json").read_text())
     assert m["ring8"]["data"]["modes_covered"] == 8
-    for method in ("vae", "gan"):
-        assert m["ring8"][method]["n_samples"] == 2500 and 0 <= m["ring8"][method]["modes_covered"] <= 8
-    assert Image.open(out / "ring8.png").width > 3 * 480
+    for label in ("VAE", "GAN", "GAN, no R1/EMA"):
+        assert m["ring8"][label]["n_samples"] == 2500 and 0 <= m["ring8"][label]["modes_covered"] <= 8
+    assert Image.open(out / "ring8.png").width > 4 * 480
 
 
 def test_kl_directions_picture_draws_both_fits():
