@@ -28,9 +28,22 @@ Stabilisers (each a flag; the paper has none)
 * R1 penalty (Mescheder et al. 2018): ``gamma / 2 * E_{x ~ p_data} ||grad_x l(x)||^2`` added to
   ``L_D``: the discriminator is flat on the data, which makes the game converge locally.
 * Spectral normalisation (Miyato et al. 2018) of every discriminator weight.
-* An exponential moving average of the generator's weights (``ema_decay``), used for sampling
+* An exponential moving average of the generator's weights (``ema``), used for sampling
   (Yazici et al. 2019): averaging the iterates cancels the generator's rotation around the
   equilibrium and sharpens the modes.
+
+Training
+--------
+:class:`GAN` is the ``"gan"`` method of the training core (``python -m generative train gan``);
+its :class:`GANConfig` defaults (MLPs 128-128-128, latent 16, Adam 1e-3 with betas (0, 0.99),
+R1 gamma 1, EMA 0.99) cover 8/8 modes of ``ring8`` with about 94% high-quality samples in
+15,000 steps and 25/25 of ``grid25`` with about 91% in 30,000 (``benchmarks/generative_gan``).
+
+>>> l = torch.zeros(3)            # D(G(z)) = 1/2
+>>> round(generator_loss(l, "non-saturating").item(), 6), round(generator_loss(l, "minimax").item(), 6)
+(0.693147, -0.693147)
+>>> round(discriminator_loss(l, l).item(), 6)   # -V = log 4 at D = 1/2
+1.386294
 """
 
 from __future__ import annotations
@@ -242,8 +255,9 @@ def _f(default: Any, help: str) -> Any:
 class GANConfig(MethodConfig):
     """Options of ``python -m generative train gan`` (the defaults are tuned, see the notes).
 
-    The paper's own setting is ``--optimizer sgd --lr 0.1 --momentum 0.5 --r1 0 --ema 0``
-    (Goodfellow et al. 2014 trained with SGD and momentum and no stabilisers).
+    The paper's kind of setting is ``--optimizer sgd --momentum 0.5 --r1 0 --ema 0`` (Goodfellow
+    et al. 2014 trained with SGD and momentum and no stabilisers), with a learning rate chosen
+    for the data.
     """
 
     latent_dim: int = _f(16, "noise dimension")

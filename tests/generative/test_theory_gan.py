@@ -106,3 +106,13 @@ def test_unimodal_mixture_reverse_fit_is_central():
 def test_bad_inputs_raise(call):
     with pytest.raises(ValueError):
         call()
+
+
+def test_module_doctests():
+    import doctest
+
+    from generative import gan, metrics, theory
+
+    for mod in (theory, metrics, gan):
+        res = doctest.testmod(mod)
+        assert res.attempted > 0 and res.failed == 0, mod.__name__
