@@ -29,6 +29,8 @@ from generative.train import (
     available_methods,
     get_method,
     load_run,
+    picture_kind,
+    sample_picture,
     train,
 )
 
@@ -109,6 +111,12 @@ def _sample(args: argparse.Namespace) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     np.save(out, x)
     print(f"wrote {x.shape} {x.dtype} samples to {out}")
+    if picture_kind(run.info):
+        import torch
+
+        model_space = torch.from_numpy((x.astype(np.float32) - run.info.offset) / run.info.scale)
+        sample_picture(model_space, run.info).save(out.with_suffix(".png"))
+        print(f"and a picture of them to {out.with_suffix('.png')}")
     return 0
 
 

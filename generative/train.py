@@ -10,7 +10,7 @@ and optimisers and knows how to take one training step; the core does everything
   method wrap modules in :class:`~torch.nn.parallel.DistributedDataParallel`
   (:meth:`Context.wrap`); only rank 0 writes;
 * keeps one run folder: ``config.json``, ``metrics.jsonl`` (one JSON object per logging
-  interval: step, mean losses over the interval, time, samples/s), ``samples/*.png``,
+  interval: step, epoch, mean losses over the interval, time, samples/s), ``samples/*.png``,
   ``checkpoint.pt`` and ``eval.json``;
 * writes checkpoints atomically (temporary file, ``fsync``, ``os.replace``) holding modules,
   optimisers, the method's extra state, the step, every random state (torch, CUDA, NumPy,
@@ -348,11 +348,10 @@ def sample_picture(x: torch.Tensor, info: DataInfo, data: DataSet | None = None,
     if picture_kind(info) == "grid":
         a = np.clip(a, 0, 1) if info.bounded else (a - a.min()) / max(float(a.max() - a.min()), 1e-12)
         return plots.image_grid(a[:64], scale=max(1, 64 // max(info.shape[:2])))
-    sets = []
-    if data is not None:
-        sets.append((data.test[:2000].numpy(), (170, 170, 170)))
-    sets.append((a, (214, 39, 40)))
-    return plots.scatter(sets, title=title)
+    sets = [(a, (214, 39, 40))]
+    if data is not None:  # the data on top, so uncovered modes stand out
+        sets.append((data.test[:2000].numpy(), (31, 119, 180)))
+    return plots.scatter(sets, title=title or ("samples (red), data (blue)" if data is not None else "samples"))
 
 
 _METHODS: dict[str, type[Method]] = {}
@@ -391,10 +390,7 @@ def register_method(name: str):
 def get_method(name: str) -> type[Method]:
     """The method class registered as ``name`` (importing built-in method modules on demand)."""
     if name not in _METHODS and name in _BUILTIN_MODULES:
-        try:
-            importlib.import_module(_BUILTIN_MODULES[name])
-        except ModuleNotFoundError:
-            pass
+        _import_builtin(_BUILTIN_MODULES[name])
     if name not in _METHODS:
         raise ValueError(f"unknown method {name!r}; available: {', '.join(available_methods())}")
     return _METHODS[name]
@@ -403,11 +399,17 @@ def get_method(name: str) -> type[Method]:
 def available_methods() -> list[str]:
     """Names of all registered methods (built-ins imported first)."""
     for mod in sorted(set(_BUILTIN_MODULES.values())):
-        try:
-            importlib.import_module(mod)
-        except ModuleNotFoundError:
-            pass
+        _import_builtin(mod)
     return sorted(_METHODS)
+
+
+def _import_builtin(module: str) -> None:
+    """Import a built-in method module; a module not in this install is skipped, other errors raise."""
+    try:
+        importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
 
 
 # --------------------------------------------------------------------------------------------
@@ -643,6 +645,24 @@ def _gather(obj: Any, ctx: Context) -> list[Any]:
     return out
 
 
+def _open_log(path: Path, step: int):
+    """Open ``metrics.jsonl`` for appending, first dropping lines logged after ``step`` (the
+    checkpoint being resumed: a crash may have logged steps the resumed run will log again);
+    a fresh run (``step == 0``) starts an empty log."""
+    keep = []
+    if step and path.exists():
+        for line in path.read_text().splitlines():
+            try:
+                if json.loads(line)["step"] <= step:
+                    keep.append(line + "\n")
+            except (ValueError, KeyError, TypeError):
+                continue
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text("".join(keep))
+    os.replace(tmp, path)
+    return open(path, "a")
+
+
 def train(method: str, config: TrainConfig | None = None, method_config: Any = None, *,
           resume: bool = False) -> RunResult:
     """Train ``method`` on ``config.dataset``; the whole life of a run folder.
@@ -778,7 +798,7 @@ def _train(cls: type[Method], tcfg: TrainConfig, mcfg: Any, ck: dict | None, run
         from tqdm.auto import tqdm
 
         bar = tqdm(total=total, initial=step, desc=f"{cls.name} {tcfg.dataset}", dynamic_ncols=True)
-    log = open(run_dir / "metrics.jsonl", "a") if main else None
+    log = _open_log(run_dir / "metrics.jsonl", step) if main else None
     t_start = time.time()
     t_last, ex_last = time.perf_counter(), stream.examples
     last: dict[str, float] = {}
@@ -792,7 +812,11 @@ def _train(cls: type[Method], tcfg: TrainConfig, mcfg: Any, ck: dict | None, run
                                     for k in keys]).tolist() if keys else []
                 losses = dict(zip(keys, vals))
                 bad = {k: v for k, v in losses.items() if not math.isfinite(v)}
-                if bad:
+                # one collective per step: 2 = some rank saw a non-finite loss, 1 = some rank got a signal
+                stop = _any_rank(2 if bad else (1 if flag.signum else 0), ctx)
+                if stop == 2:
+                    if not bad:
+                        bad = {"loss on another rank": float("nan")}
                     kept = f"the last good checkpoint {ckpt_path} is kept" if ckpt_path.exists() else \
                         "no checkpoint had been written yet"
                     raise NonFiniteLossError(
@@ -806,7 +830,8 @@ def _train(cls: type[Method], tcfg: TrainConfig, mcfg: Any, ck: dict | None, run
                     now = time.perf_counter()
                     means = _mean_over_ranks({k: s / accum["n"] for k, s in accum["sums"].items()}, ctx)
                     rate = (stream.examples - ex_last) * world / max(now - t_last, 1e-9)
-                    last = {"step": step, **means, "time": elapsed + time.time() - t_start, "samples_per_s": rate}
+                    last = {"step": step, "epoch": stream.examples * world / data.n_train, **means,
+                            "time": elapsed + time.time() - t_start, "samples_per_s": rate}
                     if log is not None:
                         log.write(json.dumps(last) + "\n")
                         log.flush()
@@ -817,7 +842,7 @@ def _train(cls: type[Method], tcfg: TrainConfig, mcfg: Any, ck: dict | None, run
                     t_last, ex_last = now, stream.examples
                 if bar is not None:
                     bar.update(1)
-                if _any_rank(flag.signum, ctx):
+                if stop == 1 or (flag.signum and not ctx.distributed):
                     checkpoint()
                     raise TrainingInterrupted(
                         f"interrupted by signal {flag.signum or 'on another rank'} at step {step}; checkpoint saved "

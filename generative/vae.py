@@ -215,7 +215,7 @@ def elbo_terms(net: VAENet, x: torch.Tensor, generator: torch.Generator) -> tupl
 
 
 def iwae_bound(net: VAENet, x: torch.Tensor, k: int, generator: torch.Generator,
-               chunk: int = 2_000_000) -> torch.Tensor:
+               chunk: int = 1 << 25) -> torch.Tensor:
     """The importance-weighted bound ``log (1/k) sum_i p(x, z_i)/q(z_i|x)`` per example, in nats.
 
     Parameters
@@ -226,7 +226,7 @@ def iwae_bound(net: VAENet, x: torch.Tensor, k: int, generator: torch.Generator,
         Importance samples per example (``k = 1`` gives an unbiased ELBO estimate).
     generator : torch.Generator
     chunk : int
-        Samples x examples evaluated at once (memory bound).
+        Values (samples x examples x data dimensions) decoded at once: bounds the memory.
 
     Returns
     -------
@@ -235,13 +235,14 @@ def iwae_bound(net: VAENet, x: torch.Tensor, k: int, generator: torch.Generator,
     if not isinstance(k, int) or k < 1:
         raise ValueError(f"k must be a positive integer, got {k!r}")
     out = []
-    per = max(1, chunk // max(k, 1))
+    pairs = max(1, chunk // max(1, x[0].numel()))  # (sample, example) pairs per decoder call
+    per = max(1, pairs // k)
     for i in range(0, len(x), per):
         xb = x[i:i + per]
         mu, logvar = net.encode(xb)
         std = torch.exp(0.5 * logvar)
         logw = []
-        kc = max(1, chunk // len(xb))
+        kc = max(1, pairs // len(xb))
         for j in range(0, k, kc):
             m = min(kc, k - j)
             eps = torch.randn(m, *mu.shape, generator=generator, device=x.device)

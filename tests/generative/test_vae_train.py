@@ -6,11 +6,12 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from generative import TrainConfig, load_run, ring8_centers, train
 from generative.__main__ import main
 from generative.data import load_dataset
-from generative.vae import VAEConfig
+from generative.vae import VAEConfig, iwae_bound
 
 from ._helpers import FAST
 
@@ -26,6 +27,12 @@ def test_a_few_hundred_digits_steps_improve_the_test_elbo_by_a_clear_margin(tmp_
     assert after["test_elbo"] > before["test_elbo"] + 12
     assert after["test_elbo"] <= after["test_iwae"] <= 0
     assert after["test_kl"] > 1  # the code carries information
+    # on the trained Bernoulli model too, the importance-weighted bound rises with k
+    run = load_run(tmp_path / "b")
+    x = load_dataset("digits").test.repeat(4, 1, 1)
+    with torch.no_grad():
+        b = [iwae_bound(run.method.net, x, k, torch.Generator().manual_seed(k)).mean().item() for k in (1, 4, 300)]
+    assert after["test_elbo"] - 0.3 < b[0] < b[1] < b[2]
 
 
 def test_vae_covers_every_ring8_mode(tmp_path):
@@ -41,7 +48,8 @@ def test_ae_trains_without_kl_and_decodes_the_prior(tmp_path):
     res = train("ae", TrainConfig(dataset="digits", steps=100, seed=0, out=str(tmp_path / "ae"),
                                   **dict(FAST, eval_at_end=True)), VAEConfig(hidden=(128,), latent_dim=2))
     first = json.loads((tmp_path / "ae" / "metrics.jsonl").read_text().splitlines()[0])
-    assert set(first) == {"step", "loss", "rec", "time", "samples_per_s"}
+    assert set(first) == {"step", "epoch", "loss", "rec", "time", "samples_per_s"}
+    assert first["epoch"] == 100 / 1500
     assert res.metrics["loss"] < first["loss"] - 5
     x = load_run(tmp_path / "ae").sample(10)
     assert x.shape == (10, 8, 8) and 0 <= x.min() and x.max() <= 1
@@ -57,6 +65,7 @@ def test_cli_train_sample_eval(tmp_path, capsys):
     assert main(["sample", "--checkpoint", str(out), "--n", "37", "--out", str(tmp_path / "s.npy")]) == 0
     s = np.load(tmp_path / "s.npy")
     assert s.shape == (37, 8, 8) and s.dtype == np.float32 and s.min() >= 0 and s.max() <= 1
+    assert (tmp_path / "s.png").exists()
     # the checkpoint file works as well as the folder, and the same seed gives the same samples
     main(["sample", "--checkpoint", str(out / "checkpoint.pt"), "--n", "37", "--out", str(tmp_path / "t.npy")])
     assert np.array_equal(s, np.load(tmp_path / "t.npy"))
