@@ -728,7 +728,10 @@ def train(method: str, config: TrainConfig | None = None, method_config: Any = N
             torch.cuda.set_device(device)
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     try:
-        return _train(cls, tcfg, mcfg, ck, run_dir, device, rank, world)
+        result = _train(cls, tcfg, mcfg, ck, run_dir, device, rank, world)
+        if created and dist.is_initialized():
+            dist.barrier()  # rank 0 may still be evaluating: tear the group down together
+        return result
     finally:
         if created and dist.is_initialized():
             dist.destroy_process_group()

@@ -1,0 +1,450 @@
+"""Mode-coverage metrics: how many modes a generator reaches, and how sharply.
+
+Mixtures of Gaussians (``ring8``, ``grid25``)
+----------------------------------------------
+The definitions of the mode-collapse literature (VEEGAN, Srivastava et al. 2017, sec. 5.1;
+PacGAN, Lin et al. 2018, whose reference code we follow to the letter; both after the 2-D
+experiments of Unrolled GAN, Metz et al. 2017):
+
+* every sample is assigned to its **nearest** mode centre (Euclidean distance; the mixtures
+  are isotropic with one common std, so this is PacGAN's std-scaled distance too);
+* a sample is **high quality** if that distance is *strictly* below ``3 * std``;
+* a mode is **covered** ("captured") if at least ``min_count`` high-quality samples are
+  assigned to it. VEEGAN: "the number of mixture components whose mean is nearest to at least
+  one high quality sample", i.e. ``min_count = 1``, the default here and in PacGAN's code;
+* the **KL to uniform** is ``KL(h || u) = sum_k h_k log(K h_k)`` of the normalised histogram
+  ``h`` of high-quality samples over the ``K`` modes (PacGAN's "reverse KL": the generator's
+  mode distribution against the true, uniform one), 0 for a perfectly balanced generator and
+  ``log K`` when every high-quality sample sits on one mode; ``inf`` if no sample is high
+  quality.
+
+The papers draw 2,500 samples per trained model (VEEGAN, PacGAN); :data:`N_EVAL_SAMPLES`.
+Note the ceiling of the high-quality share: a sample of the *true* 2-D mixture lies within
+``3 std`` of its own centre with probability ``1 - exp(-9/2) = 98.89%`` (the radius of an
+isotropic 2-D Gaussian is Rayleigh distributed), so no model honestly scores 100%.
+
+Digits
+------
+A small classifier (an MLP 64-128-10 on the [0, 1]-scaled pixels), trained once on the
+training split of scikit-learn's digits and cached on disk (``$LECTUREGRID_CACHE``, else
+``$XDG_CACHE_HOME/lecturegrid``, else ``~/.cache/lecturegrid``), labels generated images;
+:func:`digit_coverage` reports the classes covered by (by default) 10,000 samples and the KL
+of the label histogram to uniform, exactly as for the mixtures.
+
+>>> import numpy as np
+>>> c = ring_centres()                       # the 8 centres of ring8
+>>> cov = mode_coverage(np.repeat(c, 10, axis=0), c, std=0.02)
+>>> cov.modes_covered, cov.high_quality, round(cov.kl_uniform, 12)
+(8, 1.0, 0.0)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "N_EVAL_SAMPLES",
+    "ModeCoverage",
+    "ring_centres",
+    "grid_centres",
+    "mode_coverage",
+    "ring8_coverage",
+    "grid25_coverage",
+    "dataset_coverage",
+    "kl_to_uniform",
+    "DigitClassifier",
+    "digit_classifier",
+    "digit_coverage",
+    "cache_dir",
+]
+
+#: Samples drawn per trained model in VEEGAN's and PacGAN's tables.
+N_EVAL_SAMPLES = 2500
+
+
+# --------------------------------------------------------------------------------------------
+# Mixtures of Gaussians
+# --------------------------------------------------------------------------------------------
+def ring_centres(n_modes: int = 8, radius: float = 2.0) -> np.ndarray:
+    """Centres of the ring mixture: ``radius * (cos, sin)(2 pi k / n_modes)``, k = 0..n-1.
+
+    Parameters
+    ----------
+    n_modes : int
+        Number of modes (8 for ``ring8``).
+    radius : float
+        Radius of the ring (2 for ``ring8``).
+
+    Returns
+    -------
+    ndarray, shape (n_modes, 2), float64
+    """
+    n = _positive_int(n_modes, "n_modes")
+    r = _positive_float(radius, "radius")
+    angle = 2.0 * np.pi * np.arange(n) / n
+    return np.stack([r * np.cos(angle), r * np.sin(angle)], axis=1)
+
+
+def grid_centres(side: int = 5, spacing: float = 2.0) -> np.ndarray:
+    """Centres of the square grid mixture, centred on the origin.
+
+    For ``side = 5, spacing = 2`` these are ``(-4 + 2 i, -4 + 2 j)``, i, j = 0..4 (``grid25``),
+    ordered row-major in ``i`` (first coordinate), then ``j``.
+
+    Returns
+    -------
+    ndarray, shape (side**2, 2), float64
+    """
+    n = _positive_int(side, "side")
+    s = _positive_float(spacing, "spacing")
+    axis = (np.arange(n) - (n - 1) / 2.0) * s
+    ii, jj = np.meshgrid(axis, axis, indexing="ij")
+    return np.stack([ii.ravel(), jj.ravel()], axis=1)
+
+
+@dataclass(frozen=True)
+class ModeCoverage:
+    """Mode coverage of a set of samples (see the module docstring for the definitions).
+
+    Attributes
+    ----------
+    counts : ndarray (K,) int64
+        High-quality samples assigned to each mode.
+    n_samples : int
+        Samples evaluated.
+    min_count : int
+        High-quality samples a mode needs to count as covered.
+    """
+
+    counts: np.ndarray
+    n_samples: int
+    min_count: int = 1
+
+    @property
+    def n_modes(self) -> int:
+        """Number of modes K."""
+        return int(self.counts.shape[0])
+
+    @property
+    def modes_covered(self) -> int:
+        """Modes with at least ``min_count`` high-quality samples."""
+        return int(np.count_nonzero(self.counts >= self.min_count))
+
+    @property
+    def n_high_quality(self) -> int:
+        """Samples within ``3 std`` of their nearest centre."""
+        return int(self.counts.sum())
+
+    @property
+    def high_quality(self) -> float:
+        """Share of high-quality samples, in [0, 1]."""
+        return self.n_high_quality / self.n_samples
+
+    @property
+    def kl_uniform(self) -> float:
+        """``KL(h || uniform)`` of the high-quality histogram over modes, in nats."""
+        return kl_to_uniform(self.counts)
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary."""
+        return {
+            "modes_covered": self.modes_covered,
+            "n_modes": self.n_modes,
+            "high_quality": self.high_quality,
+            "kl_uniform": self.kl_uniform,
+            "n_samples": self.n_samples,
+            "counts": self.counts.tolist(),
+        }
+
+
+def kl_to_uniform(counts: Any) -> float:
+    """``KL(h || u)`` in nats of the normalised histogram ``h = counts / sum`` to uniform ``u``.
+
+    Parameters
+    ----------
+    counts : array_like (K,)
+        Non-negative counts per mode or class.
+
+    Returns
+    -------
+    float
+        ``sum_k h_k log(K h_k)`` (terms with ``h_k = 0`` contribute 0): 0 when balanced, ``log K``
+        when all mass is on one mode, ``inf`` when every count is zero.
+    """
+    c = np.asarray(counts, dtype=np.float64)
+    if c.ndim != 1 or c.size == 0:
+        raise ValueError(f"counts must be a non-empty 1-D array, got shape {c.shape}")
+    if not np.all(np.isfinite(c)) or np.any(c < 0):
+        raise ValueError(f"counts must be finite and non-negative, got {c.tolist()}")
+    total = c.sum()
+    if total == 0:
+        return math.inf
+    h = c[c > 0] / total
+    return float(np.sum(h * np.log(h * c.size)))
+
+
+def mode_coverage(samples: Any, centres: Any, std: float, *, threshold: float = 3.0,
+                  min_count: int = 1) -> ModeCoverage:
+    """Assign samples to their nearest centre and count the high-quality ones per mode.
+
+    Parameters
+    ----------
+    samples : array_like (N, D)
+        Generated samples.
+    centres : array_like (K, D)
+        Mode centres.
+    std : float
+        Standard deviation of every mode (isotropic).
+    threshold : float
+        A sample is high quality if its distance to the nearest centre is ``< threshold * std``
+        (3 in VEEGAN/PacGAN).
+    min_count : int
+        High-quality samples a mode needs to count as covered (1 in VEEGAN/PacGAN).
+
+    Returns
+    -------
+    ModeCoverage
+    """
+    x = _as_points(samples, "samples")
+    c = _as_points(centres, "centres")
+    if x.shape[1] != c.shape[1]:
+        raise ValueError(f"samples have dimension {x.shape[1]} but centres have {c.shape[1]}")
+    s = _positive_float(std, "std")
+    t = _positive_float(threshold, "threshold")
+    m = _positive_int(min_count, "min_count")
+    counts = np.zeros(c.shape[0], dtype=np.int64)
+    radius2 = (t * s) ** 2
+    for lo in range(0, x.shape[0], 65536):  # bounded memory for (chunk, K) distances
+        chunk = x[lo:lo + 65536]
+        d2 = ((chunk[:, None, :] - c[None, :, :]) ** 2).sum(axis=2)
+        nearest = d2.argmin(axis=1)  # ties: lowest index
+        good = d2[np.arange(chunk.shape[0]), nearest] < radius2
+        counts += np.bincount(nearest[good], minlength=c.shape[0])
+    return ModeCoverage(counts=counts, n_samples=int(x.shape[0]), min_count=m)
+
+
+def ring8_coverage(samples: Any, *, n_modes: int = 8, radius: float = 2.0, std: float = 0.02,
+                   min_count: int = 1) -> ModeCoverage:
+    """:func:`mode_coverage` for the ring mixture (defaults: ``ring8``, radius 2, std 0.02)."""
+    return mode_coverage(samples, ring_centres(n_modes, radius), std, min_count=min_count)
+
+
+def grid25_coverage(samples: Any, *, side: int = 5, spacing: float = 2.0, std: float = 0.05,
+                    min_count: int = 1) -> ModeCoverage:
+    """:func:`mode_coverage` for the grid mixture (defaults: ``grid25``, spacing 2, std 0.05)."""
+    return mode_coverage(samples, grid_centres(side, spacing), std, min_count=min_count)
+
+
+def dataset_coverage(name: str, samples: Any, **params: Any) -> ModeCoverage:
+    """Mode coverage for a named mixture dataset, ``"ring8"`` or ``"grid25"``.
+
+    ``params`` override the geometry (``radius``/``spacing``, ``std``, ``n_modes``/``side``).
+    """
+    if name == "ring8":
+        return ring8_coverage(samples, **params)
+    if name == "grid25":
+        return grid25_coverage(samples, **params)
+    raise ValueError(f"no mode-coverage metric for dataset {name!r}; expected 'ring8' or 'grid25'")
+
+
+# --------------------------------------------------------------------------------------------
+# Digits
+# --------------------------------------------------------------------------------------------
+_CLASSIFIER_VERSION = 1
+_HIDDEN = 128
+
+
+def cache_dir() -> Path:
+    """Where lecturegrid caches derived files (the digits classifier).
+
+    ``$LECTUREGRID_CACHE`` if set, else ``$XDG_CACHE_HOME/lecturegrid``, else
+    ``~/.cache/lecturegrid``.
+    """
+    env = os.environ.get("LECTUREGRID_CACHE")
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "lecturegrid"
+
+
+@dataclass(frozen=True)
+class DigitClassifier:
+    """A trained MLP ``64 -> 128 (ReLU) -> 10`` on [0, 1]-scaled 8x8 digits; inference in NumPy.
+
+    Attributes
+    ----------
+    w1, b1, w2, b2 : ndarray
+        Weights ``(64, 128)``, ``(128,)``, ``(128, 10)``, ``(10,)``.
+    test_accuracy : float
+        Accuracy on the digits test split.
+    """
+
+    w1: np.ndarray
+    b1: np.ndarray
+    w2: np.ndarray
+    b2: np.ndarray
+    test_accuracy: float
+
+    def logits(self, images: Any) -> np.ndarray:
+        """Class logits ``(N, 10)`` of images ``(N, 8, 8)`` or ``(N, 64)`` in [0, 1]."""
+        x = np.asarray(images, dtype=np.float64)
+        if x.ndim < 2 or int(np.prod(x.shape[1:])) != 64:
+            raise ValueError(f"digit images must have shape (N, 8, 8) or (N, 64), got {x.shape}")
+        x = x.reshape(x.shape[0], 64)
+        return np.maximum(x @ self.w1 + self.b1, 0.0) @ self.w2 + self.b2
+
+    def predict(self, images: Any) -> np.ndarray:
+        """Predicted classes ``(N,)`` int64."""
+        return self.logits(images).argmax(axis=1)
+
+
+def _digits_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The training core's digits split (``generative.data``): flat [0, 1] images and labels."""
+    from generative.data import load_dataset  # noqa: PLC0415
+
+    d = load_dataset("digits")
+    return (d.train.numpy().astype(np.float64).reshape(-1, 64), d.train_labels.numpy().astype(np.int64),
+            d.test.numpy().astype(np.float64).reshape(-1, 64), d.test_labels.numpy().astype(np.int64))
+
+
+def _train_classifier(seed: int = 0) -> DigitClassifier:
+    import torch  # noqa: PLC0415
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a tiny full-batch problem: threads only add contention
+    try:
+        with torch.enable_grad():  # callers may sit under no_grad (a trainer's evaluation)
+            return _fit_classifier(seed)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _fit_classifier(seed: int) -> DigitClassifier:
+    import torch  # noqa: PLC0415
+
+    x_tr, y_tr, x_te, y_te = _digits_split()
+    g = torch.Generator().manual_seed(seed)
+    net = torch.nn.Sequential(torch.nn.Linear(64, _HIDDEN), torch.nn.ReLU(), torch.nn.Linear(_HIDDEN, 10))
+    with torch.no_grad():
+        for p in net.parameters():  # seeded init, independent of the global RNG
+            bound = 1.0 / math.sqrt(p.shape[-1] if p.ndim > 1 else _HIDDEN)
+            p.uniform_(-bound, bound, generator=g)
+    net = net.double()
+    xt = torch.as_tensor(x_tr)
+    yt = torch.as_tensor(y_tr)
+    opt = torch.optim.Adam(net.parameters(), lr=3e-3, weight_decay=1e-4)
+    for _ in range(400):  # full batch: deterministic
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(net(xt), yt)
+        loss.backward()
+        opt.step()
+    w = [p.detach().numpy().copy() for p in net.parameters()]
+    clf = DigitClassifier(w[0].T.copy(), w[1], w[2].T.copy(), w[3], 0.0)
+    acc = float((clf.predict(x_te) == y_te).mean())
+    return DigitClassifier(clf.w1, clf.b1, clf.w2, clf.b2, acc)
+
+
+def _split_fingerprint() -> str:
+    x_tr, y_tr, _, _ = _digits_split()
+    h = hashlib.sha256(np.ascontiguousarray(x_tr).tobytes() + np.ascontiguousarray(y_tr).tobytes())
+    return h.hexdigest()[:16]
+
+
+def digit_classifier(*, cache: bool = True, path: str | os.PathLike | None = None) -> DigitClassifier:
+    """The digits classifier: loaded from the cache, or trained (about a second) and cached.
+
+    Parameters
+    ----------
+    cache : bool
+        Read and write the on-disk cache; ``False`` always trains afresh.
+    path : path-like, optional
+        Cache file to use instead of ``cache_dir() / "digits_classifier_v1_<split>.npz"``.
+
+    Returns
+    -------
+    DigitClassifier
+    """
+    if path is None:
+        path = cache_dir() / f"digits_classifier_v{_CLASSIFIER_VERSION}_{_split_fingerprint()}.npz"
+    path = Path(path)
+    if cache and path.is_file():
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                return DigitClassifier(z["w1"], z["b1"], z["w2"], z["b2"], float(z["test_accuracy"]))
+        except (OSError, KeyError, ValueError):
+            pass  # unreadable cache: retrain and overwrite
+    clf = _train_classifier()
+    if cache:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, w1=clf.w1, b1=clf.b1, w2=clf.w2, b2=clf.b2, test_accuracy=clf.test_accuracy)
+            os.replace(tmp, path)  # atomic: a concurrent reader sees the old file or the new one
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    return clf
+
+
+def digit_coverage(images: Any, classifier: DigitClassifier | None = None,
+                   *, min_count: int = 1) -> ModeCoverage:
+    """Digit classes covered by generated images, and the KL of their histogram to uniform.
+
+    Every image counts (there is no "high quality" threshold for digits), so
+    ``ModeCoverage.high_quality`` is 1 and ``counts`` is the label histogram. The lecture's
+    budget is 10,000 samples.
+
+    Parameters
+    ----------
+    images : array_like (N, 8, 8) or (N, 64)
+        Generated digits, values in [0, 1].
+    classifier : DigitClassifier, optional
+        Defaults to :func:`digit_classifier` (cached).
+    min_count : int
+        Images a class needs to count as covered.
+    """
+    x = np.asarray(images, dtype=np.float64)
+    if x.ndim < 2 or x.shape[0] == 0:
+        raise ValueError(f"images must be a non-empty batch (N, 8, 8) or (N, 64), got shape {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("images contain non-finite values")
+    clf = classifier if classifier is not None else digit_classifier()
+    labels = clf.predict(x)
+    counts = np.bincount(labels, minlength=10).astype(np.int64)
+    return ModeCoverage(counts=counts, n_samples=int(x.shape[0]), min_count=_positive_int(min_count, "min_count"))
+
+
+# --------------------------------------------------------------------------------------------
+def _as_points(a: Any, name: str) -> np.ndarray:
+    x = np.asarray(a, dtype=np.float64)
+    if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] == 0:
+        raise ValueError(f"{name} must be a non-empty (N, D) array, got shape {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{name} contain non-finite values")
+    return x
+
+
+def _positive_float(v: Any, name: str) -> float:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a positive number, got {v!r}") from None
+    if not (f > 0 and math.isfinite(f)):
+        raise ValueError(f"{name} must be a positive finite number, got {v!r}")
+    return f
+
+
+def _positive_int(v: Any, name: str) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+        raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    return int(v)

@@ -1,0 +1,231 @@
+"""The GAN on the training core: losses, Algorithm 1's step counts, mode coverage, resume, torchrun, CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from generative import TrainConfig, load_run, train
+from generative.data import load_dataset
+from generative.gan import (
+    GAN,
+    GANConfig,
+    discriminator_loss,
+    ema_update,
+    generator_loss,
+    r1_penalty,
+)
+from generative.train import CHECKPOINT_NAME, Context
+
+from ._helpers import FAST, ROOT, python_env
+from ._helpers import read_metrics as _metrics
+
+
+def _run(cmd: list[str], timeout: float) -> subprocess.CompletedProcess:
+    """Run a command in its own process group; on timeout kill the whole group (torchrun's workers too)."""
+    p = subprocess.Popen(cmd, env=python_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.communicate()
+        raise
+    return subprocess.CompletedProcess(cmd, p.returncode, out, err)
+
+
+def test_losses_match_their_formulas():
+    logits = torch.tensor([-3.0, -0.5, 0.0, 2.0, 8.0], dtype=torch.float64)
+    d = torch.sigmoid(logits)
+    assert torch.allclose(generator_loss(logits, "minimax"), torch.log(1 - d).mean())
+    assert torch.allclose(generator_loss(logits, "non-saturating"), -torch.log(d).mean())
+    real, fake = logits, logits.flip(0)
+    expect = -(torch.log(torch.sigmoid(real)).mean() + torch.log(1 - torch.sigmoid(fake)).mean())
+    assert torch.allclose(discriminator_loss(real, fake), expect)
+    bce = F.binary_cross_entropy_with_logits(real, torch.ones_like(real)) + \
+        F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake))
+    assert torch.allclose(discriminator_loss(real, fake), bce)
+    # saturation: when D rejects the fakes confidently, minimax's gradient vanishes, not the other's
+    l = torch.tensor([-10.0], requires_grad=True)
+    (g_mm,) = torch.autograd.grad(generator_loss(l, "minimax"), l)
+    (g_ns,) = torch.autograd.grad(generator_loss(l, "non-saturating"), l)
+    assert abs(g_mm.item()) < 1e-4 and abs(g_ns.item()) > 0.99
+    with pytest.raises(ValueError, match="wasserstein"):
+        generator_loss(logits, "wasserstein")
+
+
+def test_r1_penalty_of_a_linear_discriminator_is_its_squared_weight_norm():
+    d = torch.nn.Linear(3, 1).double()
+    x = torch.randn(7, 3, dtype=torch.float64)
+    r1 = r1_penalty(lambda t: d(t).squeeze(1), x)
+    assert torch.allclose(r1, d.weight.pow(2).sum())
+    r1.backward()  # differentiable in D's parameters
+    assert torch.allclose(d.weight.grad, 2 * d.weight)
+
+
+def test_ema_update_by_hand():
+    a, b = torch.nn.Linear(2, 1), torch.nn.Linear(2, 1)
+    with torch.no_grad():
+        a.weight.fill_(1.0), b.weight.fill_(3.0)
+    ema_update(a, b, 0.9)
+    assert torch.allclose(a.weight, torch.full((1, 2), 1.0 * 0.9 + 3.0 * 0.1))
+
+
+@pytest.mark.parametrize("d_steps", [1, 3])
+def test_d_steps_discriminator_updates_per_generator_update_are_counted(d_steps):
+    info = load_dataset("ring8").info
+    ctx = Context(torch.device("cpu"), torch.Generator().manual_seed(0))
+    gan = GAN(GANConfig(hidden=(16,), d_steps=d_steps), info, ctx)
+    pulled = 0
+
+    def batches():
+        nonlocal pulled
+        g = torch.Generator().manual_seed(1)
+        while True:
+            pulled += 1
+            yield torch.randn(10, 2, generator=g)
+
+    it = batches()
+    for step in range(4):
+        gan.train_step(it, step)
+    # independent count: the optimisers' own step counters
+    adam_d = next(iter(gan.opt_d.state.values()))["step"].item()
+    adam_g = next(iter(gan.opt_g.state.values()))["step"].item()
+    assert (adam_d, adam_g) == (4 * d_steps, 4)
+    assert (gan.d_updates, gan.g_updates, pulled) == (4 * d_steps, 4, 4 * d_steps)
+    assert gan.batches_per_step == d_steps
+
+
+@pytest.mark.parametrize("loss", ["minimax", "non-saturating"])
+def test_both_generator_losses_train(tmp_path, loss):
+    res = train("gan", TrainConfig(dataset="ring8", steps=30, out=str(tmp_path / loss), **FAST),
+                GANConfig(hidden=(32, 32), latent_dim=4, loss=loss, optimizer="sgd", lr=0.05, r1=0.0, ema=0.0))
+    m = _metrics(res.run_dir)
+    assert len(m) == 30
+    for row in m:
+        assert {"loss_d", "loss_g", "d_real", "d_fake", "samples_per_s"} <= set(row)
+        assert 0 < row["d_real"] < 1 and 0 < row["d_fake"] < 1
+    if loss == "minimax":
+        assert all(r["loss_g"] < 0 for r in m)  # log(1 - D) < 0
+    else:
+        assert all(r["loss_g"] > 0 for r in m)  # -log D > 0
+    assert m[0]["loss_g"] != m[-1]["loss_g"]
+
+
+def test_short_default_run_on_ring8_reaches_six_of_eight_modes(tmp_path):
+    res = train("gan", TrainConfig(dataset="ring8", steps=2500, out=str(tmp_path / "r"), quiet=True,
+                                   log_every=250, sample_every=0, checkpoint_every=0), GANConfig())
+    ev = res.evaluation
+    assert ev["n_modes"] == 8 and ev["modes_covered"] >= 6, ev
+    assert ev["n_samples"] == 2500
+    assert json.loads((res.run_dir / "eval.json").read_text())["modes_covered"] == ev["modes_covered"]
+    assert list((res.run_dir / "samples").glob("samples-step*.png"))
+
+
+def test_resume_is_identical_to_an_uninterrupted_run(tmp_path):
+    cfg = GANConfig(hidden=(32, 32), latent_dim=4, d_steps=2)  # R1 and EMA on (defaults)
+    a, b = tmp_path / "a", tmp_path / "b"
+    train("gan", TrainConfig(dataset="ring8", steps=24, out=str(a), **FAST), cfg)
+    train("gan", TrainConfig(dataset="ring8", steps=10, out=str(b), **FAST), cfg)
+    train("gan", TrainConfig(dataset="ring8", steps=24, out=str(b), **FAST), resume=True)
+    keys = ("step", "loss_d", "loss_g", "d_real", "d_fake", "r1")
+    assert [tuple(r[k] for k in keys) for r in _metrics(a)] == [tuple(r[k] for k in keys) for r in _metrics(b)]
+    ka = torch.load(a / CHECKPOINT_NAME, weights_only=True)
+    kb = torch.load(b / CHECKPOINT_NAME, weights_only=True)
+    for name in ("G", "D", "G_ema"):
+        for k, v in ka["modules"][name].items():
+            assert torch.equal(v, kb["modules"][name][k]), (name, k)
+    assert ka["extra"] == kb["extra"] == {"d_updates": 48, "g_updates": 24}
+
+
+def test_conv_gan_on_digits_samples_images_and_evaluates(tmp_path, monkeypatch):
+    monkeypatch.setenv("LECTUREGRID_CACHE", str(tmp_path / "cache"))
+    res = train("gan", TrainConfig(dataset="digits", steps=3, batch_size=16, out=str(tmp_path / "d"),
+                                   **dict(FAST, eval_at_end=True)), GANConfig(arch="conv", hidden=(8,), latent_dim=8))
+    run = load_run(res.run_dir)
+    x = run.sample(5, seed=0)
+    assert x.shape == (5, 8, 8) and x.min() >= 0 and x.max() <= 1
+    ev = res.evaluation
+    assert ev["n_samples"] == 10_000 and 1 <= ev["classes_covered"] <= 10 and ev["kl_uniform"] >= 0
+
+
+@pytest.mark.parametrize("bad, match", [
+    (dict(d_steps=0), "d_steps"), (dict(lr=-1.0), "lr"), (dict(ema=1.0), "ema"), (dict(r1=-1.0), "r1"),
+    (dict(loss="hinge"), "loss"), (dict(hidden=()), "hidden"), (dict(optimizer="rmsprop"), "optimizer"),
+])
+def test_bad_config_raises_naming_the_value(bad, match):
+    with pytest.raises(ValueError, match=match):
+        GANConfig(**bad)
+
+
+def test_conv_needs_images():
+    ctx = Context(torch.device("cpu"), torch.Generator().manual_seed(0))
+    with pytest.raises(ValueError, match="image"):
+        GAN(GANConfig(arch="conv"), load_dataset("ring8").info, ctx)
+
+
+def test_cli_train_sample_eval_and_two_process_torchrun(tmp_path):
+    out = tmp_path / "ddp"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+           "-m", "generative", "train", "gan", "--dataset", "ring8", "--steps", "6", "--device", "cpu",
+           "--out", str(out), "--quiet", "--log-every", "2", "--hidden", "32", "32", "--d-steps", "2",
+           "--sample-every", "0"]
+    r = _run(cmd, timeout=240)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert json.loads((out / "config.json").read_text())["world_size"] == 2
+    m = _metrics(out)
+    assert [x["step"] for x in m] == [2, 4, 6]  # one writer
+    ck = torch.load(out / CHECKPOINT_NAME, weights_only=True)
+    assert ck["extra"] == {"d_updates": 12, "g_updates": 6}
+    # 2 ranks x 6 steps x 2 D-steps x 100 examples
+    assert ck["rng"][0]["data"]["examples"] == ck["rng"][1]["data"]["examples"] == 1200
+    assert json.loads((out / "eval.json").read_text())["n_modes"] == 8
+    # sample and eval on the GAN run
+    s = _run([sys.executable, "-m", "generative", "sample", "--checkpoint", str(out), "--n", "50",
+              "--out", str(tmp_path / "s.npy")], timeout=120)
+    assert s.returncode == 0, s.stderr[-2000:]
+    assert np.load(tmp_path / "s.npy").shape == (50, 2)
+    e = _run([sys.executable, "-m", "generative", "eval", "--checkpoint", str(out)], timeout=120)
+    assert e.returncode == 0, e.stderr[-2000:]
+    assert "modes_covered" in e.stdout
+
+
+def test_spectral_norm_bounds_every_discriminator_layer():
+    from generative.gan import MLPDiscriminator
+
+    torch.manual_seed(0)
+    d = MLPDiscriminator((2,), hidden=(64, 64), spectral_norm=True)
+    x = torch.randn(32, 2)
+    for _ in range(30):  # power iterations run in training-mode forward passes
+        d(x)
+    d.eval()
+    linears = [m for m in d.modules() if isinstance(m, torch.nn.Linear)]
+    assert len(linears) == 3
+    for m in linears:
+        assert torch.linalg.matrix_norm(m.weight.detach(), ord=2).item() == pytest.approx(1.0, abs=1e-3)
+    plain = MLPDiscriminator((2,), hidden=(64, 64))
+    assert max(torch.linalg.matrix_norm(m.weight, ord=2).item() for m in plain.modules()
+               if isinstance(m, torch.nn.Linear)) != pytest.approx(1.0, abs=1e-3)
+
+
+def test_uniform_noise_prior_and_sgd_run(tmp_path):
+    res = train("gan", TrainConfig(dataset="ring8", steps=5, out=str(tmp_path / "u"), **FAST),
+                GANConfig(hidden=(16,), noise="uniform", optimizer="sgd", spectral_norm=True))
+    run = load_run(res.run_dir)
+    z = run.method.noise(1000, torch.Generator().manual_seed(0))
+    assert z.min() >= -1 and z.max() <= 1 and z.abs().mean() == pytest.approx(0.5, abs=0.03)
+    assert run.sample(7).shape == (7, 2)
+
+
+def test_bf16_autocast_runs_on_cpu(tmp_path):
+    res = train("gan", TrainConfig(dataset="ring8", steps=4, precision="bf16", out=str(tmp_path / "bf"), **FAST),
+                GANConfig(hidden=(16,), d_steps=2))
+    assert len(_metrics(res.run_dir)) == 4
