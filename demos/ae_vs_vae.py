@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     from PIL import Image, ImageDraw
 
     from generative import TrainConfig, load_dataset, load_run, train
-    from generative.plots import PALETTE, image_grid, scatter, side_by_side
+    from generative.plots import PALETTE, font, image_grid, scatter, side_by_side
     from generative.vae import VAEConfig
 
     out = Path(args.out)
@@ -71,10 +71,10 @@ def main(argv: list[str] | None = None) -> int:
               f"std {codes.std(0).round(2).tolist()}, mean {codes.mean(0).round(2).tolist()}")
         sets = [(codes[y == c], PALETTE[c]) for c in range(10)]
         lim = max(3.0, float(np.percentile(np.abs(codes), 99)) * 1.1)
-        latent = scatter(sets, size=360, extent=(-lim, lim, -lim, lim), radius=2)
+        latent = scatter(sets, size=480, extent=(-lim, lim, -lim, lim), radius=2)
         draw = ImageDraw.Draw(latent)
         for c in range(10):  # legend: the digits in their colours
-            draw.text((8 + 14 * c, 6), str(c), fill=PALETTE[c])
+            draw.text((8 + 22 * c, 6), str(c), fill=PALETTE[c], font=font())
         prior_img = image_grid(prior, ncol=8, scale=5).convert("RGB")
         manifold_img = image_grid(manifold, ncol=12, scale=3).convert("RGB")
         for name, img in (("latent", latent), ("prior_samples", prior_img), ("latent_grid", manifold_img)):

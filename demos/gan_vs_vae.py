@@ -59,17 +59,20 @@ def table_picture(rows: Sequence[Sequence[Any]], width: int) -> "Image.Image":
     """A plain text table (first row = header) as a white Pillow image of the given width."""
     from PIL import Image, ImageDraw  # noqa: PLC0415
 
+    from generative.plots import FONT_SIZE, font  # noqa: PLC0415
+
+    f, line = font(), FONT_SIZE + 8
     cells = [[f"{v:.3g}" if isinstance(v, float) else str(v) for v in r] for r in rows]
     probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     ncol = max(len(r) for r in cells)
-    col_w = [max(probe.textlength(r[c]) if c < len(r) else 0 for r in cells) for c in range(ncol)]
-    im = Image.new("RGB", (width, 16 * len(cells) + 12), (255, 255, 255))
+    col_w = [max(probe.textlength(r[c], font=f) if c < len(r) else 0 for r in cells) for c in range(ncol)]
+    im = Image.new("RGB", (width, line * len(cells) + 12), (255, 255, 255))
     d = ImageDraw.Draw(im)
     for k, r in enumerate(cells):
         x = 8.0
         for c, text in enumerate(r):
-            d.text((x, 6 + 16 * k), text, fill=(0, 0, 0))
-            x += col_w[c] + 18
+            d.text((x, 6 + line * k), text, fill=(0, 0, 0), font=f)
+            x += col_w[c] + 28
     return im
 
 
@@ -83,11 +86,12 @@ def _stack(top: "Image.Image", bottom: "Image.Image") -> "Image.Image":
 
 
 def kl_directions_picture(weights: Sequence[float] = (0.5, 0.5), means: Sequence[float] = (-2.0, 2.0),
-                          stds: Sequence[float] = (0.6, 0.6), size: tuple[int, int] = (720, 360)) -> "Image.Image":
+                          stds: Sequence[float] = (0.6, 0.6), size: tuple[int, int] = (960, 480)) -> "Image.Image":
     """The two single-Gaussian fits of a 1-D mixture, drawn over its density (Pillow image)."""
     from PIL import Image, ImageDraw  # noqa: PLC0415
 
     from generative import theory  # noqa: PLC0415
+    from generative.plots import FONT_SIZE, font  # noqa: PLC0415
 
     m_f, s_f = theory.fit_gaussian_forward_kl(weights, means, stds)
     m_r, s_r = theory.fit_gaussian_reverse_kl(weights, means, stds)
@@ -102,7 +106,8 @@ def kl_directions_picture(weights: Sequence[float] = (0.5, 0.5), means: Sequence
               (gauss(m_f, s_f), VAE_COLOR, f"argmin KL(p||q): mu={m_f:.2f}, sigma={s_f:.2f}  (mode covering: ML / VAE)"),
               (gauss(m_r, s_r), GAN_COLOR, f"argmin KL(q||p): mu={m_r:.2f}, sigma={s_r:.2f}  (mode seeking: GAN)")]
     w, h = size
-    top, bottom, left, right = 60, 24, 16, 16
+    line = FONT_SIZE + 6
+    top, bottom, left, right = 3 * line + 16, FONT_SIZE + 16, 16, 16
     ymax = max(float(c.max()) for c, _, _ in curves) * 1.08
     im = Image.new("RGB", size, (255, 255, 255))
     d = ImageDraw.Draw(im)
@@ -116,11 +121,11 @@ def kl_directions_picture(weights: Sequence[float] = (0.5, 0.5), means: Sequence
     d.polygon(px(x, p) + [(w - right, h - bottom), (left, h - bottom)], fill=(225, 225, 225))
     for k, (c, color, label) in enumerate(curves):
         d.line(px(x, c), fill=color, width=3 if k else 2)
-        d.text((left, 6 + 16 * k), label, fill=color)
+        d.text((left, 6 + line * k), label, fill=color, font=font())
     for m in means:
         u = px(np.array([m]), np.array([0.0]))[0][0]
         d.line([(u, h - bottom), (u, h - bottom + 5)], fill=(0, 0, 0))
-        d.text((u - 8, h - bottom + 6), f"{m:g}", fill=(0, 0, 0))
+        d.text((u - 8, h - bottom + 6), f"{m:g}", fill=(0, 0, 0), font=font())
     return im
 
 

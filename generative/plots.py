@@ -9,9 +9,28 @@ import math
 from typing import Sequence
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
-__all__ = ["PALETTE", "image_grid", "scatter", "side_by_side"]
+__all__ = ["PALETTE", "FONT_SIZE", "font", "fitted_font", "image_grid", "scatter", "side_by_side"]
+
+#: Default text height in pixels: readable on a projected slide.
+FONT_SIZE = 22
+
+
+def font(size: int = FONT_SIZE) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    """Pillow's built-in scalable font at ``size`` pixels (the fixed bitmap font on old Pillow)."""
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:  # Pillow < 10.1: no size argument
+        return ImageFont.load_default()
+
+
+def fitted_font(text: str, width: float, size: int = FONT_SIZE, smallest: int = 10):
+    """The largest :func:`font` of at most ``size`` pixels in which ``text`` fits ``width`` pixels."""
+    probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    while size > smallest and probe.textlength(text, font=font(size)) > width:
+        size -= 1
+    return font(size)
 
 # Ten distinguishable colours (Tableau 10), one per digit class.
 PALETTE: tuple[tuple[int, int, int], ...] = (
@@ -111,12 +130,12 @@ def scatter(sets: Sequence[tuple[np.ndarray, tuple[int, int, int]]], size: int =
             d.line([(u - 4, v), (u + 4, v)], fill=(0, 0, 0))
             d.line([(u, v - 4), (u, v + 4)], fill=(0, 0, 0))
     if title:
-        d.text((6, 4), title, fill=(0, 0, 0))
+        d.text((6, 4), title, fill=(0, 0, 0), font=fitted_font(title, size - 12))
     return im
 
 
 def side_by_side(images: Sequence[Image.Image], titles: Sequence[str] = (), gap: int = 8,
-                 title_height: int = 16) -> Image.Image:
+                 title_height: int = FONT_SIZE + 10) -> Image.Image:
     """Place pictures next to each other on white, with an optional title above each."""
     if not images:
         raise ValueError("side_by_side needs at least one image")
@@ -129,6 +148,6 @@ def side_by_side(images: Sequence[Image.Image], titles: Sequence[str] = (), gap:
     for k, img in enumerate(images):
         out.paste(img.convert("RGB"), (x, gap + top))
         if k < len(titles):
-            d.text((x, gap), titles[k], fill=(0, 0, 0))
+            d.text((x, gap), titles[k], fill=(0, 0, 0), font=fitted_font(titles[k], img.width))
         x += img.width + gap
     return out
