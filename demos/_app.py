@@ -62,6 +62,28 @@ def positive_int(text: str) -> int:
     return v
 
 
+def unit_interval(text: str) -> float:
+    """argparse type: a number in [0, 1] (a probability or a discount factor)."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}") from None
+    if not 0.0 <= v <= 1.0:  # also rejects NaN
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}")
+    return v
+
+
+def layout_arg(text: str) -> str:
+    """argparse type: a layout name :func:`gridworld_env.get_layout` knows (the error lists them)."""
+    from gridworld_env import LayoutError, as_layout  # noqa: PLC0415
+
+    try:
+        as_layout(text)
+    except LayoutError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return text
+
+
 def positive_float(text: str) -> float:
     """argparse type: a number > 0."""
     try:

@@ -17,10 +17,10 @@ import sys
 import warnings
 from typing import Any, Optional
 
-from gridworld_env import LectureGridEnv, LayoutError, as_layout, layout_names
+from gridworld_env import LectureGridEnv, layout_names
 from gridworld_env.render import GridRenderer, auto_tile_size, greedy_mask
 
-from ._app import App, HelpFormatter, add_app_arguments, positive_int
+from ._app import App, HelpFormatter, add_app_arguments, layout_arg, positive_int, unit_interval
 
 KEYS_HELP = "keys: space pause, n step, r new episode, q quit"
 
@@ -133,11 +133,11 @@ def parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(prog="python -m demos.agent", description=__doc__.split("\n\n")[0],
                                 epilog=KEYS_HELP, formatter_class=HelpFormatter)
-    p.add_argument("--layout", default="four_rooms", help=f"layout name: {', '.join(layout_names())}")
+    p.add_argument("--layout", type=layout_arg, default="four_rooms", help=f"layout name: {', '.join(layout_names())}")
     p.add_argument("--planner", default="value_iteration", choices=sorted(planners.SOLVERS), help="planner")
-    p.add_argument("--gamma", type=float, default=0.99, help="discount factor in [0, 1]")
+    p.add_argument("--gamma", type=unit_interval, default=0.99, help="discount factor in [0, 1]")
     p.add_argument("--living-reward", type=float, default=-0.04, help="reward of every non-terminal step")
-    p.add_argument("--slip", type=float, default=0.2, help="probability of slipping sideways")
+    p.add_argument("--slip", type=unit_interval, default=0.2, help="probability of slipping sideways")
     p.add_argument("--random-start", action="store_true", help="start episodes on random squares")
     p.add_argument("--q-values", action="store_true", help="draw Q-values as four triangles per square")
     p.add_argument("--episodes", type=positive_int, default=2, help="episodes before a headless run stops")
@@ -151,16 +151,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[list[str]] = None) -> int:
     """Run the demo."""
-    p = parser()
-    args = p.parse_args(argv)
-    try:
-        as_layout(args.layout)
-    except LayoutError as e:
-        p.error(str(e))
-    if not 0.0 <= args.gamma <= 1.0:
-        p.error(f"--gamma must be in [0, 1], got {args.gamma}")
-    if not 0.0 <= args.slip <= 1.0:
-        p.error(f"--slip must be in [0, 1], got {args.slip}")
+    args = parser().parse_args(argv)
     app = App("agent", args, "LectureGrid agent")
     demo = AgentDemo(args, app)
     if not app.headless:

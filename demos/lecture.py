@@ -25,7 +25,7 @@ import numpy as np
 from gridworld_env import LectureGridEnv, get_layout
 from gridworld_env.render import GridRenderer, greedy_mask
 
-from ._app import App, HelpFormatter, add_app_arguments, positive_int
+from ._app import App, HelpFormatter, add_app_arguments, positive_int, unit_interval
 
 #: Living rewards the +/- keys step through: one in each interval with a different optimal
 #: policy of Russell & Norvig's 4x3 world (slip 0.2), and the slide's -2, -0.5, -0.04, +0.1.
@@ -218,8 +218,8 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m demos.lecture", description=__doc__.split("\n\n")[0],
                                 epilog=KEYS_HELP, formatter_class=HelpFormatter)
     p.add_argument("--living-reward", type=float, default=-0.04, help="reward of every non-terminal step")
-    p.add_argument("--slip", type=float, default=SLIP, help="probability of slipping sideways (half of it to each side)")
-    p.add_argument("--gamma", type=float, default=1.0, help="discount factor in [0, 1]")
+    p.add_argument("--slip", type=unit_interval, default=SLIP, help="probability of slipping sideways (half of it to each side)")
+    p.add_argument("--gamma", type=unit_interval, default=1.0, help="discount factor in [0, 1]")
     p.add_argument("--tol", type=float, default=1e-4, help="stop value iteration when no value changes more")
     p.add_argument("--max-sweeps", type=positive_int, default=60, help="most value-iteration sweeps shown")
     p.add_argument("--episodes", type=positive_int, default=1, help="episodes played before a headless run stops")
@@ -235,10 +235,6 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Optional[list[str]] = None) -> int:
     """Run the demo."""
     args = parser().parse_args(argv)
-    if not 0.0 <= args.slip <= 1.0:
-        parser().error(f"--slip must be in [0, 1], got {args.slip}")
-    if not 0.0 <= args.gamma <= 1.0:
-        parser().error(f"--gamma must be in [0, 1], got {args.gamma}")
     app = App("lecture", args, "LectureGrid 4x3")
     demo = LectureDemo(args, app)
     if not app.headless:

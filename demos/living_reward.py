@@ -25,7 +25,7 @@ from typing import Any, Optional, Sequence
 from gridworld_env import LectureGridEnv, get_layout
 from gridworld_env.render import COLORS, GridRenderer, greedy_mask
 
-from ._app import App, HelpFormatter, add_app_arguments, positive_int
+from ._app import App, HelpFormatter, add_app_arguments, positive_int, unit_interval
 
 LIVING_REWARDS = (-2.0, -0.5, -0.04, 0.1)
 SLIPS = (0.0, 0.2)
@@ -94,7 +94,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--living-rewards", type=float, nargs="+", default=list(LIVING_REWARDS), metavar="R",
                    help="one column per living reward")
     p.add_argument("--slip", type=float, default=0.2, help="slip of the second row (the first is deterministic)")
-    p.add_argument("--gamma", type=float, default=1.0, help="discount factor in [0, 1]")
+    p.add_argument("--gamma", type=unit_interval, default=1.0, help="discount factor in [0, 1]")
     p.add_argument("--horizon", type=positive_int, default=100,
                    help="sweeps shown where values grow without bound (gamma 1, positive living reward)")
     p.add_argument("--tile-size", type=positive_int, default=100, help="pixels per square")
@@ -106,8 +106,6 @@ def main(argv: Optional[list[str]] = None) -> int:
     """Draw the slide; show it, or write it without a display."""
     p = parser()
     args = p.parse_args(argv)
-    if not 0.0 <= args.gamma <= 1.0:
-        p.error(f"--gamma must be in [0, 1], got {args.gamma}")
     if not 0.0 < args.slip <= 1.0:
         p.error(f"--slip must be in (0, 1], got {args.slip}")
     if len(args.living_rewards) > 8:

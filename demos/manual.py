@@ -16,10 +16,10 @@ import argparse
 import sys
 from typing import Any, Optional
 
-from gridworld_env import ACTION_NAMES, DOWN, LEFT, RIGHT, UP, LayoutError, LectureGridEnv, as_layout, layout_names
+from gridworld_env import ACTION_NAMES, DOWN, LEFT, RIGHT, UP, LectureGridEnv, layout_names
 from gridworld_env.render import GridRenderer, auto_tile_size
 
-from ._app import App, HelpFormatter, add_app_arguments, positive_int
+from ._app import App, HelpFormatter, add_app_arguments, layout_arg, positive_int, unit_interval
 
 KEYS_HELP = "keys: arrows or WASD move, r new episode, q quit"
 SCRIPT_ACTIONS = {"U": UP, "D": DOWN, "L": LEFT, "R": RIGHT}
@@ -132,9 +132,9 @@ def parser() -> argparse.ArgumentParser:
     """The command-line options."""
     p = argparse.ArgumentParser(prog="python -m demos.manual", description=__doc__.split("\n\n")[0],
                                 epilog=KEYS_HELP, formatter_class=HelpFormatter)
-    p.add_argument("--layout", default="lecture", help=f"layout name: {', '.join(layout_names())}")
+    p.add_argument("--layout", type=layout_arg, default="lecture", help=f"layout name: {', '.join(layout_names())}")
     p.add_argument("--living-reward", type=float, default=-0.04, help="reward of every non-terminal step")
-    p.add_argument("--slip", type=float, default=0.0, help="probability of slipping sideways")
+    p.add_argument("--slip", type=unit_interval, default=0.0, help="probability of slipping sideways")
     p.add_argument("--seed", type=int, default=0, help="seed of the first episode")
     p.add_argument("--script", type=_script, default="UURRR", help="moves played headless (U, D, L, R)")
     p.add_argument("--tile-size", type=positive_int, default=None, help="pixels per square (default: fit ~720 px)")
@@ -144,14 +144,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[list[str]] = None) -> int:
     """Run the demo."""
-    p = parser()
-    args = p.parse_args(argv)
-    try:
-        as_layout(args.layout)
-    except LayoutError as e:
-        p.error(str(e))
-    if not 0.0 <= args.slip <= 1.0:
-        p.error(f"--slip must be in [0, 1], got {args.slip}")
+    args = parser().parse_args(argv)
     app = App("manual", args, "LectureGrid: play")
     demo = ManualDemo(args, app)
     if not app.headless:

@@ -27,7 +27,7 @@ import numpy as np
 from gridworld_env import DOWN, LEFT, RIGHT, UP, LayoutError, LectureGridEnv, as_layout, layout_names
 from gridworld_env.render import COLORS, GridRenderer, auto_tile_size, greedy_mask
 
-from ._app import App, HelpFormatter, add_app_arguments, positive_int
+from ._app import App, HelpFormatter, add_app_arguments, layout_arg, positive_int, unit_interval
 from .lecture import LADDER
 from .terminal import hand_policy
 
@@ -270,10 +270,10 @@ def parser() -> argparse.ArgumentParser:
     """The command-line options."""
     p = argparse.ArgumentParser(prog="python -m demos.policy_editor", description=__doc__.split("\n\n")[0],
                                 epilog=KEYS_HELP, formatter_class=HelpFormatter)
-    p.add_argument("--layout", default="lecture", help=f"layout name: {', '.join(layout_names())}")
+    p.add_argument("--layout", type=layout_arg, default="lecture", help=f"layout name: {', '.join(layout_names())}")
     p.add_argument("--living-reward", type=float, default=-0.04, help="reward of every non-terminal step")
-    p.add_argument("--slip", type=float, default=SLIP, help="probability of slipping sideways")
-    p.add_argument("--gamma", type=float, default=1.0, help="discount factor in [0, 1]")
+    p.add_argument("--slip", type=unit_interval, default=SLIP, help="probability of slipping sideways")
+    p.add_argument("--gamma", type=unit_interval, default=1.0, help="discount factor in [0, 1]")
     p.add_argument("--clicks", type=_clicks, default=_clicks("2,2;1,0;1,0"),
                    help="squares clicked headless, 'ROW,COL;ROW,COL'")
     p.add_argument("--tile-size", type=positive_int, default=None, help="pixels per square (default: fit ~560 px)")
@@ -291,10 +291,6 @@ def main(argv: Optional[list[str]] = None) -> int:
             lay.state(*rc)
     except LayoutError as e:
         p.error(str(e))
-    if not 0.0 <= args.slip <= 1.0:
-        p.error(f"--slip must be in [0, 1], got {args.slip}")
-    if not 0.0 <= args.gamma <= 1.0:
-        p.error(f"--gamma must be in [0, 1], got {args.gamma}")
     app = App("policy_editor", args, "LectureGrid: is this policy optimal?")
     editor = PolicyEditor(args, app)
     if not app.headless:

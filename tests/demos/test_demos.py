@@ -46,6 +46,20 @@ def test_help(name, capsys):
     assert f"python -m demos.{name}" in out and "--headless" in out and "--max-frames" in out
 
 
+@pytest.mark.parametrize("name,argv,message", [
+    ("agent", ["--slip", "2"], "argument --slip: expected a number in [0, 1], got '2'"),
+    ("policy_editor", ["--gamma", "1.5"], "argument --gamma: expected a number in [0, 1], got '1.5'"),
+    ("lecture", ["--gamma", "nan"], "argument --gamma: expected a number in [0, 1], got 'nan'"),
+    ("living_reward", ["--gamma", "-0.1"], "argument --gamma: expected a number in [0, 1], got '-0.1'"),
+    ("manual", ["--layout", "nope"], "argument --layout: unknown layout 'nope'; known layouts:"),
+])
+def test_bad_arguments_are_rejected_naming_the_value(name, argv, message, capsys):
+    with pytest.raises(SystemExit) as e:
+        DEMOS[name].main(argv + ["--headless", "--max-frames", "1"])
+    assert e.value.code == 2
+    assert message in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("name,extra,files", [
     ("lecture", ["--max-frames", "12"], ["lecture.gif"]),
     ("lecture", ["--tol", "1e-2", "--hold", "1"], ["lecture.gif", "values.png"]),
