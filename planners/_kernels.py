@@ -61,12 +61,12 @@ def _prefetch(typingctx, arr, idx):  # pragma: no cover - compiled
 def bellman_sweep(ns, pr, rsa, term, gamma, v_in, v_out, order):  # pragma: no cover - compiled
     """One Bellman optimality sweep ``v_out = T v_in`` over ``order``; returns ``max |change|``.
 
-    The plain state order (an empty ``order``) of the deterministic (K = 1) and slippery-grid
-    (K = 3) models has loops of its own, tuned for memory bandwidth and bit-identical to the
-    general loop (same operations in the same order): the rows of the state
-    ``_PREFETCH_AHEAD`` ahead are prefetched, successor indices are used unsigned (no
-    negative-index wraparound: the model guarantees ``0 <= ns < S``), and with four actions
-    (the grid) the action loop is written out.  Every other case runs the general loop.
+    The plain state order (an empty ``order``) of the grid's shapes, four actions with one
+    outcome (deterministic) or three (slippery), has loops of its own, tuned for memory
+    bandwidth and bit-identical to the general loop (same operations in the same order): the
+    rows of the state ``_PREFETCH_AHEAD`` ahead are prefetched, successor indices are used
+    unsigned (no negative-index wraparound: the model guarantees ``0 <= ns < S``), and the
+    action loop is unrolled.  Every other case runs the general loop.
     """
     S, A, K = ns.shape
     AK = A * K
@@ -93,7 +93,7 @@ def bellman_sweep(ns, pr, rsa, term, gamma, v_in, v_out, order):  # pragma: no c
             res = max(res, abs(best - v_in[s]))
             v_out[s] = best
         return res
-    if order.shape[0] == 0 and (K == 1 or K == 3):
+    if order.shape[0] == 0 and K == 3 and A == 4:
         for s in range(S):
             if s + D < S:
                 t = s + D
@@ -105,14 +105,10 @@ def bellman_sweep(ns, pr, rsa, term, gamma, v_in, v_out, order):  # pragma: no c
                 v_out[s] = 0.0
                 continue
             best = -np.inf
-            if K == 1:
-                for a in range(A):
-                    best = max(best, rsa[s, a] + gamma * (pr[s, a, 0] * v_in[np.uint32(ns[s, a, 0])]))
-            else:
-                for a in range(A):
-                    acc = pr[s, a, 0] * v_in[np.uint32(ns[s, a, 0])] + pr[s, a, 1] * v_in[np.uint32(ns[s, a, 1])]
-                    acc += pr[s, a, 2] * v_in[np.uint32(ns[s, a, 2])]
-                    best = max(best, rsa[s, a] + gamma * acc)
+            for a in (0, 1, 2, 3):  # unrolled
+                acc = pr[s, a, 0] * v_in[np.uint32(ns[s, a, 0])] + pr[s, a, 1] * v_in[np.uint32(ns[s, a, 1])]
+                acc += pr[s, a, 2] * v_in[np.uint32(ns[s, a, 2])]
+                best = max(best, rsa[s, a] + gamma * acc)
             res = max(res, abs(best - v_in[s]))
             v_out[s] = best
         return res
