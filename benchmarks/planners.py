@@ -71,7 +71,10 @@ def numpy_sweep(ns: np.ndarray, pr: np.ndarray, rsa: np.ndarray, term: np.ndarra
 def sweep_bytes(S: int, A: int, K: int) -> int:
     """Bytes one sweep streams: successors (int32) and probabilities (float64) of every outcome,
     expected rewards (float64) of every state-action, terminal flags, one value in and one out.
-    Successor values are gathered from neighbours already in cache and are not counted."""
+    Successor values are gathered from neighbours already in cache and are not counted.
+    The deterministic case (K = 1) counts its probabilities too: the kernel reads them, since
+    :class:`planners.TabularMDP` accepts probabilities that sum to 1 within 1e-9, so a lone
+    outcome's probability need not be exactly 1.0 and skipping the product would change bits."""
     return S * (A * K * (4 + 8) + A * 8 + 1 + 8 + 8)
 
 
