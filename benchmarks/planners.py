@@ -79,23 +79,8 @@ def sweep_bytes(S: int, A: int, K: int) -> int:
 
 
 def _median_time(fn: Any, repeats: int) -> float:
-    fn()
-    ts = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return statistics.median(ts)
-
-
-def _min_time(fn: Any, repeats: int) -> float:
-    fn()
-    ts = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return min(ts)
+    """Median seconds of ``repeats`` calls after one warm-up call."""
+    return alternate({"fn": fn}, repeats=repeats)["fn"].median
 
 
 def _pymdptoolbox() -> Optional[Any]:
