@@ -29,7 +29,7 @@ import re
 import textwrap
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Callable, Iterable, Mapping, Sequence, Union
+from typing import Iterable, Mapping, Sequence, Union
 
 import numpy as np
 
@@ -298,8 +298,8 @@ def parse_layout(
 # ---------------------------------------------------------------------------
 # Named layouts
 # ---------------------------------------------------------------------------
-_NamedFactory = Callable[[], Layout]
-LAYOUTS: dict[str, tuple[str, _NamedFactory]] = {}
+#: Registered layouts: name -> (description, layout). Layouts are immutable, so one object serves every call.
+LAYOUTS: dict[str, tuple[str, Layout]] = {}
 
 
 def register_layout(
@@ -315,7 +315,7 @@ def register_layout(
     if not isinstance(name, str) or not name or ":" in name:
         raise LayoutError(f"a layout name must be a non-empty string without ':', got {name!r}")
     layout = parse_layout(text, rewards, name=name)
-    LAYOUTS[name] = (description, lambda: layout)
+    LAYOUTS[name] = (description, layout)
 
 
 register_layout(
@@ -416,7 +416,7 @@ def get_layout(name: str) -> Layout:
     if not isinstance(name, str):
         raise LayoutError(f"a layout name must be a string, got {name!r}")
     if name in LAYOUTS:
-        return LAYOUTS[name][1]()
+        return LAYOUTS[name][1]
     kind, _, rest = name.partition(":")
     if kind == "open" and rest:
         return open_grid(*_parse_size(rest, name))
