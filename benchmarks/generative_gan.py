@@ -1,6 +1,6 @@
 """GAN quality figures: mode coverage on ring8 and grid25 with the DEFAULT settings, and CPU time.
 
-Run ``python -m benchmarks.generative_gan [--quick] [--out DIR] [--seeds N] [--threads N]``.
+Run ``python -m benchmarks.generative_gan [--quick] [--out DIR] [--seeds N] [--threads N] [--baselines]``.
 
 For each dataset and seed, ``python -m generative train gan`` with every GAN option at its
 default (MLP 128-128-128, latent 16, Adam lr 1e-3, betas (0, 0.99), R1 gamma 1, EMA 0.99,
@@ -9,8 +9,13 @@ samples of the EMA generator are scored as in VEEGAN / PacGAN (:mod:`generative.
 modes covered (a mode is covered when at least one sample lies within 3 std of it and nearer to
 it than to any other centre), the share of such high-quality samples, and the KL of their mode
 histogram to uniform. CPU time is the process's (all threads); with the default one thread it
-equals wall time on an idle machine. ``--ablation`` adds the same runs with no stabiliser
-(``--r1 0 --ema 0``), the plain GAN of the papers' tables.
+equals wall time on an idle machine.
+
+``--baselines`` adds, for the same seeds and budgets, the baselines of the mode-collapse
+literature's tables, re-run here under the same protocol, networks and optimiser: the plain GAN
+(``--r1 0 --ema 0``: Algorithm 1, no stabiliser), the Unrolled GAN (Metz et al. 2017) with
+``--unroll 5`` (the setting VEEGAN's comparison used) and no other stabiliser, and VEEGAN
+(:mod:`generative.veegan`). ``--configs`` picks any of them (``default plain unrolled veegan``).
 
 Targets (issue 6): ring8 8/8 modes and >= 90% high quality; grid25 25/25 and >= 80%; each
 within 5 minutes of CPU time.
@@ -29,21 +34,33 @@ import torch
 from benchmarks._common import write_results
 from generative import TrainConfig, train
 from generative.gan import GANConfig
+from generative.veegan import VEEGANConfig
 
 #: (dataset, default steps, target modes, target high-quality share)
 TARGETS = {"ring8": (15_000, 8, 0.90), "grid25": (30_000, 25, 0.80)}
 CPU_LIMIT_S = 300.0
 
+#: The configurations compared, key -> (label, method, config): ours (every default) and the
+#: literature's baselines under the same networks, optimiser, budget and evaluation.
+CONFIGS = {
+    "default": ("default", "gan", GANConfig()),
+    "plain": ("plain GAN (no R1, no EMA)", "gan", GANConfig(r1=0.0, ema=0.0)),
+    "unrolled": ("Unrolled GAN (K=5, no R1, no EMA)", "gan", GANConfig(r1=0.0, ema=0.0, unroll=5)),
+    "veegan": ("VEEGAN", "veegan", VEEGANConfig()),
+}
 
-def one_run(dataset: str, steps: int, seed: int, root: Path, config: GANConfig) -> dict:
-    """Train one GAN; its evaluation (2,500 samples), CPU and wall seconds, training throughput."""
-    out = root / f"{dataset}-{seed}-{config.r1}-{config.ema}"
+
+def one_run(dataset: str, steps: int, seed: int, root: Path, key: str) -> dict:
+    """Train configuration ``CONFIGS[key]`` once; its evaluation (2,500 samples), CPU and wall
+    seconds, training throughput."""
+    name, method, config = CONFIGS[key]
+    out = root / f"{dataset}-{seed}-{key}"
     cpu0, wall0 = time.process_time(), time.perf_counter()
-    res = train("gan", TrainConfig(dataset=dataset, steps=steps, seed=seed, out=str(out), quiet=True,
+    res = train(method, TrainConfig(dataset=dataset, steps=steps, seed=seed, out=str(out), quiet=True,
                                    log_every=max(1, steps // 10), sample_every=0, checkpoint_every=0), config)
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     ev = res.evaluation
-    return {"dataset": dataset, "config": "default" if config == GANConfig() else "no R1, no EMA",
+    return {"dataset": dataset, "config": name,
             "seed": seed, "steps": steps, "modes": f"{ev['modes_covered']}/{ev['n_modes']}",
             "modes_covered": ev["modes_covered"], "high_quality": ev["high_quality"],
             "kl_uniform": ev["kl_uniform"], "cpu_s": cpu, "wall_s": wall,
@@ -60,46 +77,67 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--datasets", nargs="+", default=list(TARGETS), choices=list(TARGETS))
     p.add_argument("--ring-steps", type=int, default=TARGETS["ring8"][0], help="ring8 budget in steps")
     p.add_argument("--grid-steps", type=int, default=TARGETS["grid25"][0], help="grid25 budget in steps")
-    p.add_argument("--ablation", action="store_true", help="also run without R1 and EMA (one seed)")
+    p.add_argument("--baselines", action="store_true",
+                   help="also run the plain GAN, the Unrolled GAN (K=5) and VEEGAN for the same seeds")
+    p.add_argument("--configs", nargs="+", choices=list(CONFIGS), default=None,
+                   help="run exactly these configurations (default: default, or all with --baselines)")
     args = p.parse_args(argv)
     if args.seeds < 1 or args.threads < 1:
         p.error(f"--seeds and --threads must be >= 1, got {args.seeds} and {args.threads}")
     torch.set_num_threads(args.threads)
     steps = {"ring8": args.ring_steps, "grid25": args.grid_steps}
     seeds = [0] if args.quick else list(range(args.seeds))
-    rows, summary = [], []
+    keys = args.configs or (list(CONFIGS) if args.baselines else ["default"])
+    rows, summary, baselines = [], [], []
     with tempfile.TemporaryDirectory(prefix="bench_gan_") as tmp:
         for ds in args.datasets:
             n = 50 if args.quick else steps[ds]
-            runs = [one_run(ds, n, s, Path(tmp), GANConfig()) for s in seeds]
-            if args.ablation and not args.quick:
-                runs.append(one_run(ds, n, 0, Path(tmp), GANConfig(r1=0.0, ema=0.0)))
+            runs = [one_run(ds, n, s, Path(tmp), key) for key in keys for s in seeds]
             rows += runs
             default = [r for r in runs if r["config"] == "default"]
             _, modes, hq = TARGETS[ds]
             ok = all(r["modes_covered"] == modes and r["high_quality"] >= hq and r["cpu_s"] <= CPU_LIMIT_S
                      for r in default)
-            summary.append({"dataset": ds, "seeds": len(default), "steps": n,
-                            "modes (min over seeds)": f"{min(r['modes_covered'] for r in default)}/{modes}",
-                            "high_quality mean": statistics.mean(r["high_quality"] for r in default),
-                            "high_quality min": min(r["high_quality"] for r in default),
-                            "kl_uniform mean": statistics.mean(r["kl_uniform"] for r in default),
-                            "cpu_s max": max(r["cpu_s"] for r in default),
-                            "target": f"{modes}/{modes}, >= {hq:.0%}, <= {CPU_LIMIT_S:.0f} s CPU",
-                            "met": "yes" if ok else "no"})
+            if default:
+                summary.append({"dataset": ds, "seeds": len(default), "steps": n,
+                                "modes (min over seeds)": f"{min(r['modes_covered'] for r in default)}/{modes}",
+                                "high_quality mean": statistics.mean(r["high_quality"] for r in default),
+                                "high_quality min": min(r["high_quality"] for r in default),
+                                "kl_uniform mean": statistics.mean(r["kl_uniform"] for r in default),
+                                "cpu_s max": max(r["cpu_s"] for r in default),
+                                "target": f"{modes}/{modes}, >= {hq:.0%}, <= {CPU_LIMIT_S:.0f} s CPU",
+                                "met": "yes" if ok else "no"})
+            for key in keys:
+                name = CONFIGS[key][0]
+                if key == "default":
+                    continue
+                base = [r for r in runs if r["config"] == name]
+                baselines.append({"dataset": ds, "config": name, "seeds": len(base), "steps": n,
+                                  "modes (mean)": statistics.mean(r["modes_covered"] for r in base),
+                                  "modes (each seed)": ", ".join(r["modes"] for r in base),
+                                  "high_quality mean": statistics.mean(r["high_quality"] for r in base),
+                                  "kl_uniform mean": statistics.mean(r["kl_uniform"] for r in base),
+                                  "cpu_s max": max(r["cpu_s"] for r in base)})
             for r in runs:
                 print(f"{ds} seed {r['seed']} ({r['config']}): {r['modes']} modes, "
                       f"{100 * r['high_quality']:.1f}% high quality, KL {r['kl_uniform']:.4f}, "
                       f"{r['cpu_s']:.0f} s CPU", flush=True)
     cols = ["dataset", "config", "seed", "steps", "modes", "high_quality", "kl_uniform", "cpu_s", "wall_s",
             "train_examples_per_s"]
-    path = write_results("generative_gan", rows, args.out, extra={"summary": summary, "threads": args.threads},
-                         columns=cols)
+    path = write_results("generative_gan", rows, args.out,
+                         extra={"summary": summary, "baselines": baselines, "threads": args.threads}, columns=cols)
     from benchmarks._common import markdown_table  # noqa: PLC0415
 
     md = path.with_suffix(".md")
-    md.write_text(md.read_text() + "\nSummary (default settings):\n\n" + markdown_table(summary) + "\n")
-    print(markdown_table(summary))
+    text = md.read_text()
+    if summary:
+        text += "\nSummary (default settings):\n\n" + markdown_table(summary) + "\n"
+        print(markdown_table(summary))
+    if baselines:
+        text += "\nBaselines (same seeds, budgets and protocol):\n\n" + markdown_table(baselines) + "\n"
+    md.write_text(text)
+    if baselines:
+        print(markdown_table(baselines))
     print(f"wrote {path} and {md}")
     return 0
 

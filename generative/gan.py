@@ -31,6 +31,12 @@ Stabilisers (each a flag; the paper has none)
 * An exponential moving average of the generator's weights (``ema``), used for sampling
   (Yazici et al. 2019): averaging the iterates cancels the generator's rotation around the
   equilibrium and sharpens the modes.
+* Unrolling (Metz et al. 2017, ``unroll = K``): the generator descends ``f(G, D_K)``, where
+  ``D_K`` is the discriminator after ``K`` more updates of its own optimiser (Adam or SGD with
+  momentum, replayed differentiably from its current state) on the same minibatch and fresh
+  samples of ``G``; the gradient flows through the ``K`` updates (the second-order term that lets
+  the generator anticipate the discriminator's answer). ``D`` itself is still updated only by
+  the ``d_steps`` real updates; the unrolled updates use the plain ``-V`` (no R1 term).
 
 Training
 --------
@@ -74,6 +80,7 @@ __all__ = [
     "generator_loss",
     "r1_penalty",
     "ema_update",
+    "unrolled_parameters",
 ]
 
 #: Generator losses: the paper's game and the paper's practical advice.
@@ -232,6 +239,58 @@ def ema_update(ema: nn.Module, model: nn.Module, decay: float) -> None:
         be.copy_(b)
 
 
+def unrolled_parameters(discriminator: nn.Module, optimizer: torch.optim.Optimizer, loss_fn: Any,
+                        steps: int) -> dict[str, torch.Tensor]:
+    """The discriminator's parameters after ``steps`` differentiable updates of ``optimizer``.
+
+    ``loss_fn(params)`` returns the discriminator's loss for a parameter dictionary (evaluate the
+    network with :func:`torch.func.functional_call`). Each update replays ``optimizer``'s rule
+    from its current state without touching it: Adam (bias-corrected moments, its ``lr``,
+    ``betas``, ``eps``; a fresh optimiser starts from zero moments) or SGD with momentum (PyTorch's
+    rule: the first step's buffer is the gradient). The graph is kept (``create_graph``), so the
+    result is differentiable in whatever ``loss_fn`` depends on, e.g. the generator's samples
+    (Metz et al. 2017). The optimiser must hold all of ``discriminator``'s parameters in one
+    group.
+    """
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    if len(optimizer.param_groups) != 1:
+        raise ValueError(f"the optimiser must have one parameter group, got {len(optimizer.param_groups)}")
+    group = optimizer.param_groups[0]
+    names = [n for n, _ in discriminator.named_parameters()]
+    params = dict(discriminator.named_parameters())
+    state = [optimizer.state.get(params[n], {}) for n in names]
+    adam = isinstance(optimizer, torch.optim.Adam)
+    if not adam and not isinstance(optimizer, torch.optim.SGD):
+        raise ValueError(f"unrolling replays Adam or SGD, got {type(optimizer).__name__}")
+    lr = float(group["lr"])
+    if adam:
+        beta1, beta2 = group["betas"]
+        eps = float(group["eps"])
+        m = [st["exp_avg"] if "exp_avg" in st else torch.zeros_like(params[n]) for n, st in zip(names, state)]
+        v = [st["exp_avg_sq"] if "exp_avg_sq" in st else torch.zeros_like(params[n]) for n, st in zip(names, state)]
+        t = [float(st["step"]) if "step" in st else 0.0 for st in state]
+    else:
+        mu = float(group["momentum"])
+        buf = [st.get("momentum_buffer") for st in state]
+    current = params
+    for _ in range(steps):
+        grads = torch.autograd.grad(loss_fn(current), [current[n] for n in names], create_graph=True)
+        new = {}
+        for i, (n, g) in enumerate(zip(names, grads)):
+            if adam:
+                t[i] += 1.0
+                m[i] = beta1 * m[i] + (1.0 - beta1) * g
+                v[i] = beta2 * v[i] + (1.0 - beta2) * g * g
+                v_hat = (v[i] / (1.0 - beta2 ** t[i])).clamp_min(1e-30)  # sqrt'(0) would be inf
+                new[n] = current[n] - lr * (m[i] / (1.0 - beta1 ** t[i])) / (v_hat.sqrt() + eps)
+            else:
+                buf[i] = g if (buf[i] is None or mu == 0.0) else mu * buf[i] + g
+                new[n] = current[n] - lr * buf[i]
+        current = new
+    return current
+
+
 def _check_output(output: str) -> None:
     if output not in ("linear", "sigmoid"):
         raise ValueError(f"output must be 'linear' or 'sigmoid', got {output!r}")
@@ -275,12 +334,15 @@ class GANConfig(MethodConfig):
     r1: float = _f(1.0, "R1 penalty weight gamma (gamma / 2 * E||grad D(x)||^2 on real data); 0 = off")
     spectral_norm: bool = _f(False, "spectral normalisation of the discriminator's layers")
     ema: float = _f(0.99, "decay of the generator's exponential moving average used for sampling; 0 = off")
+    unroll: int = _f(0, "unrolled discriminator updates K the generator looks ahead through (Metz et al. 2017); 0 = off")
 
     def __post_init__(self) -> None:
         for name in ("latent_dim", "d_steps"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        if isinstance(self.unroll, bool) or not isinstance(self.unroll, int) or self.unroll < 0:
+            raise ValueError(f"unroll must be a non-negative integer, got {self.unroll!r}")
         h = tuple(self.hidden)
         if not h or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in h):
             raise ValueError(f"hidden must be one or more positive integers, got {self.hidden!r}")
@@ -395,8 +457,11 @@ class GAN(Method):
             self.opt_d.step()
             self.d_updates += 1
         z = self.noise(len(x), ctx.generator)
-        with ctx.autocast():
-            gen_logits = self.D_run(self.G_run(z)).float()
+        if c.unroll > 0:
+            gen_logits = self._unrolled_logits(x, z)
+        else:
+            with ctx.autocast():
+                gen_logits = self.D_run(self.G_run(z)).float()
         loss_g = generator_loss(gen_logits, c.loss)
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
@@ -413,6 +478,36 @@ class GAN(Method):
         if r1_value is not None:
             out["r1"] = r1_value.detach()
         return out
+
+    def _unrolled_logits(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """Logits of ``D_K`` (the discriminator ``unroll`` updates ahead) on ``G(z)``, differentiable in G.
+
+        The look-ahead updates use the last real minibatch ``x`` and the samples ``G(z)`` with
+        their graph, so ``D_K`` depends on the generator as in Metz et al. (2017). The network is
+        evaluated in eval mode (spectral normalisation's power iteration is not advanced by
+        hypothetical updates) and uncompiled (``functional_call`` swaps its parameters).
+        """
+        from torch.func import functional_call  # noqa: PLC0415
+
+        ctx = self.ctx
+        D = self.D
+        was = D.training
+        D.eval()
+        try:
+            with ctx.autocast():
+                fake = self.G_run(z)
+
+            def loss_fn(params: dict[str, torch.Tensor]) -> torch.Tensor:
+                with ctx.autocast():
+                    real_l = functional_call(D, params, (x,)).float()
+                    fake_l = functional_call(D, params, (fake,)).float()
+                return discriminator_loss(real_l, fake_l)
+
+            params = unrolled_parameters(D, self.opt_d, loss_fn, self.config.unroll)
+            with ctx.autocast():
+                return functional_call(D, params, (fake,)).float()
+        finally:
+            D.train(was)
 
     def sample(self, n: int, generator: torch.Generator, use_ema: bool = True) -> torch.Tensor:
         """``n`` samples in model space from the EMA generator (or the raw one), eval mode."""

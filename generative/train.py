@@ -355,7 +355,8 @@ def sample_picture(x: torch.Tensor, info: DataInfo, data: DataSet | None = None,
 
 
 _METHODS: dict[str, type[Method]] = {}
-_BUILTIN_MODULES = {"vae": "generative.vae", "ae": "generative.vae", "gan": "generative.gan"}
+_BUILTIN_MODULES = {"vae": "generative.vae", "ae": "generative.vae", "gan": "generative.gan",
+                    "veegan": "generative.veegan"}
 
 
 def register_method(name: str):
