@@ -32,3 +32,31 @@ def python_env() -> dict:
 def run_py(code: str, timeout: float = 120, **kw) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout,
                           env=python_env(), cwd=ROOT, **kw)
+
+
+def resumed_equals_uninterrupted(tmp_path, method: str, config, steps: int, stop: int) -> dict:
+    """Train ``steps`` steps in one go, and ``stop`` steps then resumed to ``steps``; assert the
+    per-step logs (exact floats) and every checkpointed module are identical. Returns the
+    uninterrupted run's checkpoint."""
+    import torch  # noqa: PLC0415
+
+    from generative import TrainConfig, train  # noqa: PLC0415
+    from generative.train import CHECKPOINT_NAME  # noqa: PLC0415
+
+    a, b = Path(tmp_path) / "uninterrupted", Path(tmp_path) / "resumed"
+    train(method, TrainConfig(dataset="ring8", steps=steps, out=str(a), **FAST), config)
+    train(method, TrainConfig(dataset="ring8", steps=stop, out=str(b), **FAST), config)
+    train(method, TrainConfig(dataset="ring8", steps=steps, out=str(b), **FAST), resume=True)
+    logs_a, logs_b = read_metrics(a), read_metrics(b)
+    assert [r["step"] for r in logs_a] == list(range(1, steps + 1))
+    for ra, rb in zip(logs_a, logs_b, strict=True):
+        assert {k: v for k, v in ra.items() if k not in ("time", "samples_per_s")} == \
+            {k: v for k, v in rb.items() if k not in ("time", "samples_per_s")}
+    ka = torch.load(a / CHECKPOINT_NAME, weights_only=True)
+    kb = torch.load(b / CHECKPOINT_NAME, weights_only=True)
+    assert ka["modules"].keys() == kb["modules"].keys()
+    for name, state in ka["modules"].items():
+        for k, v in state.items():
+            assert torch.equal(v, kb["modules"][name][k]), (name, k)
+    assert ka["extra"] == kb["extra"]
+    return ka

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch.func import functional_call
 
-from generative import TrainConfig, load_run, train
+from generative import load_run
 from generative.data import load_dataset
 from generative.gan import (
     GAN,
@@ -20,9 +20,9 @@ from generative.gan import (
     generator_loss,
     unrolled_parameters,
 )
-from generative.train import CHECKPOINT_NAME, Context
+from generative.train import Context
 
-from ._helpers import FAST, read_metrics
+from ._helpers import resumed_equals_uninterrupted
 
 
 def _optimizer(kind: str, params) -> torch.optim.Optimizer:
@@ -141,17 +141,7 @@ def test_gan_step_with_unroll_updates_d_only_by_its_real_steps(spectral_norm):
 def test_unrolled_gan_resumes_exactly_and_samples(tmp_path):
     """The look-ahead keeps no state of its own: a resumed run equals an uninterrupted one."""
     cfg = GANConfig(hidden=(16, 16), latent_dim=4, unroll=2)  # R1 and EMA on (defaults)
-    a, b = tmp_path / "a", tmp_path / "b"
-    train("gan", TrainConfig(dataset="ring8", steps=12, out=str(a), **FAST), cfg)
-    train("gan", TrainConfig(dataset="ring8", steps=5, out=str(b), **FAST), cfg)
-    train("gan", TrainConfig(dataset="ring8", steps=12, out=str(b), **FAST), resume=True)
-    keys = ("step", "loss_d", "loss_g", "d_real", "d_fake")
-    assert [tuple(r[k] for k in keys) for r in read_metrics(a)] == [tuple(r[k] for k in keys) for r in read_metrics(b)]
-    ka = torch.load(a / CHECKPOINT_NAME, weights_only=True)
-    kb = torch.load(b / CHECKPOINT_NAME, weights_only=True)
-    for name in ("G", "D", "G_ema"):
-        for k, v in ka["modules"][name].items():
-            assert torch.equal(v, kb["modules"][name][k]), (name, k)
-    run = load_run(a)
+    resumed_equals_uninterrupted(tmp_path, "gan", cfg, steps=12, stop=5)
+    run = load_run(tmp_path / "uninterrupted")
     assert run.method.config.unroll == 2  # the option is saved with the run
     assert run.sample(7, seed=3).shape == (7, 2)
