@@ -449,7 +449,9 @@ class GAN(Method):
             loss_d = discriminator_loss(real_logits, fake_logits)
             total = loss_d
             if c.r1 > 0:
-                r1_value = r1_penalty(self.D_run, x)
+                # uncompiled: R1 differentiates a gradient, and compiled (AOT autograd)
+                # graphs do not support double backward
+                r1_value = r1_penalty(self.D, x)
                 total = total + 0.5 * c.r1 * r1_value
             self.opt_d.zero_grad(set_to_none=True)
             total.backward()

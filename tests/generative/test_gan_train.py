@@ -220,3 +220,14 @@ def test_bf16_autocast_runs_on_cpu(tmp_path):
     res = train("gan", TrainConfig(dataset="ring8", steps=4, precision="bf16", out=str(tmp_path / "bf"), **FAST),
                 GANConfig(hidden=(16,), d_steps=2))
     assert len(_metrics(res.run_dir)) == 4
+
+
+@pytest.mark.parametrize("unroll", [0, 2])
+def test_compiled_bf16_gan_with_r1_and_unroll_trains_on_cpu(tmp_path, unroll):
+    """R1 and the unrolled look-ahead differentiate gradients, which compiled (AOT autograd)
+    graphs cannot: both must take the uncompiled networks and still train under --compile."""
+    res = train("gan", TrainConfig(dataset="ring8", steps=3, out=str(tmp_path / "c"), precision="bf16",
+                                   compile=True, compile_backend="aot_eager", **FAST),
+                GANConfig(hidden=(16,), unroll=unroll))  # R1 on (default)
+    assert res.step == 3 and res.metrics["r1"] > 0
+    assert all(np.isfinite(v) for v in res.metrics.values())
