@@ -33,8 +33,8 @@ Stabilisers (each a flag; the paper has none)
   equilibrium and sharpens the modes.
 * Unrolling (Metz et al. 2017, ``unroll = K``): the generator descends ``f(G, D_K)``, where
   ``D_K`` is the discriminator after ``K`` more updates of its own optimiser (Adam or SGD with
-  momentum, replayed differentiably from its current state) on the same minibatch and fresh
-  samples of ``G``; the gradient flows through the ``K`` updates (the second-order term that lets
+  momentum, replayed differentiably from its current state) on the last real minibatch and
+  the same samples ``G(z)`` the generator is scored on; the gradient flows through the ``K`` updates (the second-order term that lets
   the generator anticipate the discriminator's answer). ``D`` itself is still updated only by
   the ``d_steps`` real updates; the unrolled updates use the plain ``-V`` (no R1 term).
 
@@ -259,10 +259,18 @@ def unrolled_parameters(discriminator: nn.Module, optimizer: torch.optim.Optimiz
     group = optimizer.param_groups[0]
     names = [n for n, _ in discriminator.named_parameters()]
     params = dict(discriminator.named_parameters())
+    held = {id(p) for p in group["params"]}
+    missing = [n for n in names if id(params[n]) not in held]
+    if missing:
+        raise ValueError(f"the optimiser does not hold the discriminator's parameters {missing}")
     state = [optimizer.state.get(params[n], {}) for n in names]
-    adam = isinstance(optimizer, torch.optim.Adam)
-    if not adam and not isinstance(optimizer, torch.optim.SGD):
+    adam = type(optimizer) is torch.optim.Adam
+    if not adam and type(optimizer) is not torch.optim.SGD:
         raise ValueError(f"unrolling replays Adam or SGD, got {type(optimizer).__name__}")
+    unsupported = {k: group.get(k) for k in ("weight_decay", "amsgrad", "maximize", "nesterov", "dampening")
+                   if group.get(k)}
+    if unsupported:
+        raise ValueError(f"unrolling replays plain Adam/SGD; unsupported optimiser options {unsupported}")
     lr = float(group["lr"])
     if adam:
         beta1, beta2 = group["betas"]

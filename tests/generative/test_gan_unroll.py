@@ -113,6 +113,12 @@ def test_zero_steps_and_bad_arguments():
         unrolled_parameters(D, opt, lambda p: torch.zeros(()), -1)
     with pytest.raises(ValueError, match="RMSprop"):
         unrolled_parameters(D, torch.optim.RMSprop(D.parameters()), lambda p: torch.zeros(()), 1)
+    with pytest.raises(ValueError, match="amsgrad"):
+        unrolled_parameters(D, torch.optim.Adam(D.parameters(), amsgrad=True), lambda p: torch.zeros(()), 1)
+    with pytest.raises(ValueError, match="weight_decay"):
+        unrolled_parameters(D, torch.optim.SGD(D.parameters(), lr=0.1, weight_decay=0.1), lambda p: torch.zeros(()), 1)
+    with pytest.raises(ValueError, match="does not hold"):
+        unrolled_parameters(D, torch.optim.Adam(list(D.parameters())[:1]), lambda p: torch.zeros(()), 1)
     for bad in (-1, 1.5, True):
         with pytest.raises(ValueError, match="unroll"):
             GANConfig(unroll=bad)
