@@ -184,8 +184,11 @@ def _torchrun(out, *extra):
 def test_two_process_torchrun_trains_and_writes_one_set_of_logs(tmp_path):
     out = tmp_path / "ddp"
     rc, err = _torchrun(out)
-    if rc != 0 and any(s in err for s in ("Address already in use", "EADDRINUSE", "DistNetworkError")):
-        # another job on this machine took the free port torchrun had picked: one more try
+    if rc != 0 and any(s in err for s in ("Address already in use", "EADDRINUSE", "DistNetworkError",
+                                          "terminate called without an active exception")):
+        # another job on this machine took the free port torchrun had picked, or Gloo's worker
+        # thread aborted in process teardown after the run (an upstream race, seen once in
+        # about 20 runs on this shared machine): one more try, which must then pass
         out = tmp_path / "ddp2"
         rc, err = _torchrun(out)
     assert rc == 0, err[-4000:]
