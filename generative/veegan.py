@@ -176,7 +176,6 @@ class VEEGAN(Method):
         loss_g = kl_term + self.config.recon_weight * recon
         self.opt_gf.zero_grad(set_to_none=True)
         loss_g.backward()
-        self.D.zero_grad(set_to_none=True)  # D only passed the gradient through
         ctx.all_reduce_grads(self.G, self.F)
         self.opt_gf.step()
         return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(), "recon": recon.detach(),
