@@ -609,6 +609,24 @@ def _init_distributed() -> tuple[int, int, int, bool]:
     return int(os.environ["RANK"]), world, local, True
 
 
+def _import_group_pinning_modules() -> None:
+    """Import, before the process group exists, the modules that would otherwise keep it alive.
+
+    ``torch.distributed.nn.functional`` declares ``group=group.WORLD`` as a default argument of
+    its ten collectives, evaluated when the module is imported.  It is imported lazily (through
+    ``torch._dynamo``, which building the first optimiser imports), so after
+    ``init_process_group`` those defaults would hold the default group:
+    ``destroy_process_group`` then cannot free it, and Gloo's worker threads are torn down in
+    interpreter finalisation instead, where a thread that needs the GIL to free a tensor exits
+    through a ``noexcept`` destructor and the process aborts ("terminate called without an
+    active exception"), about once in 100 runs.  Imported first, the defaults hold ``None``.
+    """
+    import torch.distributed as dist
+
+    if dist.is_available():
+        import torch.distributed.nn.functional  # noqa: F401
+
+
 def _default_out(method: str, dataset: str) -> str:
     stem = Path(dataset).stem if os.sep in dataset or Path(dataset).exists() else dataset
     return str(Path("runs") / f"{method}-{stem.replace(':', '_').replace(',', '_').replace('=', '')}")
@@ -727,6 +745,7 @@ def train(method: str, config: TrainConfig | None = None, method_config: Any = N
     if created:
         if device.type == "cuda":
             torch.cuda.set_device(device)
+        _import_group_pinning_modules()
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     try:
         result = _train(cls, tcfg, mcfg, ck, run_dir, device, rank, world)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -32,6 +34,34 @@ def python_env() -> dict:
 def run_py(code: str, timeout: float = 120, **kw) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout,
                           env=python_env(), cwd=ROOT, **kw)
+
+
+def run_group(cmd: list[str], timeout: float) -> subprocess.CompletedProcess:
+    """Run ``cmd`` in its own process group from the repository root; on timeout kill the whole
+    group (torchrun's workers too) and re-raise."""
+    p = subprocess.Popen(cmd, env=python_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.communicate()
+        raise
+    return subprocess.CompletedProcess(cmd, p.returncode, out, err)
+
+
+def torchrun_cli(args: list[str], out: Path, timeout: float = 240) -> subprocess.CompletedProcess:
+    """``torchrun --standalone --nproc_per_node 2`` of ``python -m generative ARGS --out OUT``,
+    each worker then checking that no process-group thread outlived the command
+    (``_torchrun_cli.py``).  Retried once, from an empty ``out``, when another job on this
+    machine took the free port torchrun had picked."""
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+           str(Path(__file__).with_name("_torchrun_cli.py")), *args, "--out", str(out)]
+    r = run_group(cmd, timeout)
+    if r.returncode != 0 and any(s in r.stderr for s in ("Address already in use", "EADDRINUSE", "DistNetworkError")):
+        shutil.rmtree(out, ignore_errors=True)
+        r = run_group(cmd, timeout)
+    return r
 
 
 def resumed_equals_uninterrupted(tmp_path, method: str, config, steps: int, stop: int) -> dict:

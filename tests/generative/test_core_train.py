@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -16,7 +15,7 @@ from generative import NonFiniteLossError, TrainConfig, load_run, train
 from generative.train import CHECKPOINT_NAME, get_method, pick_device
 from generative.vae import VAE, VAEConfig
 
-from ._helpers import FAST, losses, python_env, read_metrics, run_py, ROOT
+from ._helpers import FAST, ROOT, losses, python_env, read_metrics, run_py, torchrun_cli
 
 SMALL = VAEConfig(hidden=(32,), latent_dim=2)
 
@@ -166,32 +165,11 @@ def test_bf16_autocast_and_torch_compile_run_on_cpu(tmp_path):
     assert a != b and a == pytest.approx(b, rel=0.05)
 
 
-def _torchrun(out, *extra):
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-           "-m", "generative", "train", "vae", "--dataset", "digits", "--steps", "6", "--device", "cpu",
-           "--out", str(out), "--quiet", "--log-every", "2", "--hidden", "32", "--iwae-k", "10", *extra]
-    p = subprocess.Popen(cmd, env=python_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True, start_new_session=True)
-    try:
-        _, err = p.communicate(timeout=180)
-    finally:
-        if p.poll() is None:  # never leave the workers behind
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait()
-    return p.returncode, err
-
-
 def test_two_process_torchrun_trains_and_writes_one_set_of_logs(tmp_path):
     out = tmp_path / "ddp"
-    rc, err = _torchrun(out)
-    if rc != 0 and any(s in err for s in ("Address already in use", "EADDRINUSE", "DistNetworkError",
-                                          "terminate called without an active exception")):
-        # another job on this machine took the free port torchrun had picked, or Gloo's worker
-        # thread aborted in process teardown after the run (an upstream race, seen once in
-        # about 20 runs on this shared machine): one more try, which must then pass
-        out = tmp_path / "ddp2"
-        rc, err = _torchrun(out)
-    assert rc == 0, err[-4000:]
+    r = torchrun_cli(["train", "vae", "--dataset", "digits", "--steps", "6", "--device", "cpu", "--quiet",
+                      "--log-every", "2", "--hidden", "32", "--iwae-k", "10"], out, timeout=180)
+    assert r.returncode == 0, r.stderr[-4000:]
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["world_size"] == 2
     m = read_metrics(out)

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
 import sys
 
 import numpy as np
@@ -25,21 +22,8 @@ from generative.gan import (
 )
 from generative.train import CHECKPOINT_NAME, Context
 
-from ._helpers import FAST, ROOT, python_env, resumed_equals_uninterrupted
+from ._helpers import FAST, resumed_equals_uninterrupted, run_group, torchrun_cli
 from ._helpers import read_metrics as _metrics
-
-
-def _run(cmd: list[str], timeout: float) -> subprocess.CompletedProcess:
-    """Run a command in its own process group; on timeout kill the whole group (torchrun's workers too)."""
-    p = subprocess.Popen(cmd, env=python_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         start_new_session=True)
-    try:
-        out, err = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)
-        p.communicate()
-        raise
-    return subprocess.CompletedProcess(cmd, p.returncode, out, err)
 
 
 def test_losses_match_their_formulas():
@@ -165,11 +149,8 @@ def test_conv_needs_images():
 
 def test_cli_train_sample_eval_and_two_process_torchrun(tmp_path):
     out = tmp_path / "ddp"
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-           "-m", "generative", "train", "gan", "--dataset", "ring8", "--steps", "6", "--device", "cpu",
-           "--out", str(out), "--quiet", "--log-every", "2", "--hidden", "32", "32", "--d-steps", "2",
-           "--sample-every", "0"]
-    r = _run(cmd, timeout=240)
+    r = torchrun_cli(["train", "gan", "--dataset", "ring8", "--steps", "6", "--device", "cpu", "--quiet",
+                      "--log-every", "2", "--hidden", "32", "32", "--d-steps", "2", "--sample-every", "0"], out)
     assert r.returncode == 0, r.stderr[-3000:]
     assert json.loads((out / "config.json").read_text())["world_size"] == 2
     m = _metrics(out)
@@ -180,11 +161,11 @@ def test_cli_train_sample_eval_and_two_process_torchrun(tmp_path):
     assert ck["rng"][0]["data"]["examples"] == ck["rng"][1]["data"]["examples"] == 1200
     assert json.loads((out / "eval.json").read_text())["n_modes"] == 8
     # sample and eval on the GAN run
-    s = _run([sys.executable, "-m", "generative", "sample", "--checkpoint", str(out), "--n", "50",
+    s = run_group([sys.executable, "-m", "generative", "sample", "--checkpoint", str(out), "--n", "50",
               "--out", str(tmp_path / "s.npy")], timeout=120)
     assert s.returncode == 0, s.stderr[-2000:]
     assert np.load(tmp_path / "s.npy").shape == (50, 2)
-    e = _run([sys.executable, "-m", "generative", "eval", "--checkpoint", str(out)], timeout=120)
+    e = run_group([sys.executable, "-m", "generative", "eval", "--checkpoint", str(out)], timeout=120)
     assert e.returncode == 0, e.stderr[-2000:]
     assert "modes_covered" in e.stdout
 
