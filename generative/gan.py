@@ -335,7 +335,8 @@ class GANConfig(MethodConfig):
     loss: Literal["non-saturating", "minimax"] = _f(
         "non-saturating", "generator loss: -log D(G(z)) (non-saturating) or log(1 - D(G(z))) (minimax)")
     optimizer: Literal["adam", "sgd"] = _f("adam", "adam, or sgd with momentum as in the paper")
-    lr: float = _f(1e-3, "learning rate of both networks")
+    lr: float = _f(1e-3, "learning rate of the generator, and of the discriminator unless lr_d is given")
+    lr_d: float | None = _f(None, "learning rate of the discriminator (two time-scale updates); None = lr")
     beta1: float = _f(0.0, "Adam beta1")
     beta2: float = _f(0.99, "Adam beta2")
     momentum: float = _f(0.5, "SGD momentum")
@@ -359,8 +360,12 @@ class GANConfig(MethodConfig):
                               ("loss", GENERATOR_LOSSES), ("optimizer", ("adam", "sgd"))):
             if getattr(self, name) not in choices:
                 raise ValueError(f"{name} must be one of {choices}, got {getattr(self, name)!r}")
-        if not (isinstance(self.lr, (int, float)) and self.lr > 0 and math.isfinite(self.lr)):
-            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
+        for name in ("lr", "lr_d"):
+            v = getattr(self, name)
+            if name == "lr_d" and v is None:
+                continue
+            if isinstance(v, bool) or not (isinstance(v, (int, float)) and v > 0 and math.isfinite(v)):
+                raise ValueError(f"{name} must be a positive number, got {v!r}")
         for name in ("beta1", "beta2", "momentum", "ema"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and 0.0 <= v < 1.0):
@@ -411,16 +416,16 @@ class GAN(Method):
             self.D_run: nn.Module = torch.compile(self.D, backend=ctx.compile_backend)
         else:
             self.G_run, self.D_run = self.G, self.D
-        self.opt_g = self._optimizer(self.G)
-        self.opt_d = self._optimizer(self.D)
+        self.opt_g = self._optimizer(self.G, config.lr)
+        self.opt_d = self._optimizer(self.D, config.lr if config.lr_d is None else config.lr_d)
         self.d_updates = 0
         self.g_updates = 0
 
-    def _optimizer(self, module: nn.Module) -> torch.optim.Optimizer:
+    def _optimizer(self, module: nn.Module, lr: float) -> torch.optim.Optimizer:
         c = self.config
         if c.optimizer == "sgd":
-            return torch.optim.SGD(module.parameters(), lr=c.lr, momentum=c.momentum)
-        return torch.optim.Adam(module.parameters(), lr=c.lr, betas=(c.beta1, c.beta2))
+            return torch.optim.SGD(module.parameters(), lr=lr, momentum=c.momentum)
+        return torch.optim.Adam(module.parameters(), lr=lr, betas=(c.beta1, c.beta2))
 
     # -- the core's interface ----------------------------------------------------------------
     def modules(self) -> dict[str, nn.Module]:

@@ -88,6 +88,21 @@ def test_d_steps_discriminator_updates_per_generator_update_are_counted(d_steps)
     assert gan.batches_per_step == d_steps
 
 
+@pytest.mark.parametrize("lr_d", [None, 1e-4])
+def test_lr_d_sets_the_discriminators_step_size(lr_d):
+    # Adam's first step with beta1 = 0 moves every weight by lr * g / (|g| + eps), i.e. by lr
+    # wherever the gradient is far from zero: the largest move of each network is its rate.
+    info = load_dataset("ring8").info
+    ctx = Context(torch.device("cpu"), torch.Generator().manual_seed(0))
+    gan = GAN(GANConfig(hidden=(16,), lr=1e-3, lr_d=lr_d, r1=0.0, ema=0.0), info, ctx)
+    before = {k: [p.detach().clone() for p in m.parameters()] for k, m in gan.modules().items()}
+    gan.train_step(iter([torch.randn(64, 2, generator=torch.Generator().manual_seed(1))]), 0)
+    moved = {k: max((p.detach() - q).abs().max().item() for p, q in zip(m.parameters(), before[k]))
+             for k, m in gan.modules().items()}
+    assert moved["G"] == pytest.approx(1e-3, rel=1e-3)
+    assert moved["D"] == pytest.approx(1e-3 if lr_d is None else lr_d, rel=1e-3)
+
+
 @pytest.mark.parametrize("loss", ["minimax", "non-saturating"])
 def test_both_generator_losses_train(tmp_path, loss):
     res = train("gan", TrainConfig(dataset="ring8", steps=30, out=str(tmp_path / loss), **FAST),
@@ -135,6 +150,8 @@ def test_conv_gan_on_digits_samples_images_and_evaluates(tmp_path, monkeypatch):
 @pytest.mark.parametrize("bad, match", [
     (dict(d_steps=0), "d_steps"), (dict(lr=-1.0), "lr"), (dict(ema=1.0), "ema"), (dict(r1=-1.0), "r1"),
     (dict(loss="hinge"), "loss"), (dict(hidden=()), "hidden"), (dict(optimizer="rmsprop"), "optimizer"),
+    (dict(lr_d=0.0), "lr_d must be a positive number, got 0.0"), (dict(lr_d=float("nan")), "lr_d .* nan"),
+    (dict(lr_d=True), "lr_d .* True"),
 ])
 def test_bad_config_raises_naming_the_value(bad, match):
     with pytest.raises(ValueError, match=match):
