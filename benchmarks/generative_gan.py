@@ -14,8 +14,13 @@ equals wall time on an idle machine.
 ``--baselines`` adds, for the same seeds and budgets, the baselines of the mode-collapse
 literature's tables, re-run here under the same protocol, networks and optimiser: the plain GAN
 (``--r1 0 --ema 0``: Algorithm 1, no stabiliser), the Unrolled GAN (Metz et al. 2017) with
-``--unroll 5`` (the setting VEEGAN's comparison used) and no other stabiliser, and VEEGAN
-(:mod:`generative.veegan`). ``--configs`` picks any of them (``default plain unrolled veegan``).
+``--unroll 5`` and no other stabiliser, and VEEGAN (:mod:`generative.veegan`).
+``--configs`` picks any of them (``default plain unrolled veegan unrolled-ref plain-ref``);
+``unrolled-ref`` is the Unrolled GAN with the hyperparameters of its co-author's reference
+notebook (poolio/unrolled_gan: K = 5, MLPs 128-128, latent 256, minibatch 512, minimax loss,
+Adam betas (0.5, 0.999), lr 1e-3 for G and 1e-4 for D) and our step budget, ``plain-ref`` the
+same without unrolling (the ablation); neither is part of ``--baselines`` (minibatch 512 with
+K = 5 costs about 9 CPU minutes per ring8 seed).
 
 Targets (issue 6): ring8 8/8 modes and >= 90% high quality; grid25 25/25 and >= 80%; each
 within 5 minutes of CPU time.
@@ -24,6 +29,7 @@ within 5 minutes of CPU time.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import statistics
 import tempfile
 import time
@@ -40,31 +46,41 @@ from generative.veegan import VEEGANConfig
 TARGETS = {"ring8": (15_000, 8, 0.90), "grid25": (30_000, 25, 0.80)}
 CPU_LIMIT_S = 300.0
 
-#: The configurations compared, key -> (label, method, config): ours (every default) and the
-#: literature's baselines under the same networks, optimiser, budget and evaluation.
+#: The Unrolled GAN's reference notebook (poolio/unrolled_gan): its settings within our MLPs.
+_REF = GANConfig(r1=0.0, ema=0.0, unroll=5, hidden=(128, 128), latent_dim=256, loss="minimax",
+                 lr=1e-3, lr_d=1e-4, beta1=0.5, beta2=0.999)
+
+#: The configurations compared, key -> (label, method, config, minibatch size): ours (every
+#: default) and the literature's baselines under the same networks, optimiser, minibatch,
+#: budget and evaluation; ``unrolled-ref`` with its reference notebook's own settings.
 CONFIGS = {
-    "default": ("default", "gan", GANConfig()),
-    "plain": ("plain GAN (no R1, no EMA)", "gan", GANConfig(r1=0.0, ema=0.0)),
-    "unrolled": ("Unrolled GAN (K=5, no R1, no EMA)", "gan", GANConfig(r1=0.0, ema=0.0, unroll=5)),
-    "veegan": ("VEEGAN", "veegan", VEEGANConfig()),
+    "default": ("default", "gan", GANConfig(), 100),
+    "plain": ("plain GAN (no R1, no EMA)", "gan", GANConfig(r1=0.0, ema=0.0), 100),
+    "unrolled": ("Unrolled GAN (K=5, no R1, no EMA)", "gan", GANConfig(r1=0.0, ema=0.0, unroll=5), 100),
+    "veegan": ("VEEGAN", "veegan", VEEGANConfig(), 100),
+    "unrolled-ref": ("Unrolled GAN, reference settings (K=5, 128-128, latent 256, m=512)", "gan", _REF, 512),
+    "plain-ref": ("the same with K=0 (no unrolling)", "gan", dataclasses.replace(_REF, unroll=0), 512),
 }
+#: What ``--baselines`` adds to the default.
+BASELINES = ("plain", "unrolled", "veegan")
 
 
 def one_run(dataset: str, steps: int, seed: int, root: Path, key: str) -> dict:
     """Train configuration ``CONFIGS[key]`` once; its evaluation (2,500 samples), CPU and wall
     seconds, training throughput."""
-    name, method, config = CONFIGS[key]
+    name, method, config, batch = CONFIGS[key]
     out = root / f"{dataset}-{seed}-{key}"
     cpu0, wall0 = time.process_time(), time.perf_counter()
     res = train(method, TrainConfig(dataset=dataset, steps=steps, seed=seed, out=str(out), quiet=True,
-                                   log_every=max(1, steps // 10), sample_every=0, checkpoint_every=0), config)
+                                   batch_size=batch, log_every=max(1, steps // 10), sample_every=0,
+                                   checkpoint_every=0), config)
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     ev = res.evaluation
     return {"dataset": dataset, "config": name,
             "seed": seed, "steps": steps, "modes": f"{ev['modes_covered']}/{ev['n_modes']}",
             "modes_covered": ev["modes_covered"], "high_quality": ev["high_quality"],
             "kl_uniform": ev["kl_uniform"], "cpu_s": cpu, "wall_s": wall,
-            "train_examples_per_s": steps * 100 / wall}
+            "train_examples_per_s": steps * batch / wall}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     steps = {"ring8": args.ring_steps, "grid25": args.grid_steps}
     seeds = [0] if args.quick else list(range(args.seeds))
-    keys = args.configs or (list(CONFIGS) if args.baselines else ["default"])
+    keys = args.configs or (["default", *BASELINES] if args.baselines else ["default"])
     rows, summary, baselines = [], [], []
     with tempfile.TemporaryDirectory(prefix="bench_gan_") as tmp:
         for ds in args.datasets:
