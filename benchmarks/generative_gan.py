@@ -96,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--baselines", action="store_true",
                    help="also run the plain GAN, the Unrolled GAN (K=5) and VEEGAN for the same seeds")
     p.add_argument("--configs", nargs="+", choices=list(CONFIGS), default=None,
-                   help="run exactly these configurations (default: default; with --baselines also plain, unrolled, veegan)")
+                   help="run exactly these configurations "
+                        "(default: default; with --baselines also plain, unrolled, veegan)")
     args = p.parse_args(argv)
     if args.seeds < 1 or args.threads < 1:
         p.error(f"--seeds and --threads must be >= 1, got {args.seeds} and {args.threads}")

@@ -335,7 +335,7 @@ class GANConfig(MethodConfig):
     loss: Literal["non-saturating", "minimax"] = _f(
         "non-saturating", "generator loss: -log D(G(z)) (non-saturating) or log(1 - D(G(z))) (minimax)")
     optimizer: Literal["adam", "sgd"] = _f("adam", "adam, or sgd with momentum as in the paper")
-    lr: float = _f(1e-3, "learning rate of the generator, and of the discriminator unless lr_d is given")
+    lr: float = _f(1e-3, "learning rate of the generator (and of the discriminator unless lr_d is given)")
     lr_d: float | None = _f(None, "learning rate of the discriminator (two time-scale updates); None = lr")
     beta1: float = _f(0.0, "Adam beta1")
     beta2: float = _f(0.99, "Adam beta2")
