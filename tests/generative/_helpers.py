@@ -58,7 +58,8 @@ def torchrun_cli(args: list[str], out: Path, timeout: float = 240) -> subprocess
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
            str(Path(__file__).with_name("_torchrun_cli.py")), *args, "--out", str(out)]
     r = run_group(cmd, timeout)
-    if r.returncode != 0 and any(s in r.stderr for s in ("Address already in use", "EADDRINUSE", "DistNetworkError")):
+    port_taken = ("Address already in use", "EADDRINUSE", "DistNetworkError")
+    if r.returncode != 0 and any(s in r.stderr for s in port_taken):
         shutil.rmtree(out, ignore_errors=True)
         r = run_group(cmd, timeout)
     return r
