@@ -17,12 +17,12 @@ import pkgutil
 import sys
 import time
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Sequence
 
 from ._common import machine_info
 
-__all__ = ["main", "available"]
+__all__ = ["available", "main"]
 
 #: Run first, in this order (the rest follow alphabetically).
 ORDER = ("env_step", "vector_step", "planners", "cold_start")
@@ -34,7 +34,7 @@ def available() -> list[str]:
     return [n for n in ORDER if n in names] + sorted(n for n in names if n not in ORDER)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the selected benchmarks and write the summary; return the exit status (0: all ran).
 
     Parameters
@@ -63,7 +63,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         try:
             module = importlib.import_module(f"benchmarks.{name}")
             module.main((["--quick"] if args.quick else []) + ["--out", str(out)])
-        except Exception:  # noqa: BLE001 - report and go on with the other benchmarks
+        except Exception:
             failed[name] = traceback.format_exc()
             print(failed[name], file=sys.stderr)
         seconds[name] = time.perf_counter() - t0
@@ -76,8 +76,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return 0
 
 
-def write_summary(out: Path, names: Sequence[str], quick: bool, failed: dict[str, str],
-                  seconds: dict[str, float]) -> Path:
+def write_summary(
+    out: Path, names: Sequence[str], quick: bool, failed: dict[str, str], seconds: dict[str, float]
+) -> Path:
     """Combine the ``*.json`` / ``*.md`` results in ``out`` of the benchmarks in ``names`` into ``summary.*``."""
     m = machine_info()
     lines = [
@@ -102,9 +103,13 @@ def write_summary(out: Path, names: Sequence[str], quick: bool, failed: dict[str
             results[js.stem] = json.loads(js.read_text())
     path = out / "summary.md"
     path.write_text("\n".join(lines).rstrip() + "\n")
-    path.with_suffix(".json").write_text(json.dumps(
-        {"machine": m, "quick": quick, "seconds": seconds, "failed": sorted(failed), "results": results},
-        indent=2, default=float))
+    path.with_suffix(".json").write_text(
+        json.dumps(
+            {"machine": m, "quick": quick, "seconds": seconds, "failed": sorted(failed), "results": results},
+            indent=2,
+            default=float,
+        )
+    )
     return path
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["triad_bandwidth", "TRIAD_BYTES_PER_ELEMENT"]
+__all__ = ["TRIAD_BYTES_PER_ELEMENT", "triad_bandwidth"]
 
 TRIAD_BYTES_PER_ELEMENT = 24
 

@@ -8,17 +8,19 @@ Markdown table under ``bench_results/`` (or ``--out``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import platform
 import statistics
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
-__all__ = ["Measurement", "alternate", "time_call", "machine_info", "write_results", "markdown_table"]
+__all__ = ["Measurement", "alternate", "machine_info", "markdown_table", "time_call", "write_results"]
 
 
 @dataclass
@@ -93,10 +95,8 @@ def machine_info() -> dict[str, Any]:
         "python": platform.python_version(),
     }
     for mod in ("numpy", "numba", "gymnasium", "torch"):
-        try:
+        with contextlib.suppress(Exception):
             info[mod] = __import__(mod).__version__
-        except Exception:  # noqa: BLE001 - optional modules
-            pass
     return info
 
 
@@ -137,8 +137,13 @@ def _strict(obj: Any) -> Any:
     return obj
 
 
-def write_results(name: str, rows: Sequence[Mapping[str, Any]], out_dir: str | os.PathLike = "bench_results",
-                  extra: Mapping[str, Any] | None = None, columns: Sequence[str] | None = None) -> Path:
+def write_results(
+    name: str,
+    rows: Sequence[Mapping[str, Any]],
+    out_dir: str | os.PathLike = "bench_results",
+    extra: Mapping[str, Any] | None = None,
+    columns: Sequence[str] | None = None,
+) -> Path:
     """Write ``<out_dir>/<name>.json`` (rows, machine info, extra) and ``<name>.md``; return the JSON path."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -27,12 +27,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any
 
 from ._common import write_results
 
-__all__ = ["main", "TASKS"]
+__all__ = ["TASKS", "main"]
 
 _PLAN = """
 import json, sys, time
@@ -80,7 +81,7 @@ def _run_child(script: str, args: list[str], cache_dir: str) -> dict[str, float]
     return out
 
 
-def main(argv: Optional[Sequence[str]] = None) -> Path:
+def main(argv: Sequence[str] | None = None) -> Path:
     """Run the benchmark; write ``cold_start.json`` / ``.md`` under ``--out``; return the JSON path.
 
     Parameters
@@ -99,7 +100,9 @@ def main(argv: Optional[Sequence[str]] = None) -> Path:
     tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
     unknown = [t for t in tasks if t not in TASKS]
     if repeats < 1 or unknown or not tasks:
-        raise ValueError(f"--repeats must be >= 1 and --tasks a subset of {list(TASKS)}, got {repeats} and {args.tasks!r}")
+        raise ValueError(
+            f"--repeats must be >= 1 and --tasks a subset of {list(TASKS)}, got {repeats} and {args.tasks!r}"
+        )
 
     rows: list[dict[str, Any]] = []
     runs: dict[str, list[dict[str, float]]] = {}
@@ -122,8 +125,10 @@ def main(argv: Optional[Sequence[str]] = None) -> Path:
                     "process s": statistics.median(r["process_s"] for r in results),
                 }
                 rows.append(row)
-                print(f"{row['task']:<78} {cache}: import {row['import s']:.3f}s  first call "
-                      f"{row['first call s']:.3f}s  process {row['process s']:.3f}s")
+                print(
+                    f"{row['task']:<78} {cache}: import {row['import s']:.3f}s  first call "
+                    f"{row['first call s']:.3f}s  process {row['process s']:.3f}s"
+                )
     return write_results("cold_start", rows, args.out, extra={"repeats": repeats, "runs": runs})
 
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import argparse
 import statistics
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Optional, Sequence
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -23,7 +24,7 @@ import numpy as np
 from ._common import alternate, write_results
 from ._cputime import cpu_timed
 
-__all__ = ["main", "CONTENDERS", "REFERENCE"]
+__all__ = ["CONTENDERS", "REFERENCE", "main"]
 
 REFERENCE = "FrozenLake-v1 (is_slippery=False)"
 #: name -> (env id, make kwargs, unwrapped?)
@@ -57,7 +58,7 @@ def _stepper(env_id: str, kwargs: dict[str, Any], unwrapped: bool, steps: int, s
     return run
 
 
-def main(argv: Optional[Sequence[str]] = None) -> Path:
+def main(argv: Sequence[str] | None = None) -> Path:
     """Run the benchmark; write ``env_step.json`` / ``.md`` under ``--out``; return the JSON path.
 
     Parameters
@@ -78,8 +79,9 @@ def main(argv: Optional[Sequence[str]] = None) -> Path:
         raise ValueError(f"--steps and --repeats must be >= 1, got {steps} and {repeats}")
 
     cpu: dict[str, list[float]] = {name: [] for name in CONTENDERS}
-    runs = {name: cpu_timed(_stepper(i, kw, unw, steps, seed=0), cpu[name])
-            for name, (i, kw, unw) in CONTENDERS.items()}
+    runs = {
+        name: cpu_timed(_stepper(i, kw, unw, steps, seed=0), cpu[name]) for name, (i, kw, unw) in CONTENDERS.items()
+    }
     res = alternate(runs, repeats=repeats, work={n: steps for n in runs}, unit="step")
     ref = res[REFERENCE].throughput
     cpu_rate = {name: steps / statistics.median(cpu[name][-repeats:]) for name in CONTENDERS}
@@ -101,8 +103,12 @@ def main(argv: Optional[Sequence[str]] = None) -> Path:
         "env_step",
         rows,
         args.out,
-        extra={"steps_per_call": steps, "repeats": repeats, "reference": REFERENCE,
-               "measurements": {n: m.summary() for n, m in res.items()}},
+        extra={
+            "steps_per_call": steps,
+            "repeats": repeats,
+            "reference": REFERENCE,
+            "measurements": {n: m.summary() for n, m in res.items()},
+        },
     )
 
 

@@ -47,8 +47,18 @@ TARGETS = {"ring8": (15_000, 8, 0.90), "grid25": (30_000, 25, 0.80)}
 CPU_LIMIT_S = 300.0
 
 #: The Unrolled GAN's reference notebook (poolio/unrolled_gan): its settings within our MLPs.
-_REF = GANConfig(r1=0.0, ema=0.0, unroll=5, hidden=(128, 128), latent_dim=256, loss="minimax",
-                 lr=1e-3, lr_d=1e-4, beta1=0.5, beta2=0.999)
+_REF = GANConfig(
+    r1=0.0,
+    ema=0.0,
+    unroll=5,
+    hidden=(128, 128),
+    latent_dim=256,
+    loss="minimax",
+    lr=1e-3,
+    lr_d=1e-4,
+    beta1=0.5,
+    beta2=0.999,
+)
 
 #: The configurations compared, key -> (label, method, config, minibatch size): ours (every
 #: default) and the literature's baselines under the same networks, optimiser, minibatch,
@@ -71,16 +81,36 @@ def one_run(dataset: str, steps: int, seed: int, root: Path, key: str) -> dict:
     name, method, config, batch = CONFIGS[key]
     out = root / f"{dataset}-{seed}-{key}"
     cpu0, wall0 = time.process_time(), time.perf_counter()
-    res = train(method, TrainConfig(dataset=dataset, steps=steps, seed=seed, out=str(out), quiet=True,
-                                   batch_size=batch, log_every=max(1, steps // 10), sample_every=0,
-                                   checkpoint_every=0), config)
+    res = train(
+        method,
+        TrainConfig(
+            dataset=dataset,
+            steps=steps,
+            seed=seed,
+            out=str(out),
+            quiet=True,
+            batch_size=batch,
+            log_every=max(1, steps // 10),
+            sample_every=0,
+            checkpoint_every=0,
+        ),
+        config,
+    )
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     ev = res.evaluation
-    return {"dataset": dataset, "config": name,
-            "seed": seed, "steps": steps, "modes": f"{ev['modes_covered']}/{ev['n_modes']}",
-            "modes_covered": ev["modes_covered"], "high_quality": ev["high_quality"],
-            "kl_uniform": ev["kl_uniform"], "cpu_s": cpu, "wall_s": wall,
-            "train_examples_per_s": steps * batch / wall}
+    return {
+        "dataset": dataset,
+        "config": name,
+        "seed": seed,
+        "steps": steps,
+        "modes": f"{ev['modes_covered']}/{ev['n_modes']}",
+        "modes_covered": ev["modes_covered"],
+        "high_quality": ev["high_quality"],
+        "kl_uniform": ev["kl_uniform"],
+        "cpu_s": cpu,
+        "wall_s": wall,
+        "train_examples_per_s": steps * batch / wall,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,11 +123,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--datasets", nargs="+", default=list(TARGETS), choices=list(TARGETS))
     p.add_argument("--ring-steps", type=int, default=TARGETS["ring8"][0], help="ring8 budget in steps")
     p.add_argument("--grid-steps", type=int, default=TARGETS["grid25"][0], help="grid25 budget in steps")
-    p.add_argument("--baselines", action="store_true",
-                   help="also run the plain GAN, the Unrolled GAN (K=5) and VEEGAN for the same seeds")
-    p.add_argument("--configs", nargs="+", choices=list(CONFIGS), default=None,
-                   help="run exactly these configurations "
-                        "(default: default; with --baselines also plain, unrolled, veegan)")
+    p.add_argument(
+        "--baselines",
+        action="store_true",
+        help="also run the plain GAN, the Unrolled GAN (K=5) and VEEGAN for the same seeds",
+    )
+    p.add_argument(
+        "--configs",
+        nargs="+",
+        choices=list(CONFIGS),
+        default=None,
+        help="run exactly these configurations (default: default; with --baselines also plain, unrolled, veegan)",
+    )
     args = p.parse_args(argv)
     if args.seeds < 1 or args.threads < 1:
         p.error(f"--seeds and --threads must be >= 1, got {args.seeds} and {args.threads}")
@@ -113,37 +150,69 @@ def main(argv: list[str] | None = None) -> int:
             rows += runs
             default = [r for r in runs if r["config"] == "default"]
             _, modes, hq = TARGETS[ds]
-            ok = all(r["modes_covered"] == modes and r["high_quality"] >= hq and r["cpu_s"] <= CPU_LIMIT_S
-                     for r in default)
+            ok = all(
+                r["modes_covered"] == modes and r["high_quality"] >= hq and r["cpu_s"] <= CPU_LIMIT_S for r in default
+            )
             if default:
-                summary.append({"dataset": ds, "seeds": len(default), "steps": n,
-                                "modes (min over seeds)": f"{min(r['modes_covered'] for r in default)}/{modes}",
-                                "high_quality mean": statistics.mean(r["high_quality"] for r in default),
-                                "high_quality min": min(r["high_quality"] for r in default),
-                                "kl_uniform mean": statistics.mean(r["kl_uniform"] for r in default),
-                                "cpu_s max": max(r["cpu_s"] for r in default),
-                                "target": f"{modes}/{modes}, >= {hq:.0%}, <= {CPU_LIMIT_S:.0f} s CPU",
-                                "met": "yes" if ok else "no"})
+                summary.append(
+                    {
+                        "dataset": ds,
+                        "seeds": len(default),
+                        "steps": n,
+                        "modes (min over seeds)": f"{min(r['modes_covered'] for r in default)}/{modes}",
+                        "high_quality mean": statistics.mean(r["high_quality"] for r in default),
+                        "high_quality min": min(r["high_quality"] for r in default),
+                        "kl_uniform mean": statistics.mean(r["kl_uniform"] for r in default),
+                        "cpu_s max": max(r["cpu_s"] for r in default),
+                        "target": f"{modes}/{modes}, >= {hq:.0%}, <= {CPU_LIMIT_S:.0f} s CPU",
+                        "met": "yes" if ok else "no",
+                    }
+                )
             for key in keys:
                 name = CONFIGS[key][0]
                 if key == "default":
                     continue
                 base = [r for r in runs if r["config"] == name]
-                baselines.append({"dataset": ds, "config": name, "seeds": len(base), "steps": n,
-                                  "modes (mean)": statistics.mean(r["modes_covered"] for r in base),
-                                  "modes (each seed)": ", ".join(r["modes"] for r in base),
-                                  "high_quality mean": statistics.mean(r["high_quality"] for r in base),
-                                  "kl_uniform mean": statistics.mean(r["kl_uniform"] for r in base),
-                                  "cpu_s max": max(r["cpu_s"] for r in base)})
+                baselines.append(
+                    {
+                        "dataset": ds,
+                        "config": name,
+                        "seeds": len(base),
+                        "steps": n,
+                        "modes (mean)": statistics.mean(r["modes_covered"] for r in base),
+                        "modes (each seed)": ", ".join(r["modes"] for r in base),
+                        "high_quality mean": statistics.mean(r["high_quality"] for r in base),
+                        "kl_uniform mean": statistics.mean(r["kl_uniform"] for r in base),
+                        "cpu_s max": max(r["cpu_s"] for r in base),
+                    }
+                )
             for r in runs:
-                print(f"{ds} seed {r['seed']} ({r['config']}): {r['modes']} modes, "
-                      f"{100 * r['high_quality']:.1f}% high quality, KL {r['kl_uniform']:.4f}, "
-                      f"{r['cpu_s']:.0f} s CPU", flush=True)
-    cols = ["dataset", "config", "seed", "steps", "modes", "high_quality", "kl_uniform", "cpu_s", "wall_s",
-            "train_examples_per_s"]
-    path = write_results("generative_gan", rows, args.out,
-                         extra={"summary": summary, "baselines": baselines, "threads": args.threads}, columns=cols)
-    from benchmarks._common import markdown_table  # noqa: PLC0415
+                print(
+                    f"{ds} seed {r['seed']} ({r['config']}): {r['modes']} modes, "
+                    f"{100 * r['high_quality']:.1f}% high quality, KL {r['kl_uniform']:.4f}, "
+                    f"{r['cpu_s']:.0f} s CPU",
+                    flush=True,
+                )
+    cols = [
+        "dataset",
+        "config",
+        "seed",
+        "steps",
+        "modes",
+        "high_quality",
+        "kl_uniform",
+        "cpu_s",
+        "wall_s",
+        "train_examples_per_s",
+    ]
+    path = write_results(
+        "generative_gan",
+        rows,
+        args.out,
+        extra={"summary": summary, "baselines": baselines, "threads": args.threads},
+        columns=cols,
+    )
+    from benchmarks._common import markdown_table
 
     md = path.with_suffix(".md")
     text = md.read_text()

@@ -60,10 +60,17 @@ def digits(steps: int, eval_every: int, target: float, iwae_k: int, seed: int = 
     m.train(False)
     with torch.no_grad():
         ev = m.evaluate(data, torch.Generator().manual_seed(7))
-    return {"steps": steps, "epochs": steps * 100 / len(data.train), "train_s": train_s,
-            "train_examples_per_s": steps * 100 / train_s, **ev, "target_elbo": target,
-            "steps_to_target": reached[0] if reached else None,
-            "seconds_to_target": reached[1] if reached else None, "curve": curve}
+    return {
+        "steps": steps,
+        "epochs": steps * 100 / len(data.train),
+        "train_s": train_s,
+        "train_examples_per_s": steps * 100 / train_s,
+        **ev,
+        "target_elbo": target,
+        "steps_to_target": reached[0] if reached else None,
+        "seconds_to_target": reached[1] if reached else None,
+        "curve": curve,
+    }
 
 
 def mixture(name: str, steps: int, seed: int = 0, n: int = 10_000) -> dict:
@@ -85,13 +92,20 @@ def mixture(name: str, steps: int, seed: int = 0, n: int = 10_000) -> dict:
     p = counts / counts.sum()
     kl = float(np.sum(p[p > 0] * np.log(p[p > 0] * len(centers))))
     hq_counts = cov.counts
-    return {"dataset": name, "steps": steps, "train_s": train_s, "modes": len(centers),
-            "modes_with_samples": int((counts > 0).sum()),
-            "modes_with_quarter_share": int((counts >= n / len(centers) / 4).sum()),
-            "modes_with_hq_samples": int((hq_counts > 0).sum()),
-            "hq_share": float(hq_counts.sum() / n), "kl_modes_uniform": kl,
-            "decoder_sigma": torch.exp(m.net.log_sigma).tolist(),
-            "min_count": int(counts.min()), "max_count": int(counts.max())}
+    return {
+        "dataset": name,
+        "steps": steps,
+        "train_s": train_s,
+        "modes": len(centers),
+        "modes_with_samples": int((counts > 0).sum()),
+        "modes_with_quarter_share": int((counts >= n / len(centers) / 4).sum()),
+        "modes_with_hq_samples": int((hq_counts > 0).sum()),
+        "hq_share": float(hq_counts.sum() / n),
+        "kl_modes_uniform": kl,
+        "decoder_sigma": torch.exp(m.net.log_sigma).tolist(),
+        "min_count": int(counts.min()),
+        "max_count": int(counts.max()),
+    }
 
 
 def sampling_speed(repeats: int, n: int = 10_000) -> dict:
@@ -129,8 +143,20 @@ def loop_overhead(steps: int, repeats: int, out_dir: str) -> dict:
 
     def core() -> None:
         runs[0] += 1
-        train("vae", TrainConfig(dataset="digits", steps=steps, out=f"{tmp}/r{runs[0]}", quiet=True, log_every=50,
-                                 sample_every=0, checkpoint_every=0, eval_at_end=False), cfg)
+        train(
+            "vae",
+            TrainConfig(
+                dataset="digits",
+                steps=steps,
+                out=f"{tmp}/r{runs[0]}",
+                quiet=True,
+                log_every=50,
+                sample_every=0,
+                checkpoint_every=0,
+                eval_at_end=False,
+            ),
+            cfg,
+        )
 
     def bare() -> None:
         torch.manual_seed(0)
@@ -150,9 +176,12 @@ def loop_overhead(steps: int, repeats: int, out_dir: str) -> dict:
                     break
 
     try:
-        res = alternate({"generative.train": core, "bare loop (pytorch/examples style)": bare},
-                        repeats=repeats, work={"generative.train": steps * 100,
-                                               "bare loop (pytorch/examples style)": steps * 100}, unit="example")
+        res = alternate(
+            {"generative.train": core, "bare loop (pytorch/examples style)": bare},
+            repeats=repeats,
+            work={"generative.train": steps * 100, "bare loop (pytorch/examples style)": steps * 100},
+            unit="example",
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return {k: v.throughput for k, v in res.items()}
@@ -177,32 +206,71 @@ def main(argv: list[str] | None = None) -> int:
     loop_steps, loop_reps = (30, 1) if q else (1000, 3)
     loops = loop_overhead(loop_steps, loop_reps, args.out)
     rows = [
-        {"figure": "digits test ELBO (nats)", "value": dg["test_elbo"],
-         "detail": f"{dg['steps']} steps ({dg['epochs']:.0f} epochs), rec {dg['test_rec']:.2f}, KL {dg['test_kl']:.2f}"},
-        {"figure": f"digits test IWAE, k={dg['iwae_k']} (nats)", "value": dg["test_iwae"], "detail": "log p(x) estimate"},
-        {"figure": f"time to test ELBO >= {args.target:g} (s)",
-         "value": dg["seconds_to_target"] if dg["seconds_to_target"] is not None else "not reached",
-         "detail": f"step {dg['steps_to_target']}, training time only"},
+        {
+            "figure": "digits test ELBO (nats)",
+            "value": dg["test_elbo"],
+            "detail": f"{dg['steps']} steps ({dg['epochs']:.0f} epochs), rec {dg['test_rec']:.2f}, KL {dg['test_kl']:.2f}",
+        },
+        {
+            "figure": f"digits test IWAE, k={dg['iwae_k']} (nats)",
+            "value": dg["test_iwae"],
+            "detail": "log p(x) estimate",
+        },
+        {
+            "figure": f"time to test ELBO >= {args.target:g} (s)",
+            "value": dg["seconds_to_target"] if dg["seconds_to_target"] is not None else "not reached",
+            "detail": f"step {dg['steps_to_target']}, training time only",
+        },
         {"figure": "training throughput (examples/s)", "value": dg["train_examples_per_s"], "detail": "digits, M=100"},
-        *({"figure": f"digits training examples/s: {k}", "value": v, "detail": f"{loop_steps}-step runs, median of {loop_reps}"}
-          for k, v in loops.items()),
+        *(
+            {
+                "figure": f"digits training examples/s: {k}",
+                "value": v,
+                "detail": f"{loop_steps}-step runs, median of {loop_reps}",
+            }
+            for k, v in loops.items()
+        ),
         {"figure": "prior samples/s, digits model", "value": speed["digits"], "detail": "batches of 10,000"},
         {"figure": "prior samples/s, ring8 model", "value": speed["ring8"], "detail": "batches of 10,000"},
     ]
     for r in (ring, grid):
-        rows.append({"figure": f"{r['dataset']} modes with samples", "value": f"{r['modes_with_samples']}/{r['modes']}",
-                     "detail": f"{r['modes_with_quarter_share']}/{r['modes']} with >= 1/4 fair share; "
-                               f"{r['steps']} steps, {r['train_s']:.1f} s"})
-        rows.append({"figure": f"{r['dataset']} high-quality share (within 3 std)", "value": r["hq_share"],
-                     "detail": f"KL(modes || uniform) = {r['kl_modes_uniform']:.4f}"})
-    path = write_results("generative_vae", rows, args.out,
-                         extra={"threads": args.threads, "digits": dg, "ring8": ring, "grid25": grid,
-                                "samples_per_s": speed, "loops": loops, "quick": q},
-                         columns=["figure", "value", "detail"])
+        rows.append(
+            {
+                "figure": f"{r['dataset']} modes with samples",
+                "value": f"{r['modes_with_samples']}/{r['modes']}",
+                "detail": f"{r['modes_with_quarter_share']}/{r['modes']} with >= 1/4 fair share; "
+                f"{r['steps']} steps, {r['train_s']:.1f} s",
+            }
+        )
+        rows.append(
+            {
+                "figure": f"{r['dataset']} high-quality share (within 3 std)",
+                "value": r["hq_share"],
+                "detail": f"KL(modes || uniform) = {r['kl_modes_uniform']:.4f}",
+            }
+        )
+    path = write_results(
+        "generative_vae",
+        rows,
+        args.out,
+        extra={
+            "threads": args.threads,
+            "digits": dg,
+            "ring8": ring,
+            "grid25": grid,
+            "samples_per_s": speed,
+            "loops": loops,
+            "quick": q,
+        },
+        columns=["figure", "value", "detail"],
+    )
     for r in rows:
         v = r["value"]
-        print(f"{r['figure']:<45} {v:>12.4g}  {r['detail']}" if isinstance(v, float) else
-              f"{r['figure']:<45} {v!s:>12}  {r['detail']}")
+        print(
+            f"{r['figure']:<45} {v:>12.4g}  {r['detail']}"
+            if isinstance(v, float)
+            else f"{r['figure']:<45} {v!s:>12}  {r['detail']}"
+        )
     print(f"wrote {path}")
     return 0
 

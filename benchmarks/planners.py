@@ -35,7 +35,8 @@ import sys
 import tempfile
 import time
 import warnings
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -47,8 +48,9 @@ TOL = 1e-8
 LIVING_REWARD = -0.04
 
 
-def numpy_value_iteration(ns: np.ndarray, pr: np.ndarray, rsa: np.ndarray, term: np.ndarray, gamma: float,
-                          tol: float, max_iter: int = 100_000) -> tuple[np.ndarray, int]:
+def numpy_value_iteration(
+    ns: np.ndarray, pr: np.ndarray, rsa: np.ndarray, term: np.ndarray, gamma: float, tol: float, max_iter: int = 100_000
+) -> tuple[np.ndarray, int]:
     """The baseline: vectorised Jacobi value iteration in NumPy; returns (values, sweeps)."""
     v = np.zeros(ns.shape[0])
     for n in range(1, max_iter + 1):
@@ -83,16 +85,17 @@ def _median_time(fn: Any, repeats: int) -> float:
     return alternate({"fn": fn}, repeats=repeats)["fn"].median
 
 
-def _pymdptoolbox() -> Optional[Any]:
+def _pymdptoolbox() -> Any | None:
     try:
         import mdptoolbox.mdp as mdp_mod  # type: ignore[import-not-found]
-    except Exception:  # noqa: BLE001 - optional
+    except Exception:
         return None
     return mdp_mod
 
 
-def bench_grid(N: int, slip: float, repeats: int, full_baseline: bool, pymdp_max: int,
-               jacobi_full: bool, quick: bool = False) -> dict[str, Any]:
+def bench_grid(
+    N: int, slip: float, repeats: int, full_baseline: bool, pymdp_max: int, jacobi_full: bool, quick: bool = False
+) -> dict[str, Any]:
     """All measurements for one open N x N grid."""
     import planners
     from gridworld_env import open_grid
@@ -130,10 +133,13 @@ def bench_grid(N: int, slip: float, repeats: int, full_baseline: bool, pymdp_max
     n_el = max(nbytes // TRIAD_BYTES_PER_ELEMENT, 2**23 if not quick else 2**18)
     ta, tb, tc = np.empty(n_el), np.full(n_el, 1.0), np.full(n_el, 2.0)
     sweep_reps = max(5, repeats)
-    pair = alternate({
-        "sweep": lambda: K.bellman_sweep(ns, pr, rsa, term, GAMMA, v, w, empty),
-        "triad": lambda: _triad(ta, tb, tc, 3.0),
-    }, repeats=sweep_reps)
+    pair = alternate(
+        {
+            "sweep": lambda: K.bellman_sweep(ns, pr, rsa, term, GAMMA, v, w, empty),
+            "triad": lambda: _triad(ta, tb, tc, 3.0),
+        },
+        repeats=sweep_reps,
+    )
     row["sweep_ms"] = 1e3 * pair["sweep"].median
     row["sweep_best_ms"] = 1e3 * min(pair["sweep"].seconds)
     row["sweep_MB"] = nbytes / 1e6
@@ -141,7 +147,8 @@ def bench_grid(N: int, slip: float, repeats: int, full_baseline: bool, pymdp_max
     row["sweep_bound_ms"] = 1e3 * nbytes / (row["triad_GBps"] * 1e9)
     row["sweep_vs_bound"] = row["sweep_best_ms"] / row["sweep_bound_ms"]
     row["sweep_par_ms"] = 1e3 * _median_time(
-        lambda: K.bellman_sweep_parallel(ns, pr, rsa, term, GAMMA, v, w, 8192), sweep_reps)
+        lambda: K.bellman_sweep_parallel(ns, pr, rsa, term, GAMMA, v, w, 8192), sweep_reps
+    )
     row["numpy_sweep_ms"] = 1e3 * _median_time(lambda: numpy_sweep(ns, pr, rsa, term, v), max(3, repeats // 2))
 
     # ours, textbook Jacobi to convergence (the numpy baseline takes the same number of sweeps)
@@ -173,7 +180,7 @@ def bench_grid(N: int, slip: float, repeats: int, full_baseline: bool, pymdp_max
 
     # pymdptoolbox, end to end from the matrices, against ours end to end from the arrays
     mod = _pymdptoolbox()
-    if mod is not None and N <= pymdp_max:
+    if mod is not None and pymdp_max >= N:
         P, R = mdp.to_dense(sparse=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -223,8 +230,13 @@ def cold_start(repeats: int = 3) -> dict[str, Any]:
 
         def run(method: str, extra: str = "") -> dict[str, Any]:
             t0 = time.perf_counter()
-            proc = subprocess.run([sys.executable, "-c", _COLD_SCRIPT, method, extra or "-"], env=env,
-                                  capture_output=True, text=True, check=True)
+            proc = subprocess.run(
+                [sys.executable, "-c", _COLD_SCRIPT, method, extra or "-"],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             wall = time.perf_counter() - t0
             d = json.loads(proc.stdout.strip().splitlines()[-1])
             d["process_s"] = wall
@@ -247,37 +259,64 @@ def cold_start(repeats: int = 3) -> dict[str, Any]:
 
 
 COLUMNS = [
-    "grid", "slip", "ours_auto_s", "ours_auto_sweeps", "ours_jacobi_s", "jacobi_sweeps", "numpy_s",
-    "numpy_estimated", "speedup_vs_numpy", "sweep_ms", "sweep_par_ms", "numpy_sweep_ms", "sweep_MB",
-    "triad_GBps", "sweep_vs_bound", "pymdptoolbox_s", "ours_end_to_end_s", "speedup_vs_pymdptoolbox",
+    "grid",
+    "slip",
+    "ours_auto_s",
+    "ours_auto_sweeps",
+    "ours_jacobi_s",
+    "jacobi_sweeps",
+    "numpy_s",
+    "numpy_estimated",
+    "speedup_vs_numpy",
+    "sweep_ms",
+    "sweep_par_ms",
+    "numpy_sweep_ms",
+    "sweep_MB",
+    "triad_GBps",
+    "sweep_vs_bound",
+    "pymdptoolbox_s",
+    "ours_end_to_end_s",
+    "speedup_vs_pymdptoolbox",
 ]
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; print the table; write ``<out>/planners.{json,md}``."""
     p = argparse.ArgumentParser(prog="python -m benchmarks.planners", description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="tiny sizes and budgets (smoke test)")
     p.add_argument("--out", default="bench_results", help="output directory")
     p.add_argument("--sizes", type=int, nargs="*", default=None, help="grid sizes N (default 10 100 300 1000)")
     p.add_argument("--repeats", type=int, default=None, help="timed repeats of the fast contenders")
-    p.add_argument("--full-baseline", action="store_true",
-                   help="run the numpy baseline to convergence at every size (minutes at N = 1000)")
+    p.add_argument(
+        "--full-baseline",
+        action="store_true",
+        help="run the numpy baseline to convergence at every size (minutes at N = 1000)",
+    )
     p.add_argument("--no-cold", action="store_true", help="skip the fresh-process cold-start measurement")
     args = p.parse_args(argv)
     sizes = args.sizes or ([10, 30] if args.quick else [10, 100, 300, 1000])
     repeats = args.repeats or (1 if args.quick else 5)
 
     bw = triad_bandwidth(n_elements=2**20 if args.quick else 2**24, repeats=3 if args.quick else 7)
-    bw_par = triad_bandwidth(n_elements=2**20 if args.quick else 2**24, repeats=3 if args.quick else 7,
-                             parallel=True)
+    bw_par = triad_bandwidth(n_elements=2**20 if args.quick else 2**24, repeats=3 if args.quick else 7, parallel=True)
     rows = []
     for slip in (0.0, 0.2):
         for N in sizes:
-            row = bench_grid(N, slip, repeats, args.full_baseline, pymdp_max=30 if args.quick else 100,
-                             jacobi_full=True, quick=args.quick)
+            row = bench_grid(
+                N,
+                slip,
+                repeats,
+                args.full_baseline,
+                pymdp_max=30 if args.quick else 100,
+                jacobi_full=True,
+                quick=args.quick,
+            )
             rows.append(row)
-            print(f"  {row['grid']:>9} slip {slip}: auto {row['ours_auto_s']:.4g} s, "
-                  f"x{row.get('speedup_vs_numpy', float('nan')):.0f} vs numpy", flush=True)
+            print(
+                f"  {row['grid']:>9} slip {slip}: auto {row['ours_auto_s']:.4g} s, "
+                f"x{row.get('speedup_vs_numpy', float('nan')):.0f} vs numpy",
+                flush=True,
+            )
     extra: dict[str, Any] = {
         "settings": {"gamma": GAMMA, "tol": TOL, "living_reward": LIVING_REWARD, "repeats": repeats},
         "triad_GBps": bw["bytes_per_s"] / 1e9,
@@ -288,8 +327,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         extra["cold_start"] = cold_start()
     path = write_results("planners", rows, args.out, extra=extra, columns=COLUMNS)
     m = machine_info()
-    print(f"\nMachine: {m['processor']}, {m['cpu_count']} cores; STREAM triad {extra['triad_GBps']:.1f} GB/s "
-          f"(1 thread), {extra['triad_parallel_GBps']:.1f} GB/s ({bw_par['threads']} threads)\n")
+    print(
+        f"\nMachine: {m['processor']}, {m['cpu_count']} cores; STREAM triad {extra['triad_GBps']:.1f} GB/s "
+        f"(1 thread), {extra['triad_parallel_GBps']:.1f} GB/s ({bw_par['threads']} threads)\n"
+    )
     print(markdown_table(rows, COLUMNS))
     if "cold_start" in extra:
         print("\ncold start:", json.dumps(extra["cold_start"], indent=1))

@@ -15,17 +15,17 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
-from gridworld_env import as_layout  # noqa: E402
-from gridworld_env.render import COLORS, heat_colors, render_values  # noqa: E402
+from gridworld_env import as_layout
+from gridworld_env.render import COLORS, heat_colors, render_values
 
-from ._common import alternate, write_results  # noqa: E402
+from ._common import alternate, write_results
 
 
 def naive_render(layout: Any, values: np.ndarray, policy: np.ndarray, tile: int) -> np.ndarray:
@@ -37,8 +37,12 @@ def naive_render(layout: Any, values: np.ndarray, policy: np.ndarray, tile: int)
     free = lay.free
     colors = heat_colors(values, float(np.abs(values[free]).max())).tolist()
     c = tile / 2
-    arrows = {0: [(0, -0.44), (0.17, -0.22), (-0.17, -0.22)], 1: [(0, 0.44), (0.17, 0.22), (-0.17, 0.22)],
-              2: [(-0.44, 0), (-0.22, 0.17), (-0.22, -0.17)], 3: [(0.44, 0), (0.22, 0.17), (0.22, -0.17)]}
+    arrows = {
+        0: [(0, -0.44), (0.17, -0.22), (-0.17, -0.22)],
+        1: [(0, 0.44), (0.17, 0.22), (-0.17, 0.22)],
+        2: [(-0.44, 0), (-0.22, 0.17), (-0.22, -0.17)],
+        3: [(0.44, 0), (0.22, 0.17), (0.22, -0.17)],
+    }
     wall = lay.wall.tolist()
     pol = policy.tolist()
     for s in range(lay.n_states):
@@ -52,12 +56,17 @@ def naive_render(layout: Any, values: np.ndarray, policy: np.ndarray, tile: int)
         if free[s] and tile >= 10:
             pts = [(x + c + dx * tile, y + c + dy * tile) for dx, dy in arrows[pol[s]]]
             pygame.draw.polygon(surf, COLORS["arrow"], pts)
-            pygame.draw.line(surf, COLORS["arrow"], (x + c, y + c), (pts[0][0] * 0.5 + pts[1][0] * 0.5, pts[1][1]),
-                             max(1, tile // 10))
+            pygame.draw.line(
+                surf,
+                COLORS["arrow"],
+                (x + c, y + c),
+                (pts[0][0] * 0.5 + pts[1][0] * 0.5, pts[1][1]),
+                max(1, tile // 10),
+            )
     return np.transpose(pygame.surfarray.array3d(surf), (1, 0, 2))
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and write ``render.json`` / ``render.md``."""
     p = argparse.ArgumentParser(prog="python -m benchmarks.render", description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="tiny budget (smoke test)")
@@ -66,9 +75,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     repeats = 2 if args.quick else 7
     rng = np.random.default_rng(0)
     rows = []
-    cases = [("lecture 4x3, 160 px", "lecture", 160),
-             ("open 200x200, 4 px (default size)", "open:40x40" if args.quick else "open:200x200", 4),
-             ("open 200x200, 10 px, arrows", "open:40x40" if args.quick else "open:200x200", 10)]
+    cases = [
+        ("lecture 4x3, 160 px", "lecture", 160),
+        ("open 200x200, 4 px (default size)", "open:40x40" if args.quick else "open:200x200", 4),
+        ("open 200x200, 10 px, arrows", "open:40x40" if args.quick else "open:200x200", 10),
+    ]
     for label, name, tile in cases:
         lay = as_layout(name)
         values = rng.normal(size=lay.n_states)
@@ -79,13 +90,20 @@ def main(argv: Optional[list[str]] = None) -> int:
         }
         if lay.n_states < 100:  # what a demo frame costs: numbers, agent and caption on top
             contenders["render_values, full frame"] = lambda: render_values(
-                lay, values, policy, tile_size=tile, agent=lay.start, trajectory=[lay.start, 4, 0],
-                caption="living reward -0.04, slip 0.2, gamma 1\nvalue iteration: sweep 7")
+                lay,
+                values,
+                policy,
+                tile_size=tile,
+                agent=lay.start,
+                trajectory=[lay.start, 4, 0],
+                caption="living reward -0.04, slip 0.2, gamma 1\nvalue iteration: sweep 7",
+            )
         res = alternate(contenders, repeats=repeats)
         base = res["naive pygame loop"].median
         for n, m in res.items():
-            rows.append({"case": label, "contender": n, "median_ms": 1000 * m.median,
-                         "speedup_vs_naive": base / m.median})
+            rows.append(
+                {"case": label, "contender": n, "median_ms": 1000 * m.median, "speedup_vs_naive": base / m.median}
+            )
             print(f"{label:42s} {n:20s} {1000 * m.median:9.2f} ms  x{base / m.median:.2f}")
     path = write_results("render", rows, args.out)
     print(f"wrote {path}")

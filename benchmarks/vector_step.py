@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import argparse
 import statistics
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Optional, Sequence
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -34,7 +35,7 @@ import numpy as np
 from ._common import alternate, write_results
 from ._cputime import cpu_timed
 
-__all__ = ["main", "SIZES", "REFERENCE"]
+__all__ = ["REFERENCE", "SIZES", "main"]
 
 SIZES = (1, 64, 1024, 16384)
 REFERENCE = "CartPole-v1 (native vector)"
@@ -80,7 +81,7 @@ def _stepper(env_id: str, kwargs: dict[str, Any], n: int, env_steps: int, seed: 
     return run
 
 
-def main(argv: Optional[Sequence[str]] = None) -> Path:
+def main(argv: Sequence[str] | None = None) -> Path:
     """Run the benchmark; write ``vector_step.json`` / ``.md`` under ``--out``; return the JSON path.
 
     Parameters
@@ -94,9 +95,12 @@ def main(argv: Optional[Sequence[str]] = None) -> Path:
     p.add_argument("--out", default="bench_results", help="output directory")
     p.add_argument("--sizes", default=None, help="comma-separated batch sizes (default 1,64,1024,16384)")
     p.add_argument("--repeats", type=int, default=None, help="timed rounds")
-    p.add_argument("--parallel", action="store_true",
-                   help="add LectureGridVectorEnv(parallel=True); its spinning OpenMP workers slow the "
-                        "contenders timed after it on a machine with few cores")
+    p.add_argument(
+        "--parallel",
+        action="store_true",
+        help="add LectureGridVectorEnv(parallel=True); its spinning OpenMP workers slow the "
+        "contenders timed after it on a machine with few cores",
+    )
     args = p.parse_args(argv)
     try:
         sizes = [int(x) for x in args.sizes.split(",")] if args.sizes else ([1, 64] if args.quick else list(SIZES))
@@ -115,20 +119,25 @@ def main(argv: Optional[Sequence[str]] = None) -> Path:
         ref, sync = res[REFERENCE].throughput, res[SYNC].throughput
         cpu_rate = {name: spec[name][2] / statistics.median(cpu[name][-repeats:]) for name in spec}
         for name, m in res.items():
-            rows.append({
-                "N": n,
-                "contender": name,
-                "M env-steps/s": m.throughput / 1e6,
-                "x CartPole native": m.throughput / ref,
-                "x SyncVectorEnv": m.throughput / sync,
-                "CPU-time M env-steps/s": cpu_rate[name] / 1e6,
-                "x CartPole (CPU time)": cpu_rate[name] / cpu_rate[REFERENCE],
-            })
+            rows.append(
+                {
+                    "N": n,
+                    "contender": name,
+                    "M env-steps/s": m.throughput / 1e6,
+                    "x CartPole native": m.throughput / ref,
+                    "x SyncVectorEnv": m.throughput / sync,
+                    "CPU-time M env-steps/s": cpu_rate[name] / 1e6,
+                    "x CartPole (CPU time)": cpu_rate[name] / cpu_rate[REFERENCE],
+                }
+            )
             measurements[f"{name} @ N={n}"] = m.summary()
-            print(f"N={n:<6} {name:<40} {m.throughput / 1e6:9.2f}M env-steps/s  "
-                  f"{m.throughput / ref:8.2f}x CartPole  {m.throughput / sync:9.1f}x Sync")
-    return write_results("vector_step", rows, args.out,
-                         extra={"repeats": repeats, "reference": REFERENCE, "measurements": measurements})
+            print(
+                f"N={n:<6} {name:<40} {m.throughput / 1e6:9.2f}M env-steps/s  "
+                f"{m.throughput / ref:8.2f}x CartPole  {m.throughput / sync:9.1f}x Sync"
+            )
+    return write_results(
+        "vector_step", rows, args.out, extra={"repeats": repeats, "reference": REFERENCE, "measurements": measurements}
+    )
 
 
 if __name__ == "__main__":

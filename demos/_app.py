@@ -17,15 +17,23 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any
 
 import numpy as np
 
 from gridworld_env.render import COLORS, Window, save_animation, save_png, to_rgb_array
 
-__all__ = ["App", "HelpFormatter", "add_app_arguments", "headless_requested", "positive_int", "positive_float",
-           "HEADLESS_FRAME_LIMIT"]
+__all__ = [
+    "HEADLESS_FRAME_LIMIT",
+    "App",
+    "HelpFormatter",
+    "add_app_arguments",
+    "headless_requested",
+    "positive_float",
+    "positive_int",
+]
 
 #: Most frames a headless run records when ``--max-frames`` is not given.
 HEADLESS_FRAME_LIMIT = 400
@@ -75,7 +83,7 @@ def unit_interval(text: str) -> float:
 
 def layout_arg(text: str) -> str:
     """argparse type: a layout name :func:`gridworld_env.get_layout` knows (the error lists them)."""
-    from gridworld_env import LayoutError, as_layout  # noqa: PLC0415
+    from gridworld_env import LayoutError, as_layout
 
     try:
         as_layout(text)
@@ -98,13 +106,19 @@ def positive_float(text: str) -> float:
 def add_app_arguments(parser: argparse.ArgumentParser, name: str, fps: float = 4.0) -> None:
     """Add the options every demo shares: --headless, --out, --max-frames, --fps."""
     g = parser.add_argument_group("display and output")
-    g.add_argument("--headless", action="store_true",
-                   help="draw offscreen and write PNG/GIF files (automatic when there is no display)")
-    g.add_argument("--out", default=str(Path("demo_output") / name), metavar="DIR",
-                   help="folder for headless output")
-    g.add_argument("--max-frames", type=positive_int, default=None, metavar="N",
-                   help="stop after N frames (default: when the demo is done; at most "
-                        f"{HEADLESS_FRAME_LIMIT} headless)")
+    g.add_argument(
+        "--headless",
+        action="store_true",
+        help="draw offscreen and write PNG/GIF files (automatic when there is no display)",
+    )
+    g.add_argument("--out", default=str(Path("demo_output") / name), metavar="DIR", help="folder for headless output")
+    g.add_argument(
+        "--max-frames",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help=f"stop after N frames (default: when the demo is done; at most {HEADLESS_FRAME_LIMIT} headless)",
+    )
     g.add_argument("--fps", type=positive_float, default=fps, help="frames per second")
 
 
@@ -126,7 +140,7 @@ class App:
         self.headless = headless_requested(args.headless)
         self.out = Path(args.out)
         self.fps = float(args.fps)
-        self.max_frames: Optional[int] = args.max_frames
+        self.max_frames: int | None = args.max_frames
         if self.max_frames is None and self.headless:
             self.max_frames = HEADLESS_FRAME_LIMIT  # a recording must end
         self.title = title
@@ -146,7 +160,7 @@ class App:
         if self.headless:
             if pygame.display.get_surface() is None:
                 pygame.display.set_mode((1, 1))  # the event queue needs a (dummy) window
-            self.window: Optional[Window] = None
+            self.window: Window | None = None
         else:
             self.window = Window(title)
 
@@ -159,7 +173,7 @@ class App:
         """Stop the demo loop (the files are still written by :meth:`finish`)."""
         self.closed = True
 
-    def present(self, frame: Any, title: Optional[str] = None) -> list:
+    def present(self, frame: Any, title: str | None = None) -> list:
         """Show or record one frame; return the key / mouse events since the last frame.
 
         Mouse events carry ``frame_pos``: the position in frame pixels (None outside it).
@@ -190,7 +204,7 @@ class App:
                 e.frame_pos = self.window.to_frame(e.pos)
         return events
 
-    def save_png(self, frame: Any, filename: str) -> Optional[Path]:
+    def save_png(self, frame: Any, filename: str) -> Path | None:
         """Write a PNG into the output folder (headless only; in a window nothing is written)."""
         if not self.headless:
             return None
@@ -199,7 +213,7 @@ class App:
             self.saved.append(path)
         return path
 
-    def finish(self, gif: Optional[str] = None, gif_fps: Optional[float] = None) -> list[Path]:
+    def finish(self, gif: str | None = None, gif_fps: float | None = None) -> list[Path]:
         """Close the window; headless, write the recorded frames as ``gif`` and report the files.
 
         ``gif_fps`` (default ``--fps``) is the animation's frame rate.

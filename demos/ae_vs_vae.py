@@ -56,8 +56,18 @@ def main(argv: list[str] | None = None) -> int:
     for method in ("ae", "vae"):
         run_dir = out / f"{method}-run"
         t0 = time.perf_counter()
-        cfg = TrainConfig(dataset="digits", steps=steps, seed=args.seed, out=str(run_dir), device=args.device,
-                          quiet=True, sample_every=0, checkpoint_every=0, eval_at_end=False, log_every=100)
+        cfg = TrainConfig(
+            dataset="digits",
+            steps=steps,
+            seed=args.seed,
+            out=str(run_dir),
+            device=args.device,
+            quiet=True,
+            sample_every=0,
+            checkpoint_every=0,
+            eval_at_end=False,
+            log_every=100,
+        )
         train(method, cfg, VAEConfig(latent_dim=2, hidden=(256, 128)), resume=(run_dir / "checkpoint.pt").exists())
         run = load_run(run_dir, args.device)
         net, dev = run.method.net, run.method.ctx.device
@@ -67,8 +77,10 @@ def main(argv: list[str] | None = None) -> int:
             u = np.linspace(-2.5, 2.5, 12)
             zz = torch.tensor([[a, b] for b in u[::-1] for a in u], dtype=torch.float32, device=dev)
             manifold = net.decode_mean(zz).cpu().numpy()
-        print(f"{method}: {steps} steps in {time.perf_counter() - t0:.1f} s; code spread "
-              f"std {codes.std(0).round(2).tolist()}, mean {codes.mean(0).round(2).tolist()}")
+        print(
+            f"{method}: {steps} steps in {time.perf_counter() - t0:.1f} s; code spread "
+            f"std {codes.std(0).round(2).tolist()}, mean {codes.mean(0).round(2).tolist()}"
+        )
         sets = [(codes[y == c], PALETTE[c]) for c in range(10)]
         lim = max(3.0, float(np.percentile(np.abs(codes), 99)) * 1.1)
         latent = scatter(sets, size=480, extent=(-lim, lim, -lim, lim), radius=2)
@@ -80,8 +92,11 @@ def main(argv: list[str] | None = None) -> int:
         for name, img in (("latent", latent), ("prior_samples", prior_img), ("latent_grid", manifold_img)):
             img.save(out / f"{method}_{name}.png")
         panels += [latent, prior_img, manifold_img]
-        titles += [f"{method.upper()}: codes mu(x) by digit (grey lines: axes)", f"{method.upper()}: decoded z ~ N(0, I)",
-                   f"{method.upper()}: decoder on z in [-2.5, 2.5]^2"]
+        titles += [
+            f"{method.upper()}: codes mu(x) by digit (grey lines: axes)",
+            f"{method.upper()}: decoded z ~ N(0, I)",
+            f"{method.upper()}: decoder on z in [-2.5, 2.5]^2",
+        ]
     rows = [side_by_side(panels[:3], titles[:3]), side_by_side(panels[3:], titles[3:])]
     board = Image.new("RGB", (max(r.width for r in rows), sum(r.height for r in rows)), (255, 255, 255))
     board.paste(rows[0], (0, 0))

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
-from typing import Any, Optional
+from typing import Any
 
 from gridworld_env import LectureGridEnv, layout_names
 from gridworld_env.render import GridRenderer, auto_tile_size, greedy_mask
@@ -41,8 +41,9 @@ class AgentDemo:
 
         self.args = args
         self.app = app
-        self.env = LectureGridEnv(args.layout, living_reward=args.living_reward, slip=args.slip,
-                                  random_start=args.random_start)
+        self.env = LectureGridEnv(
+            args.layout, living_reward=args.living_reward, slip=args.slip, random_start=args.random_start
+        )
         self.layout = self.env.layout
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", planners.ConvergenceWarning)
@@ -50,9 +51,9 @@ class AgentDemo:
             # the first call may include numba's compilation: time a second, warm plan
             warm = planners.SOLVERS[args.planner](self.agent.mdp, args.gamma).wall_time
         res = self.agent.result
-        self.plan_text = (f"{args.planner} (gamma {args.gamma:g}): "
-                          f"{res.iterations} iterations, {1000 * warm:.1f} ms"
-                          + ("" if res.converged else ", NOT converged"))
+        self.plan_text = f"{args.planner} (gamma {args.gamma:g}): {res.iterations} iterations, {1000 * warm:.1f} ms" + (
+            "" if res.converged else ", NOT converged"
+        )
         tile = args.tile_size or auto_tile_size(self.layout, 900)
         self.renderer = GridRenderer(self.layout, tile)
         self.arrows = greedy_mask(res.q, tol=1e-7)
@@ -111,9 +112,15 @@ class AgentDemo:
         """The current frame."""
         res = self.agent.result
         q = res.q if self.args.q_values else None
-        return self.renderer.draw(self.s if agent else None, values=res.values, policy=self.arrows, q=q,
-                                  trajectory=self.trajectory if agent else None,
-                                  caption=f"{self.layout.name}: {self.plan_text}\n{self.status}", caption_lines=2)
+        return self.renderer.draw(
+            self.s if agent else None,
+            values=res.values,
+            policy=self.arrows,
+            q=q,
+            trajectory=self.trajectory if agent else None,
+            caption=f"{self.layout.name}: {self.plan_text}\n{self.status}",
+            caption_lines=2,
+        )
 
     def run(self) -> None:
         """Frames until quit, done or out of budget."""
@@ -131,8 +138,12 @@ def parser() -> argparse.ArgumentParser:
     """The command-line options."""
     import planners
 
-    p = argparse.ArgumentParser(prog="python -m demos.agent", description=__doc__.split("\n\n")[0],
-                                epilog=KEYS_HELP, formatter_class=HelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m demos.agent",
+        description=__doc__.split("\n\n")[0],
+        epilog=KEYS_HELP,
+        formatter_class=HelpFormatter,
+    )
     p.add_argument("--layout", type=layout_arg, default="four_rooms", help=f"layout name: {', '.join(layout_names())}")
     p.add_argument("--planner", default="value_iteration", choices=sorted(planners.SOLVERS), help="planner")
     p.add_argument("--gamma", type=unit_interval, default=0.99, help="discount factor in [0, 1]")
@@ -149,7 +160,7 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     """Run the demo."""
     args = parser().parse_args(argv)
     app = App("agent", args, "LectureGrid agent")

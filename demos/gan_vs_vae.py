@@ -27,15 +27,16 @@ import math
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 if TYPE_CHECKING:
     from PIL import Image
 
-__all__ = ["main", "kl_directions_picture", "table_picture"]
+__all__ = ["kl_directions_picture", "main", "table_picture"]
 
 DATA_COLOR = (150, 150, 150)
 VAE_COLOR = (31, 119, 180)
@@ -43,23 +44,33 @@ GAN_COLOR = (214, 39, 40)
 PLAIN_GAN_COLOR = (255, 127, 14)
 
 
-def _train_and_sample(method: str, dataset: str, steps: int, seed: int, root: Path, n: int,
-                      method_config: Any = None, tag: str = "") -> tuple[np.ndarray, float]:
-    from generative import TrainConfig, load_run, train  # noqa: PLC0415
+def _train_and_sample(
+    method: str, dataset: str, steps: int, seed: int, root: Path, n: int, method_config: Any = None, tag: str = ""
+) -> tuple[np.ndarray, float]:
+    from generative import TrainConfig, load_run, train
 
     t0 = time.perf_counter()
-    cfg = TrainConfig(dataset=dataset, steps=steps, seed=seed, out=str(root / f"{method}{tag}-{dataset}"), quiet=True,
-                      log_every=max(1, steps // 20), sample_every=0, checkpoint_every=0, eval_at_end=False)
+    cfg = TrainConfig(
+        dataset=dataset,
+        steps=steps,
+        seed=seed,
+        out=str(root / f"{method}{tag}-{dataset}"),
+        quiet=True,
+        log_every=max(1, steps // 20),
+        sample_every=0,
+        checkpoint_every=0,
+        eval_at_end=False,
+    )
     train(method, cfg, method_config)
     x = load_run(cfg.out, device="cpu").sample(n, seed=seed)
     return x, time.perf_counter() - t0
 
 
-def table_picture(rows: Sequence[Sequence[Any]], width: int) -> "Image.Image":
+def table_picture(rows: Sequence[Sequence[Any]], width: int) -> Image.Image:
     """A plain text table (first row = header) as a white Pillow image of the given width."""
-    from PIL import Image, ImageDraw  # noqa: PLC0415
+    from PIL import Image, ImageDraw
 
-    from generative.plots import FONT_SIZE, font  # noqa: PLC0415
+    from generative.plots import FONT_SIZE, font
 
     f, line = font(), FONT_SIZE + 8
     cells = [[f"{v:.3g}" if isinstance(v, float) else str(v) for v in r] for r in rows]
@@ -76,8 +87,8 @@ def table_picture(rows: Sequence[Sequence[Any]], width: int) -> "Image.Image":
     return im
 
 
-def _stack(top: "Image.Image", bottom: "Image.Image") -> "Image.Image":
-    from PIL import Image  # noqa: PLC0415
+def _stack(top: Image.Image, bottom: Image.Image) -> Image.Image:
+    from PIL import Image
 
     out = Image.new("RGB", (max(top.width, bottom.width), top.height + bottom.height), (255, 255, 255))
     out.paste(top, (0, 0))
@@ -85,13 +96,17 @@ def _stack(top: "Image.Image", bottom: "Image.Image") -> "Image.Image":
     return out
 
 
-def kl_directions_picture(weights: Sequence[float] = (0.5, 0.5), means: Sequence[float] = (-2.0, 2.0),
-                          stds: Sequence[float] = (0.6, 0.6), size: tuple[int, int] = (960, 480)) -> "Image.Image":
+def kl_directions_picture(
+    weights: Sequence[float] = (0.5, 0.5),
+    means: Sequence[float] = (-2.0, 2.0),
+    stds: Sequence[float] = (0.6, 0.6),
+    size: tuple[int, int] = (960, 480),
+) -> Image.Image:
     """The two single-Gaussian fits of a 1-D mixture, drawn over its density (Pillow image)."""
-    from PIL import Image, ImageDraw  # noqa: PLC0415
+    from PIL import Image, ImageDraw
 
-    from generative import theory  # noqa: PLC0415
-    from generative.plots import FONT_SIZE, font  # noqa: PLC0415
+    from generative import theory
+    from generative.plots import FONT_SIZE, font
 
     m_f, s_f = theory.fit_gaussian_forward_kl(weights, means, stds)
     m_r, s_r = theory.fit_gaussian_reverse_kl(weights, means, stds)
@@ -102,9 +117,11 @@ def kl_directions_picture(weights: Sequence[float] = (0.5, 0.5), means: Sequence
     def gauss(m: float, s: float) -> np.ndarray:
         return np.exp(-0.5 * ((x - m) / s) ** 2) / (s * math.sqrt(2 * math.pi))
 
-    curves = [(p, (120, 120, 120), "p_data: two modes"),
-              (gauss(m_f, s_f), VAE_COLOR, f"argmin KL(p||q): mu={m_f:.2f}, sigma={s_f:.2f}  (mode covering: ML / VAE)"),
-              (gauss(m_r, s_r), GAN_COLOR, f"argmin KL(q||p): mu={m_r:.2f}, sigma={s_r:.2f}  (mode seeking: GAN)")]
+    curves = [
+        (p, (120, 120, 120), "p_data: two modes"),
+        (gauss(m_f, s_f), VAE_COLOR, f"argmin KL(p||q): mu={m_f:.2f}, sigma={s_f:.2f}  (mode covering: ML / VAE)"),
+        (gauss(m_r, s_r), GAN_COLOR, f"argmin KL(q||p): mu={m_r:.2f}, sigma={s_r:.2f}  (mode seeking: GAN)"),
+    ]
     w, h = size
     line = FONT_SIZE + 6
     top, bottom, left, right = 3 * line + 16, FONT_SIZE + 16, 16, 16
@@ -132,17 +149,33 @@ def kl_directions_picture(weights: Sequence[float] = (0.5, 0.5), means: Sequence
 def main(argv: list[str] | None = None) -> int:
     """Train, measure, draw; print the output folder and the tables."""
     ap = argparse.ArgumentParser(prog="python -m demos.gan_vs_vae", description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default="demo_output/gan_vs_vae",
-                    help="folder for the PNGs and metrics.json (default demo_output/gan_vs_vae)")
-    ap.add_argument("--steps", type=int, default=None,
-                    help="training steps of each model on ring8/grid25 (default: ring8 15000, grid25 30000, "
-                         "the benchmark's budgets; batch 100)")
+    ap.add_argument(
+        "--out",
+        default="demo_output/gan_vs_vae",
+        help="folder for the PNGs and metrics.json (default demo_output/gan_vs_vae)",
+    )
+    ap.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="training steps of each model on ring8/grid25 (default: ring8 15000, grid25 30000, "
+        "the benchmark's budgets; batch 100)",
+    )
     ap.add_argument("--digits-steps", type=int, default=3000, help="training steps on digits (default 3000)")
     ap.add_argument("--seed", type=int, default=0, help="seed of both models (default 0)")
-    ap.add_argument("--datasets", nargs="+", default=["ring8", "grid25", "digits"],
-                    choices=["ring8", "grid25", "digits"], help="which comparisons to draw (default all)")
-    ap.add_argument("--plain-gan", action=argparse.BooleanOptionalAction, default=True,
-                    help="also train the GAN without its stabilisers (R1, EMA) on ring8/grid25 (default: yes)")
+    ap.add_argument(
+        "--datasets",
+        nargs="+",
+        default=["ring8", "grid25", "digits"],
+        choices=["ring8", "grid25", "digits"],
+        help="which comparisons to draw (default all)",
+    )
+    ap.add_argument(
+        "--plain-gan",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also train the GAN without its stabilisers (R1, EMA) on ring8/grid25 (default: yes)",
+    )
     ap.add_argument("--quick", action="store_true", help="a few hundred steps each (smoke test)")
     args = ap.parse_args(argv)
     if (args.steps is not None and args.steps < 1) or args.digits_steps < 1:
@@ -150,9 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     budget = {"ring8": 15000, "grid25": 30000}
     dsteps = 100 if args.quick else args.digits_steps
 
-    from generative import metrics, plots  # noqa: PLC0415
-    from generative.data import load_dataset  # noqa: PLC0415
-    from generative.gan import GANConfig  # noqa: PLC0415
+    from generative import metrics, plots
+    from generative.data import load_dataset
+    from generative.gan import GANConfig
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -162,11 +195,12 @@ def main(argv: list[str] | None = None) -> int:
         for ds in [d for d in args.datasets if d != "digits"]:
             steps = 300 if args.quick else (args.steps or budget[ds])
             data = load_dataset(ds)
-            x_data = data.test[:metrics.N_EVAL_SAMPLES].numpy()
+            x_data = data.test[: metrics.N_EVAL_SAMPLES].numpy()
             pics, rows = [], [["", "modes covered", "high quality", "KL(modes || uniform)", "train s"]]
             cov = metrics.dataset_coverage(ds, x_data)
-            rows.append(["data", f"{cov.modes_covered}/{cov.n_modes}", f"{100 * cov.high_quality:.1f}%",
-                         cov.kl_uniform, ""])
+            rows.append(
+                ["data", f"{cov.modes_covered}/{cov.n_modes}", f"{100 * cov.high_quality:.1f}%", cov.kl_uniform, ""]
+            )
             results[ds] = {"data": cov.as_dict(), "steps": steps}
             extent = (-3.0, 3.0, -3.0, 3.0) if ds == "ring8" else (-6.0, 6.0, -6.0, 6.0)
             centres = metrics.ring_centres() if ds == "ring8" else metrics.grid_centres()
@@ -177,8 +211,15 @@ def main(argv: list[str] | None = None) -> int:
             for k, (method, cfg, color, label) in enumerate(models):
                 x, secs = _train_and_sample(method, ds, steps, args.seed, root, metrics.N_EVAL_SAMPLES, cfg, f"-{k}")
                 cov = metrics.dataset_coverage(ds, x)
-                rows.append([label, f"{cov.modes_covered}/{cov.n_modes}", f"{100 * cov.high_quality:.1f}%",
-                             cov.kl_uniform, f"{secs:.0f}"])
+                rows.append(
+                    [
+                        label,
+                        f"{cov.modes_covered}/{cov.n_modes}",
+                        f"{100 * cov.high_quality:.1f}%",
+                        cov.kl_uniform,
+                        f"{secs:.0f}",
+                    ]
+                )
                 results[ds][label] = {**cov.as_dict(), "train_seconds": secs}
                 pics.append(plots.scatter([(x_data, (225, 225, 225)), (x, color)], extent=extent, markers=centres))
             img = plots.side_by_side(pics, [f"{ds}: data"] + [f"{m[3]} samples ({steps} steps)" for m in models])

@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
@@ -69,11 +69,12 @@ class LectureDemo:
         """Re-plan from V = 0 with the current settings (and forget the agent)."""
         self.env = LectureGridEnv(self.layout, living_reward=self.living_reward, slip=self.slip)
         self.mdp = self.planners.TabularMDP.from_env(self.env)
-        self.sweeps = self.planners.value_iteration_sweeps(self.mdp, self.gamma, tol=self.args.tol,
-                                                           max_iter=self.args.max_sweeps)
+        self.sweeps = self.planners.value_iteration_sweeps(
+            self.mdp, self.gamma, tol=self.args.tol, max_iter=self.args.max_sweeps
+        )
         self.plan: Any = None
         self.phase = "plan"
-        self.agent: Optional[int] = None
+        self.agent: int | None = None
         self.trajectory: list[int] = []
         self.ret = 0.0
         self.steps = 0
@@ -147,7 +148,9 @@ class LectureDemo:
             self.trajectory.append(self.agent)
             self.ret += r
             self.steps += 1
-            self.status = f"episode {self.episodes_done + 1}: step {self.steps}, reward {r:+.2f}, return {self.ret:+.2f}"
+            self.status = (
+                f"episode {self.episodes_done + 1}: step {self.steps}, reward {r:+.2f}, return {self.ret:+.2f}"
+            )
             if term or self.steps >= self.args.episode_steps:
                 self.episodes_done += 1
                 end = "reached an exit" if term else f"stopped after {self.steps} steps"
@@ -171,7 +174,9 @@ class LectureDemo:
     @property
     def finished(self) -> bool:
         """Headless runs stop once ``--episodes`` episodes were played."""
-        return self.app.headless and self.episodes_done >= self.args.episodes and self.phase == "ended" and self.hold <= 0
+        return (
+            self.app.headless and self.episodes_done >= self.args.episodes and self.phase == "ended" and self.hold <= 0
+        )
 
     # -- drawing ---------------------------------------------------------------------------------------
     def settings(self) -> str:
@@ -192,8 +197,13 @@ class LectureDemo:
         if plan is None:
             values = np.zeros(self.layout.n_states)
         return self.renderer.draw(
-            self.agent, values=values, policy=policy, trajectory=self.trajectory or None,
-            caption=f"{self.settings()}\n{self.status}", caption_lines=2, fmt=self.args.fmt,
+            self.agent,
+            values=values,
+            policy=policy,
+            trajectory=self.trajectory or None,
+            caption=f"{self.settings()}\n{self.status}",
+            caption_lines=2,
+            fmt=self.args.fmt,
         )
 
     # -- loop ---------------------------------------------------------------------------------------------
@@ -215,10 +225,16 @@ class LectureDemo:
 
 def parser() -> argparse.ArgumentParser:
     """The command-line options."""
-    p = argparse.ArgumentParser(prog="python -m demos.lecture", description=__doc__.split("\n\n")[0],
-                                epilog=KEYS_HELP, formatter_class=HelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m demos.lecture",
+        description=__doc__.split("\n\n")[0],
+        epilog=KEYS_HELP,
+        formatter_class=HelpFormatter,
+    )
     p.add_argument("--living-reward", type=float, default=-0.04, help="reward of every non-terminal step")
-    p.add_argument("--slip", type=unit_interval, default=SLIP, help="probability of slipping sideways (half of it to each side)")
+    p.add_argument(
+        "--slip", type=unit_interval, default=SLIP, help="probability of slipping sideways (half of it to each side)"
+    )
     p.add_argument("--gamma", type=unit_interval, default=1.0, help="discount factor in [0, 1]")
     p.add_argument("--tol", type=float, default=1e-4, help="stop value iteration when no value changes more")
     p.add_argument("--max-sweeps", type=positive_int, default=60, help="most value-iteration sweeps shown")
@@ -232,7 +248,7 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     """Run the demo."""
     args = parser().parse_args(argv)
     app = App("lecture", args, "LectureGrid 4x3")

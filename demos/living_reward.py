@@ -19,8 +19,8 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
-from typing import Any, Optional, Sequence
-
+from collections.abc import Sequence
+from typing import Any
 
 from gridworld_env import LectureGridEnv, get_layout
 from gridworld_env.render import COLORS, GridRenderer, greedy_mask
@@ -43,8 +43,7 @@ def plan(living_reward: float, slip: float, gamma: float, horizon: int) -> tuple
     unbounded = gamma >= 1.0 and living_reward > 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", planners.ConvergenceWarning)
-        res = planners.value_iteration(mdp, gamma, tol=1e-10, max_iter=horizon if unbounded else None,
-                                       method="jacobi")
+        res = planners.value_iteration(mdp, gamma, tol=1e-10, max_iter=horizon if unbounded else None, method="jacobi")
     return res, bool(res.converged)
 
 
@@ -56,8 +55,7 @@ def panel_caption(living_reward: float, slip: float, converged: bool, horizon: i
     return f"R = {lr}, {move}{tail}"
 
 
-def draw_slide(living_rewards: Sequence[float], slips: Sequence[float], gamma: float, horizon: int,
-               tile: int) -> Any:
+def draw_slide(living_rewards: Sequence[float], slips: Sequence[float], gamma: float, horizon: int, tile: int) -> Any:
     """The whole slide as one pygame surface (rows: slips, columns: living rewards)."""
     import pygame
 
@@ -68,12 +66,18 @@ def draw_slide(living_rewards: Sequence[float], slips: Sequence[float], gamma: f
         row = []
         for lr in living_rewards:
             res, ok = plan(lr, slip, gamma, horizon)
-            row.append(r.draw(values=res.values, policy=greedy_mask(res.q, tol=1e-7),
-                              caption=panel_caption(lr, slip, ok, horizon), caption_lines=1))
+            row.append(
+                r.draw(
+                    values=res.values,
+                    policy=greedy_mask(res.q, tol=1e-7),
+                    caption=panel_caption(lr, slip, ok, horizon),
+                    caption_lines=1,
+                )
+            )
         panels.append(row)
     gap = max(8, tile // 8)
     pw, ph = panels[0][0].get_size()
-    title = (f"Optimal policies of the 4x3 world as the living reward changes (gamma {gamma:g})")
+    title = f"Optimal policies of the 4x3 world as the living reward changes (gamma {gamma:g})"
     W = len(living_rewards) * pw + (len(living_rewards) + 1) * gap
     th = r.text(title, min(48, W / 40), COLORS["caption"])
     top = th.get_height() + 2 * gap
@@ -89,20 +93,31 @@ def draw_slide(living_rewards: Sequence[float], slips: Sequence[float], gamma: f
 
 def parser() -> argparse.ArgumentParser:
     """The command-line options."""
-    p = argparse.ArgumentParser(prog="python -m demos.living_reward", description=__doc__.split("\n\n")[0],
-                                formatter_class=HelpFormatter)
-    p.add_argument("--living-rewards", type=float, nargs="+", default=list(LIVING_REWARDS), metavar="R",
-                   help="one column per living reward")
+    p = argparse.ArgumentParser(
+        prog="python -m demos.living_reward", description=__doc__.split("\n\n")[0], formatter_class=HelpFormatter
+    )
+    p.add_argument(
+        "--living-rewards",
+        type=float,
+        nargs="+",
+        default=list(LIVING_REWARDS),
+        metavar="R",
+        help="one column per living reward",
+    )
     p.add_argument("--slip", type=float, default=0.2, help="slip of the second row (the first is deterministic)")
     p.add_argument("--gamma", type=unit_interval, default=1.0, help="discount factor in [0, 1]")
-    p.add_argument("--horizon", type=positive_int, default=100,
-                   help="sweeps shown where values grow without bound (gamma 1, positive living reward)")
+    p.add_argument(
+        "--horizon",
+        type=positive_int,
+        default=100,
+        help="sweeps shown where values grow without bound (gamma 1, positive living reward)",
+    )
     p.add_argument("--tile-size", type=positive_int, default=100, help="pixels per square")
     add_app_arguments(p, "living_reward", fps=10.0)
     return p
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     """Draw the slide; show it, or write it without a display."""
     p = parser()
     args = p.parse_args(argv)

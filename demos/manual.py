@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any, Optional
+from typing import Any
 
 from gridworld_env import ACTION_NAMES, DOWN, LEFT, RIGHT, UP, LectureGridEnv, layout_names
 from gridworld_env.render import GridRenderer, auto_tile_size
@@ -43,8 +43,16 @@ class ManualDemo:
         self.layout = self.env.layout
         self.renderer = GridRenderer(self.layout, args.tile_size or auto_tile_size(self.layout, 720))
         pg = app.pg
-        self.keymap = {pg.K_UP: UP, pg.K_w: UP, pg.K_DOWN: DOWN, pg.K_s: DOWN,
-                       pg.K_LEFT: LEFT, pg.K_a: LEFT, pg.K_RIGHT: RIGHT, pg.K_d: RIGHT}
+        self.keymap = {
+            pg.K_UP: UP,
+            pg.K_w: UP,
+            pg.K_DOWN: DOWN,
+            pg.K_s: DOWN,
+            pg.K_LEFT: LEFT,
+            pg.K_a: LEFT,
+            pg.K_RIGHT: RIGHT,
+            pg.K_d: RIGHT,
+        }
         self.episode = 0
         self.script = [SCRIPT_ACTIONS[ch] for ch in args.script.upper()]
         self.rewards: list[float] = []
@@ -130,8 +138,12 @@ def _script(text: str) -> str:
 
 def parser() -> argparse.ArgumentParser:
     """The command-line options."""
-    p = argparse.ArgumentParser(prog="python -m demos.manual", description=__doc__.split("\n\n")[0],
-                                epilog=KEYS_HELP, formatter_class=HelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m demos.manual",
+        description=__doc__.split("\n\n")[0],
+        epilog=KEYS_HELP,
+        formatter_class=HelpFormatter,
+    )
     p.add_argument("--layout", type=layout_arg, default="lecture", help=f"layout name: {', '.join(layout_names())}")
     p.add_argument("--living-reward", type=float, default=-0.04, help="reward of every non-terminal step")
     p.add_argument("--slip", type=unit_interval, default=0.0, help="probability of slipping sideways")
@@ -142,7 +154,7 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     """Run the demo."""
     args = parser().parse_args(argv)
     app = App("manual", args, "LectureGrid: play")

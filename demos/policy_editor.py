@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
@@ -164,7 +164,7 @@ class PolicyEditor:
             self.living_reward = options[0] if direction > 0 else options[-1]
             self.replan()
 
-    def click(self, pos: Optional[tuple[float, float]], button: int = 1) -> bool:
+    def click(self, pos: tuple[float, float] | None, button: int = 1) -> bool:
         """Handle a click at frame pixel ``pos`` (left panel squares turn)."""
         if pos is None:
             return False
@@ -217,20 +217,36 @@ class PolicyEditor:
         pol = np.where(self.layout.free, self.policy, -1)  # no arrows on walls and exits
         finite = self.v_pi[np.isfinite(self.v_pi)]
         vr = float(max(np.abs(self.optimal.values).max(), np.abs(finite).max() if finite.size else 0.0, 1e-9))
-        left = r.draw(values=self.v_pi, policy=pol, highlight=self.not_optimal,
-                      caption="your policy pi: V^pi (click to turn)", caption_lines=1, value_range=vr)
-        right = r.draw(values=self.optimal.values, policy=self.optimal_actions,
-                       caption="optimal: V* and pi*", caption_lines=1, value_range=vr)
+        left = r.draw(
+            values=self.v_pi,
+            policy=pol,
+            highlight=self.not_optimal,
+            caption="your policy pi: V^pi (click to turn)",
+            caption_lines=1,
+            value_range=vr,
+        )
+        right = r.draw(
+            values=self.optimal.values,
+            policy=self.optimal_actions,
+            caption="optimal: V* and pi*",
+            caption_lines=1,
+            value_range=vr,
+        )
         n_bad = int(self.not_optimal.sum())
-        verdict = ("your policy is optimal!" if n_bad == 0 else
-                   f"not optimal: {n_bad} square{'s' if n_bad > 1 else ''} framed in gold")
+        verdict = (
+            "your policy is optimal!"
+            if n_bad == 0
+            else f"not optimal: {n_bad} square{'s' if n_bad > 1 else ''} framed in gold"
+        )
         W = 2 * r.width + 3 * gap
         surf = pygame.Surface((W, self._title_height() + left.get_height() + gap))
         surf.fill(COLORS["background"])
         h = r._caption_size(W)
         y = 0.25 * h
-        for line, color in ((self.settings(), COLORS["caption"]),
-                            (verdict, COLORS["caption"] if n_bad else COLORS["highlight"])):
+        for line, color in (
+            (self.settings(), COLORS["caption"]),
+            (verdict, COLORS["caption"] if n_bad else COLORS["highlight"]),
+        ):
             img = r.text(line, h, color)
             surf.blit(img, img.get_rect(midtop=(W // 2, int(y))))
             y += 1.25 * h
@@ -268,20 +284,25 @@ def _clicks(text: str) -> list[tuple[int, int]]:
 
 def parser() -> argparse.ArgumentParser:
     """The command-line options."""
-    p = argparse.ArgumentParser(prog="python -m demos.policy_editor", description=__doc__.split("\n\n")[0],
-                                epilog=KEYS_HELP, formatter_class=HelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m demos.policy_editor",
+        description=__doc__.split("\n\n")[0],
+        epilog=KEYS_HELP,
+        formatter_class=HelpFormatter,
+    )
     p.add_argument("--layout", type=layout_arg, default="lecture", help=f"layout name: {', '.join(layout_names())}")
     p.add_argument("--living-reward", type=float, default=-0.04, help="reward of every non-terminal step")
     p.add_argument("--slip", type=unit_interval, default=SLIP, help="probability of slipping sideways")
     p.add_argument("--gamma", type=unit_interval, default=1.0, help="discount factor in [0, 1]")
-    p.add_argument("--clicks", type=_clicks, default=_clicks("2,2;1,0;1,0"),
-                   help="squares clicked headless, 'ROW,COL;ROW,COL'")
+    p.add_argument(
+        "--clicks", type=_clicks, default=_clicks("2,2;1,0;1,0"), help="squares clicked headless, 'ROW,COL;ROW,COL'"
+    )
     p.add_argument("--tile-size", type=positive_int, default=None, help="pixels per square (default: fit ~560 px)")
     add_app_arguments(p, "policy_editor", fps=30.0)
     return p
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     """Run the demo."""
     p = parser()
     args = p.parse_args(argv)

@@ -19,9 +19,15 @@ from gridworld_env import ACTION_NAMES, DOWN, LEFT, RIGHT, UP
 # (row, col) -> action on the 4x3 grid: up the left column, right along the top,
 # and from the bottom row back towards the left column or up the third column.
 HAND_POLICY = {
-    (0, 0): RIGHT, (0, 1): RIGHT, (0, 2): RIGHT,
-    (1, 0): UP, (1, 2): UP,
-    (2, 0): UP, (2, 1): LEFT, (2, 2): UP, (2, 3): LEFT,
+    (0, 0): RIGHT,
+    (0, 1): RIGHT,
+    (0, 2): RIGHT,
+    (1, 0): UP,
+    (1, 2): UP,
+    (2, 0): UP,
+    (2, 1): LEFT,
+    (2, 2): UP,
+    (2, 3): LEFT,
 }
 
 
@@ -41,21 +47,25 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     env = gym.make("LectureGrid-v0", render_mode="ansi", slip=args.slip, living_reward=args.living_reward)
-    print(f"LectureGrid-v0 (gridworld_env {gridworld_env.__version__}): slip {args.slip}, "
-          f"living reward {args.living_reward}")
+    print(
+        f"LectureGrid-v0 (gridworld_env {gridworld_env.__version__}): slip {args.slip}, "
+        f"living reward {args.living_reward}"
+    )
     for ep in range(args.episodes):
-        obs, info = env.reset(seed=args.seed + ep)
+        _obs, info = env.reset(seed=args.seed + ep)
         print(f"\nepisode {ep + 1}, start at {(info['row'], info['col'])}")
         print(env.render())
         total, steps, done = 0.0, 0, False
         while not done:
             action = hand_policy(info["row"], info["col"])
-            obs, reward, terminated, truncated, info = env.step(action)
+            _obs, reward, terminated, truncated, info = env.step(action)
             total += reward
             steps += 1
             done = terminated or truncated
-            print(f"step {steps}: {ACTION_NAMES[action]:>5} -> {(info['row'], info['col'])}  "
-                  f"reward {reward:+.2f}  return {total:+.2f}  (p={info['prob']:.2f})")
+            print(
+                f"step {steps}: {ACTION_NAMES[action]:>5} -> {(info['row'], info['col'])}  "
+                f"reward {reward:+.2f}  return {total:+.2f}  (p={info['prob']:.2f})"
+            )
             print(env.render())
             if args.delay:
                 time.sleep(args.delay)

@@ -34,7 +34,7 @@ from generative.train import (
     train,
 )
 
-__all__ = ["main", "build_parser"]
+__all__ = ["build_parser", "main"]
 
 
 def _parse_set(items: list[str]) -> dict[str, Any]:
@@ -54,34 +54,50 @@ def _parse_set(items: list[str]) -> dict[str, Any]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``python -m generative`` argument parser (sub-commands train/sample/eval)."""
-    p = argparse.ArgumentParser(prog="python -m generative", description=__doc__.splitlines()[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("::")[1])
+    p = argparse.ArgumentParser(
+        prog="python -m generative",
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("::")[1],
+    )
     sub = p.add_subparsers(dest="command", required=True, metavar="{train,sample,eval}")
 
     tr = sub.add_parser("train", help="train a method (one run folder per run)")
     tsub = tr.add_subparsers(dest="method", required=True, metavar="METHOD")
     for name in available_methods():
         cls = get_method(name)
-        mp = tsub.add_parser(name, help=(cls.__doc__ or name).strip().splitlines()[0],
-                             description=(cls.__doc__ or "").strip())
+        mp = tsub.add_parser(
+            name, help=(cls.__doc__ or name).strip().splitlines()[0], description=(cls.__doc__ or "").strip()
+        )
         add_dataclass_arguments(mp.add_argument_group("training options"), TrainConfig)
         add_dataclass_arguments(mp.add_argument_group(f"{name} options"), cls.Config)
-        mp.add_argument("--resume", action="store_true",
-                        help="continue the run in --out from its checkpoint (options given override the saved ones)")
+        mp.add_argument(
+            "--resume",
+            action="store_true",
+            help="continue the run in --out from its checkpoint (options given override the saved ones)",
+        )
 
     sp = sub.add_parser("sample", help="draw samples from a trained run into a .npy file")
     sp.add_argument("--checkpoint", required=True, help="run folder (its latest checkpoint) or checkpoint file")
     sp.add_argument("--n", type=int, default=1000, help="number of samples (default 1000)")
-    sp.add_argument("--out", default="samples.npy", help="output .npy file (default samples.npy); "
-                                                         "a .png beside it shows the first samples")
+    sp.add_argument(
+        "--out",
+        default="samples.npy",
+        help="output .npy file (default samples.npy); a .png beside it shows the first samples",
+    )
     sp.add_argument("--seed", type=int, default=0, help="seed of the samples (default 0)")
     sp.add_argument("--device", default="auto", help="device (default auto)")
 
     ev = sub.add_parser("eval", help="evaluate a trained run on its test set (writes eval.json beside it)")
     ev.add_argument("--checkpoint", required=True, help="run folder (its latest checkpoint) or checkpoint file")
     ev.add_argument("--dataset", default=None, help="evaluate on this dataset instead of the run's")
-    ev.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                    help="override a method option for evaluation, e.g. --set iwae_k=5000")
+    ev.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a method option for evaluation, e.g. --set iwae_k=5000",
+    )
     ev.add_argument("--seed", type=int, default=0, help="seed of the evaluation noise (default 0)")
     ev.add_argument("--device", default="auto", help="device (default auto)")
     ev.add_argument("--out", default=None, help="JSON output (default <run folder>/eval.json)")
@@ -126,8 +142,7 @@ def _eval(args: argparse.Namespace) -> int:
     run = load_run(args.checkpoint, args.device, overrides=_parse_set(args.set))
     data = load_dataset(args.dataset) if args.dataset else run.dataset()
     if data.info.shape != run.info.shape:
-        raise DataError(f"dataset {data.info.name!r} has example shape {data.info.shape}, the model "
-                        f"{run.info.shape}")
+        raise DataError(f"dataset {data.info.name!r} has example shape {data.info.shape}, the model {run.info.shape}")
     g = torch.Generator(run.method.ctx.device).manual_seed(args.seed)
     with torch.no_grad():
         result = {"checkpoint": str(run.path), "step": run.step, **run.method.evaluate(data, g)}

@@ -13,7 +13,7 @@ import dataclasses
 import typing
 from typing import Any, Literal, get_args, get_origin
 
-__all__ = ["add_dataclass_arguments", "given_fields", "config_from_dict", "config_replace", "field_names"]
+__all__ = ["add_dataclass_arguments", "config_from_dict", "config_replace", "field_names", "given_fields"]
 
 
 def _resolve(cls: type) -> dict[str, Any]:

@@ -37,9 +37,10 @@ from __future__ import annotations
 import gzip
 import math
 import struct
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -47,23 +48,23 @@ import torch
 from .metrics import grid_centres, ring_centres  # one definition of the mixtures' geometry
 
 __all__ = [
-    "RING8_RADIUS",
-    "RING8_STD",
     "GRID25_SPACING",
     "GRID25_STD",
     "MOONS_NOISE",
+    "RING8_RADIUS",
+    "RING8_STD",
+    "BatchStream",
     "DataError",
     "DataInfo",
     "DataSet",
-    "BatchStream",
-    "ring8_centers",
+    "builtin_datasets",
     "grid25_centers",
+    "load_dataset",
+    "read_idx",
+    "ring8_centers",
     "sample_mixture",
     "sample_moons",
-    "read_idx",
     "write_idx",
-    "load_dataset",
-    "builtin_datasets",
 ]
 
 RING8_RADIUS = 2.0
@@ -85,6 +86,7 @@ class DataError(ValueError):
 # --------------------------------------------------------------------------------------------
 # Mixtures
 # --------------------------------------------------------------------------------------------
+
 
 def ring8_centers(radius: float = RING8_RADIUS) -> np.ndarray:
     """Centres of the ``ring8`` mixture: ``radius (cos 2 pi k/8, sin 2 pi k/8)``, k = 0..7.
@@ -112,8 +114,7 @@ def grid25_centers(spacing: float = GRID25_SPACING) -> np.ndarray:
     return grid_centres(5, spacing)
 
 
-def sample_mixture(centers: np.ndarray | torch.Tensor, std: float, n: int,
-                   generator: torch.Generator) -> torch.Tensor:
+def sample_mixture(centers: np.ndarray | torch.Tensor, std: float, n: int, generator: torch.Generator) -> torch.Tensor:
     """``n`` points from the equal-weight mixture of isotropic Gaussians N(centre, std^2 I).
 
     Parameters
@@ -152,6 +153,7 @@ def sample_moons(n: int, generator: torch.Generator, noise: float = MOONS_NOISE)
 # --------------------------------------------------------------------------------------------
 # Data description and batch streams
 # --------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class DataInfo:
@@ -214,7 +216,7 @@ class DataInfo:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "DataInfo":
+    def from_dict(cls, d: dict[str, Any]) -> DataInfo:
         """Rebuild from :meth:`to_dict` output."""
         d = dict(d)
         d["shape"] = tuple(int(s) for s in d["shape"])
@@ -231,8 +233,15 @@ class BatchStream:
     ``load_state_dict()`` capture the position exactly, so a resumed run sees the same batches.
     """
 
-    def __init__(self, data: "DataSet", batch_size: int, seed: int, rank: int = 0, world_size: int = 1,
-                 device: torch.device | str = "cpu") -> None:
+    def __init__(
+        self,
+        data: DataSet,
+        batch_size: int,
+        seed: int,
+        rank: int = 0,
+        world_size: int = 1,
+        device: torch.device | str = "cpu",
+    ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.data, self.batch_size, self.seed = data, int(batch_size), int(seed)
@@ -245,8 +254,9 @@ class BatchStream:
             from torch.utils.data import DistributedSampler
 
             self._train = data.train.to(self.device)
-            self._sampler = DistributedSampler(range(len(data.train)), num_replicas=world_size, rank=rank,
-                                               shuffle=True, seed=self.seed)
+            self._sampler = DistributedSampler(
+                range(len(data.train)), num_replicas=world_size, rank=rank, shuffle=True, seed=self.seed
+            )
             self.epoch, self.pos = 0, 0
             self._order = self._epoch_order(0)
 
@@ -254,7 +264,7 @@ class BatchStream:
         self._sampler.set_epoch(epoch)
         return torch.tensor(list(iter(self._sampler)), dtype=torch.long)
 
-    def __iter__(self) -> "BatchStream":
+    def __iter__(self) -> BatchStream:
         return self
 
     def __next__(self) -> torch.Tensor:
@@ -263,7 +273,7 @@ class BatchStream:
             return self.data.sampler(self.batch_size, self._gen).to(self.device)
         parts, need = [], self.batch_size
         while need:
-            take = self._order[self.pos:self.pos + need]
+            take = self._order[self.pos : self.pos + need]
             parts.append(take)
             need -= len(take)
             self.pos += len(take)
@@ -324,8 +334,9 @@ class DataSet:
         """Training examples (a nominal 10,000 per epoch for on-the-fly data)."""
         return STREAM_EPOCH_SIZE if self.train is None else len(self.train)
 
-    def batches(self, batch_size: int, seed: int, rank: int = 0, world_size: int = 1,
-                device: torch.device | str = "cpu") -> BatchStream:
+    def batches(
+        self, batch_size: int, seed: int, rank: int = 0, world_size: int = 1, device: torch.device | str = "cpu"
+    ) -> BatchStream:
         """An endless resumable :class:`BatchStream` over the training data."""
         return BatchStream(self, batch_size, seed, rank, world_size, device)
 
@@ -333,6 +344,7 @@ class DataSet:
 # --------------------------------------------------------------------------------------------
 # Built-in datasets
 # --------------------------------------------------------------------------------------------
+
 
 def _parse_params(name: str, text: str, allowed: dict[str, float]) -> dict[str, float]:
     params = dict(allowed)
@@ -342,8 +354,9 @@ def _parse_params(name: str, text: str, allowed: dict[str, float]) -> dict[str, 
         key, sep, value = item.partition("=")
         key = key.strip()
         if not sep or key not in allowed:
-            raise DataError(f"bad parameter {item!r} for dataset {name!r}; allowed: "
-                            + ", ".join(f"{k}=<number>" for k in allowed))
+            raise DataError(
+                f"bad parameter {item!r} for dataset {name!r}; allowed: " + ", ".join(f"{k}=<number>" for k in allowed)
+            )
         try:
             v = float(value)
         except ValueError:
@@ -366,8 +379,9 @@ def _load_digits() -> DataSet:
     return DataSet(info, x[tr], x[te], y[tr], y[te])
 
 
-def _stream(name: str, spec: str, sampler: Callable[[int, torch.Generator], torch.Tensor],
-            params: dict[str, float]) -> DataSet:
+def _stream(
+    name: str, spec: str, sampler: Callable[[int, torch.Generator], torch.Tensor], params: dict[str, float]
+) -> DataSet:
     test = sampler(STREAM_TEST_SIZE, torch.Generator().manual_seed(_TEST_SEED))
     info = DataInfo(spec, (2,), bounded=False, params=dict(params, kind=name))
     return DataSet(info, None, test, sampler=sampler)
@@ -436,24 +450,28 @@ def read_idx(path: str | Path) -> np.ndarray:
     path = Path(path)
     raw = _open_maybe_gz(path)
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
-        raise DataError(f"{path} is not an IDX file: it must start with two zero bytes, "
-                        f"got {raw[:4].hex() or 'an empty file'}")
+        raise DataError(
+            f"{path} is not an IDX file: it must start with two zero bytes, got {raw[:4].hex() or 'an empty file'}"
+        )
     code, ndim = raw[2], raw[3]
     if code not in _IDX_TYPES:
-        raise DataError(f"{path}: unknown IDX type code 0x{code:02x} "
-                        f"(expected one of {', '.join(f'0x{c:02x}' for c in _IDX_TYPES)})")
+        raise DataError(
+            f"{path}: unknown IDX type code 0x{code:02x} "
+            f"(expected one of {', '.join(f'0x{c:02x}' for c in _IDX_TYPES)})"
+        )
     if ndim == 0:
         raise DataError(f"{path}: IDX header declares 0 dimensions")
     if len(raw) < 4 + 4 * ndim:
         raise DataError(f"{path}: truncated IDX header ({len(raw)} bytes for {ndim} dimensions)")
-    dims = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
+    dims = struct.unpack(f">{ndim}I", raw[4 : 4 + 4 * ndim])
     dt = np.dtype(_IDX_TYPES[code])
     expected = int(np.prod(dims)) * dt.itemsize
     body = len(raw) - 4 - 4 * ndim
     if body != expected:
-        raise DataError(f"{path}: IDX header says shape {tuple(dims)} ({expected} bytes of "
-                        f"{dt.name}), but the file holds {body} bytes of data"
-                        + (" (truncated)" if body < expected else ""))
+        raise DataError(
+            f"{path}: IDX header says shape {tuple(dims)} ({expected} bytes of "
+            f"{dt.name}), but the file holds {body} bytes of data" + (" (truncated)" if body < expected else "")
+        )
     a = np.frombuffer(raw, dtype=dt, offset=4 + 4 * ndim).reshape(dims)
     return a.astype(dt.newbyteorder("="))
 
@@ -476,8 +494,10 @@ def _validate_array(x: np.ndarray, where: str) -> np.ndarray:
     if x.dtype == object or x.dtype.kind not in "biuf":
         raise DataError(f"{where}: expected a numeric array, got dtype {x.dtype}")
     if x.ndim < 2:
-        raise DataError(f"{where}: expected an array of shape (n, ...) with at least 2 dimensions "
-                        f"(n examples), got shape {x.shape}; reshape scalars to (n, 1)")
+        raise DataError(
+            f"{where}: expected an array of shape (n, ...) with at least 2 dimensions "
+            f"(n examples), got shape {x.shape}; reshape scalars to (n, 1)"
+        )
     if x.shape[0] < 2:
         raise DataError(f"{where}: need at least 2 examples, got shape {x.shape}")
     if 0 in x.shape:
@@ -486,8 +506,10 @@ def _validate_array(x: np.ndarray, where: str) -> np.ndarray:
         bad = ~np.isfinite(x)
         if bad.any():
             first = np.argwhere(bad)[0]
-            raise DataError(f"{where}: {int(bad.sum())} non-finite values (NaN/inf), the first at index "
-                            f"{tuple(int(i) for i in first)}")
+            raise DataError(
+                f"{where}: {int(bad.sum())} non-finite values (NaN/inf), the first at index "
+                f"{tuple(int(i) for i in first)}"
+            )
     return x
 
 
@@ -496,21 +518,27 @@ def _labels(y: np.ndarray | None, n: int, where: str) -> np.ndarray | None:
         return None
     y = np.asarray(y)
     if y.shape != (n,) or y.dtype.kind not in "iu" or (n and y.min() < 0):
-        raise DataError(f"{where}: labels must be non-negative integers of shape ({n},), "
-                        f"got dtype {y.dtype} shape {y.shape}")
+        raise DataError(
+            f"{where}: labels must be non-negative integers of shape ({n},), got dtype {y.dtype} shape {y.shape}"
+        )
     return y
 
 
-def _from_arrays(spec: str, x: np.ndarray, y: np.ndarray | None, where: str,
-                 x_test: np.ndarray | None = None, y_test: np.ndarray | None = None,
-                 image: bool | None = None) -> DataSet:
+def _from_arrays(
+    spec: str,
+    x: np.ndarray,
+    y: np.ndarray | None,
+    where: str,
+    x_test: np.ndarray | None = None,
+    y_test: np.ndarray | None = None,
+    image: bool | None = None,
+) -> DataSet:
     x = _validate_array(x, where)
     y = _labels(y, len(x), where)
     if x_test is not None:
         x_test = _validate_array(x_test, where + " (test)")
         if x_test.shape[1:] != x.shape[1:]:
-            raise DataError(f"{where}: test examples have shape {x_test.shape[1:]}, training "
-                            f"examples {x.shape[1:]}")
+            raise DataError(f"{where}: test examples have shape {x_test.shape[1:]}, training examples {x.shape[1:]}")
         y_test = _labels(y_test, len(x_test), where + " (test)")
     kind = x.dtype.kind
     scale = 1.0
@@ -538,9 +566,19 @@ def _from_arrays(spec: str, x: np.ndarray, y: np.ndarray | None, where: str,
     n_classes = 0
     if y is not None:
         n_classes = int(max(y.max(), -1 if y_test is None else y_test.max())) + 1
-    info = DataInfo(spec, tuple(int(s) for s in x.shape[1:]), bounded=bounded, scale=scale,
-                    dtype=x.dtype.name, image=bool(image), n_classes=n_classes)
-    t = (lambda a: None if a is None else torch.tensor(a.astype(np.int64)))
+    info = DataInfo(
+        spec,
+        tuple(int(s) for s in x.shape[1:]),
+        bounded=bounded,
+        scale=scale,
+        dtype=x.dtype.name,
+        image=bool(image),
+        n_classes=n_classes,
+    )
+
+    def t(a: np.ndarray | None) -> torch.Tensor | None:
+        return None if a is None else torch.tensor(a.astype(np.int64))
+
     return DataSet(info, model(x), model(x_test), t(y), t(y_test))
 
 
@@ -558,8 +596,9 @@ def _load_npy(path: Path, spec: str) -> DataSet:
         xk = next((k for k in ("x", "X", "data", "images", "arr_0") if k in keys), None)
         if xk is None:
             if len(keys) != 1:
-                raise DataError(f"{path}: cannot tell which array holds the data among {keys}; "
-                                f"name it 'x' (labels 'y')")
+                raise DataError(
+                    f"{path}: cannot tell which array holds the data among {keys}; name it 'x' (labels 'y')"
+                )
             xk = keys[0]
         yk = next((k for k in ("y", "Y", "labels", "targets") if k in keys and k != xk), None)
         return _from_arrays(spec, obj[xk], obj[yk] if yk else None, f"{path}[{xk}]")
@@ -617,8 +656,10 @@ def _load_image_folder(path: Path, spec: str) -> DataSet:
         if size is None:
             size = im.size
         elif im.size != size:
-            raise DataError(f"image {f} is {im.size[0]}x{im.size[1]}, but {files[0]} is "
-                            f"{size[0]}x{size[1]}; all images must have one size")
+            raise DataError(
+                f"image {f} is {im.size[0]}x{im.size[1]}, but {files[0]} is "
+                f"{size[0]}x{size[1]}; all images must have one size"
+            )
         arrays.append(np.asarray(im, dtype=np.uint8))
     x = np.stack(arrays)
     if (x[..., 0] == x[..., 1]).all() and (x[..., 1] == x[..., 2]).all():
@@ -658,8 +699,10 @@ def load_dataset(spec: str) -> DataSet:
         try:
             return _builtin(name, arg, spec)
         except KeyError:
-            raise DataError(f"unknown dataset {spec!r}: not a built-in dataset "
-                            f"({', '.join(builtin_datasets())}) and no such file or folder") from None
+            raise DataError(
+                f"unknown dataset {spec!r}: not a built-in dataset "
+                f"({', '.join(builtin_datasets())}) and no such file or folder"
+            ) from None
     if path.is_dir():
         if _idx_files(path):
             return _load_idx(path, spec)

@@ -56,8 +56,9 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Literal, Sequence
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -68,18 +69,18 @@ from generative.data import DataInfo, DataSet
 from generative.train import Context, Method, MethodConfig, register_method
 
 __all__ = [
-    "GENERATOR_LOSSES",
-    "MLPGenerator",
-    "MLPDiscriminator",
-    "ConvGenerator",
-    "ConvDiscriminator",
-    "GANConfig",
     "GAN",
-    "evaluate_samples",
+    "GENERATOR_LOSSES",
+    "ConvDiscriminator",
+    "ConvGenerator",
+    "GANConfig",
+    "MLPDiscriminator",
+    "MLPGenerator",
     "discriminator_loss",
+    "ema_update",
+    "evaluate_samples",
     "generator_loss",
     "r1_penalty",
-    "ema_update",
     "unrolled_parameters",
 ]
 
@@ -109,8 +110,13 @@ class MLPGenerator(nn.Module):
         Output activation: ``"sigmoid"`` for images in [0, 1], ``"linear"`` for real data.
     """
 
-    def __init__(self, latent_dim: int, data_shape: Sequence[int], hidden: Sequence[int] = (256, 256, 256),
-                 output: str = "linear") -> None:
+    def __init__(
+        self,
+        latent_dim: int,
+        data_shape: Sequence[int],
+        hidden: Sequence[int] = (256, 256, 256),
+        output: str = "linear",
+    ) -> None:
         super().__init__()
         _check_output(output)
         self.data_shape = tuple(int(s) for s in data_shape)
@@ -140,8 +146,9 @@ class MLPDiscriminator(nn.Module):
         Spectrally normalise every linear layer.
     """
 
-    def __init__(self, data_shape: Sequence[int], hidden: Sequence[int] = (256, 256, 256),
-                 spectral_norm: bool = False) -> None:
+    def __init__(
+        self, data_shape: Sequence[int], hidden: Sequence[int] = (256, 256, 256), spectral_norm: bool = False
+    ) -> None:
         super().__init__()
         width = [math.prod(int(s) for s in data_shape), *map(int, hidden)]
         layers: list[nn.Module] = []
@@ -167,11 +174,15 @@ class ConvGenerator(nn.Module):
         self.data_shape = tuple(int(s) for s in data_shape)
         h, w, c_out = _image_hwc(self.data_shape)
         self.h0, self.w0, self.c0 = h // 4, w // 4, 4 * channels
-        self.fc = nn.Sequential(nn.Linear(latent_dim, self.c0 * self.h0 * self.w0),
-                                nn.BatchNorm1d(self.c0 * self.h0 * self.w0), nn.ReLU())
+        self.fc = nn.Sequential(
+            nn.Linear(latent_dim, self.c0 * self.h0 * self.w0), nn.BatchNorm1d(self.c0 * self.h0 * self.w0), nn.ReLU()
+        )
         self.net = nn.Sequential(
-            nn.ConvTranspose2d(self.c0, 2 * channels, 4, stride=2, padding=1), nn.BatchNorm2d(2 * channels), nn.ReLU(),
-            nn.ConvTranspose2d(2 * channels, c_out, 4, stride=2, padding=1), nn.Sigmoid(),
+            nn.ConvTranspose2d(self.c0, 2 * channels, 4, stride=2, padding=1),
+            nn.BatchNorm2d(2 * channels),
+            nn.ReLU(),
+            nn.ConvTranspose2d(2 * channels, c_out, 4, stride=2, padding=1),
+            nn.Sigmoid(),
         )
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
@@ -190,8 +201,10 @@ class ConvDiscriminator(nn.Module):
         self.hwc = _image_hwc(data_shape)
         h, w, c_in = self.hwc
         self.net = nn.Sequential(
-            _maybe_sn(nn.Conv2d(c_in, channels, 4, stride=2, padding=1), spectral_norm), nn.LeakyReLU(0.2),
-            _maybe_sn(nn.Conv2d(channels, 2 * channels, 4, stride=2, padding=1), spectral_norm), nn.LeakyReLU(0.2),
+            _maybe_sn(nn.Conv2d(c_in, channels, 4, stride=2, padding=1), spectral_norm),
+            nn.LeakyReLU(0.2),
+            _maybe_sn(nn.Conv2d(channels, 2 * channels, 4, stride=2, padding=1), spectral_norm),
+            nn.LeakyReLU(0.2),
             nn.Flatten(),
             _maybe_sn(nn.Linear(2 * channels * (h // 4) * (w // 4), 1), spectral_norm),
         )
@@ -239,8 +252,9 @@ def ema_update(ema: nn.Module, model: nn.Module, decay: float) -> None:
         be.copy_(b)
 
 
-def unrolled_parameters(discriminator: nn.Module, optimizer: torch.optim.Optimizer, loss_fn: Any,
-                        steps: int) -> dict[str, torch.Tensor]:
+def unrolled_parameters(
+    discriminator: nn.Module, optimizer: torch.optim.Optimizer, loss_fn: Any, steps: int
+) -> dict[str, torch.Tensor]:
     """The discriminator's parameters after ``steps`` differentiable updates of ``optimizer``.
 
     ``loss_fn(params)`` returns the discriminator's loss for a parameter dictionary (evaluate the
@@ -267,8 +281,9 @@ def unrolled_parameters(discriminator: nn.Module, optimizer: torch.optim.Optimiz
     adam = type(optimizer) is torch.optim.Adam
     if not adam and type(optimizer) is not torch.optim.SGD:
         raise ValueError(f"unrolling replays Adam or SGD, got {type(optimizer).__name__}")
-    unsupported = {k: group.get(k) for k in ("weight_decay", "amsgrad", "maximize", "nesterov", "dampening")
-                   if group.get(k)}
+    unsupported = {
+        k: group.get(k) for k in ("weight_decay", "amsgrad", "maximize", "nesterov", "dampening") if group.get(k)
+    }
     if unsupported:
         raise ValueError(f"unrolling replays plain Adam/SGD; unsupported optimiser options {unsupported}")
     lr = float(group["lr"])
@@ -333,7 +348,8 @@ class GANConfig(MethodConfig):
     hidden: tuple[int, ...] = _f((128, 128, 128), "hidden widths of both MLPs (conv: base channels = first value)")
     d_steps: int = _f(1, "discriminator steps k per generator step (Algorithm 1), each on a fresh minibatch")
     loss: Literal["non-saturating", "minimax"] = _f(
-        "non-saturating", "generator loss: -log D(G(z)) (non-saturating) or log(1 - D(G(z))) (minimax)")
+        "non-saturating", "generator loss: -log D(G(z)) (non-saturating) or log(1 - D(G(z))) (minimax)"
+    )
     optimizer: Literal["adam", "sgd"] = _f("adam", "adam, or sgd with momentum as in the paper")
     lr: float = _f(1e-3, "learning rate of the generator (and of the discriminator unless lr_d is given)")
     lr_d: float | None = _f(None, "learning rate of the discriminator (two time-scale updates); None = lr")
@@ -343,7 +359,9 @@ class GANConfig(MethodConfig):
     r1: float = _f(1.0, "R1 penalty weight gamma (gamma / 2 * E||grad D(x)||^2 on real data); 0 = off")
     spectral_norm: bool = _f(False, "spectral normalisation of the discriminator's layers")
     ema: float = _f(0.99, "decay of the generator's exponential moving average used for sampling; 0 = off")
-    unroll: int = _f(0, "unrolled discriminator updates K the generator looks ahead through (Metz et al. 2017); 0 = off")
+    unroll: int = _f(
+        0, "unrolled discriminator updates K the generator looks ahead through (Metz et al. 2017); 0 = off"
+    )
 
     def __post_init__(self) -> None:
         for name in ("latent_dim", "d_steps"):
@@ -356,8 +374,12 @@ class GANConfig(MethodConfig):
         if not h or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in h):
             raise ValueError(f"hidden must be one or more positive integers, got {self.hidden!r}")
         self.hidden = h
-        for name, choices in (("noise", ("normal", "uniform")), ("arch", ("mlp", "conv")),
-                              ("loss", GENERATOR_LOSSES), ("optimizer", ("adam", "sgd"))):
+        for name, choices in (
+            ("noise", ("normal", "uniform")),
+            ("arch", ("mlp", "conv")),
+            ("loss", GENERATOR_LOSSES),
+            ("optimizer", ("adam", "sgd")),
+        ):
             if getattr(self, name) not in choices:
                 raise ValueError(f"{name} must be one of {choices}, got {getattr(self, name)!r}")
         for name in ("lr", "lr_d"):
@@ -486,7 +508,8 @@ class GAN(Method):
         if self.G_ema is not None:
             ema_update(self.G_ema, self.G, c.ema)
         out: dict[str, float | torch.Tensor] = {
-            "loss_d": loss_d.detach(), "loss_g": loss_g.detach(),
+            "loss_d": loss_d.detach(),
+            "loss_g": loss_g.detach(),
             "d_real": torch.sigmoid(real_logits.detach()).mean(),
             "d_fake": torch.sigmoid(fake_logits.detach()).mean(),
         }
@@ -502,7 +525,7 @@ class GAN(Method):
         evaluated in eval mode (spectral normalisation's power iteration is not advanced by
         hypothetical updates) and uncompiled (``functional_call`` swaps its parameters).
         """
-        from torch.func import functional_call  # noqa: PLC0415
+        from torch.func import functional_call
 
         ctx = self.ctx
         D = self.D
@@ -535,7 +558,7 @@ class GAN(Method):
         finally:
             g.train(was)
 
-    def train(self, mode: bool = True) -> "GAN":
+    def train(self, mode: bool = True) -> GAN:
         self.G.train(mode)
         self.D.train(mode)
         return self  # the EMA generator always stays in eval mode
@@ -559,20 +582,29 @@ def evaluate_samples(sample: Any, info: DataInfo) -> dict[str, float]:
     ``modes_covered``, ``n_modes``, ``high_quality``, ``kl_uniform`` over 2,500 samples.
     ``digits``: ``classes_covered``, ``kl_uniform`` over 10,000 samples. Otherwise ``{}``.
     """
-    from generative import metrics  # noqa: PLC0415
+    from generative import metrics
 
     kind = info.params.get("kind", "") if info.params else ""
     if kind in ("ring8", "grid25"):
         geo = {k: float(v) for k, v in info.params.items() if k in ("radius", "spacing", "std")}
         x = _numpy(sample(metrics.N_EVAL_SAMPLES))
         cov = metrics.dataset_coverage(kind, x, **geo)
-        return {"modes_covered": cov.modes_covered, "n_modes": cov.n_modes, "high_quality": cov.high_quality,
-                "kl_uniform": cov.kl_uniform, "n_samples": cov.n_samples}
+        return {
+            "modes_covered": cov.modes_covered,
+            "n_modes": cov.n_modes,
+            "high_quality": cov.high_quality,
+            "kl_uniform": cov.kl_uniform,
+            "n_samples": cov.n_samples,
+        }
     if info.name == "digits":
         x = _numpy(sample(10_000))
         cov = metrics.digit_coverage(np.clip(x, 0.0, 1.0))
-        return {"classes_covered": cov.modes_covered, "n_classes": cov.n_modes, "kl_uniform": cov.kl_uniform,
-                "n_samples": cov.n_samples}
+        return {
+            "classes_covered": cov.modes_covered,
+            "n_classes": cov.n_modes,
+            "kl_uniform": cov.kl_uniform,
+            "n_samples": cov.n_samples,
+        }
     return {}
 
 

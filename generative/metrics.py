@@ -52,18 +52,18 @@ import numpy as np
 
 __all__ = [
     "N_EVAL_SAMPLES",
-    "ModeCoverage",
-    "ring_centres",
-    "grid_centres",
-    "mode_coverage",
-    "ring8_coverage",
-    "grid25_coverage",
-    "dataset_coverage",
-    "kl_to_uniform",
     "DigitClassifier",
+    "ModeCoverage",
+    "cache_dir",
+    "dataset_coverage",
     "digit_classifier",
     "digit_coverage",
-    "cache_dir",
+    "grid25_coverage",
+    "grid_centres",
+    "kl_to_uniform",
+    "mode_coverage",
+    "ring8_coverage",
+    "ring_centres",
 ]
 
 #: Samples drawn per trained model in VEEGAN's and PacGAN's tables.
@@ -191,8 +191,9 @@ def kl_to_uniform(counts: Any) -> float:
     return float(np.sum(h * np.log(h * c.size)))
 
 
-def mode_coverage(samples: Any, centres: Any, std: float, *, threshold: float = 3.0,
-                  min_count: int = 1) -> ModeCoverage:
+def mode_coverage(
+    samples: Any, centres: Any, std: float, *, threshold: float = 3.0, min_count: int = 1
+) -> ModeCoverage:
     """Assign samples to their nearest centre and count the high-quality ones per mode.
 
     Parameters
@@ -223,7 +224,7 @@ def mode_coverage(samples: Any, centres: Any, std: float, *, threshold: float = 
     counts = np.zeros(c.shape[0], dtype=np.int64)
     radius2 = (t * s) ** 2
     for lo in range(0, x.shape[0], 65536):  # bounded memory for (chunk, K) distances
-        chunk = x[lo:lo + 65536]
+        chunk = x[lo : lo + 65536]
         d2 = ((chunk[:, None, :] - c[None, :, :]) ** 2).sum(axis=2)
         nearest = d2.argmin(axis=1)  # ties: lowest index
         good = d2[np.arange(chunk.shape[0]), nearest] < radius2
@@ -231,14 +232,16 @@ def mode_coverage(samples: Any, centres: Any, std: float, *, threshold: float = 
     return ModeCoverage(counts=counts, n_samples=int(x.shape[0]), min_count=m)
 
 
-def ring8_coverage(samples: Any, *, n_modes: int = 8, radius: float = 2.0, std: float = 0.02,
-                   min_count: int = 1) -> ModeCoverage:
+def ring8_coverage(
+    samples: Any, *, n_modes: int = 8, radius: float = 2.0, std: float = 0.02, min_count: int = 1
+) -> ModeCoverage:
     """:func:`mode_coverage` for the ring mixture (defaults: ``ring8``, radius 2, std 0.02)."""
     return mode_coverage(samples, ring_centres(n_modes, radius), std, min_count=min_count)
 
 
-def grid25_coverage(samples: Any, *, side: int = 5, spacing: float = 2.0, std: float = 0.05,
-                    min_count: int = 1) -> ModeCoverage:
+def grid25_coverage(
+    samples: Any, *, side: int = 5, spacing: float = 2.0, std: float = 0.05, min_count: int = 1
+) -> ModeCoverage:
     """:func:`mode_coverage` for the grid mixture (defaults: ``grid25``, spacing 2, std 0.05)."""
     return mode_coverage(samples, grid_centres(side, spacing), std, min_count=min_count)
 
@@ -309,15 +312,19 @@ class DigitClassifier:
 
 def _digits_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The training core's digits split (``generative.data``): flat [0, 1] images and labels."""
-    from generative.data import load_dataset  # noqa: PLC0415
+    from generative.data import load_dataset
 
     d = load_dataset("digits")
-    return (d.train.numpy().astype(np.float64).reshape(-1, 64), d.train_labels.numpy().astype(np.int64),
-            d.test.numpy().astype(np.float64).reshape(-1, 64), d.test_labels.numpy().astype(np.int64))
+    return (
+        d.train.numpy().astype(np.float64).reshape(-1, 64),
+        d.train_labels.numpy().astype(np.int64),
+        d.test.numpy().astype(np.float64).reshape(-1, 64),
+        d.test_labels.numpy().astype(np.int64),
+    )
 
 
 def _train_classifier(seed: int = 0) -> DigitClassifier:
-    import torch  # noqa: PLC0415
+    import torch
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # a tiny full-batch problem: threads only add contention
@@ -329,7 +336,7 @@ def _train_classifier(seed: int = 0) -> DigitClassifier:
 
 
 def _fit_classifier(seed: int) -> DigitClassifier:
-    import torch  # noqa: PLC0415
+    import torch
 
     x_tr, y_tr, x_te, y_te = _digits_split()
     g = torch.Generator().manual_seed(seed)
@@ -396,8 +403,7 @@ def digit_classifier(*, cache: bool = True, path: str | os.PathLike | None = Non
     return clf
 
 
-def digit_coverage(images: Any, classifier: DigitClassifier | None = None,
-                   *, min_count: int = 1) -> ModeCoverage:
+def digit_coverage(images: Any, classifier: DigitClassifier | None = None, *, min_count: int = 1) -> ModeCoverage:
     """Digit classes covered by generated images, and the KL of their histogram to uniform.
 
     Every image counts (there is no "high quality" threshold for digits), so

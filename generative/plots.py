@@ -6,12 +6,12 @@ All functions return a :class:`PIL.Image.Image`; save it with ``.save("file.png"
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-__all__ = ["PALETTE", "FONT_SIZE", "font", "fitted_font", "image_grid", "scatter", "side_by_side"]
+__all__ = ["FONT_SIZE", "PALETTE", "fitted_font", "font", "image_grid", "scatter", "side_by_side"]
 
 #: Default text height in pixels: readable on a projected slide.
 FONT_SIZE = 22
@@ -32,10 +32,19 @@ def fitted_font(text: str, width: float, size: int = FONT_SIZE, smallest: int = 
         size -= 1
     return font(size)
 
+
 # Ten distinguishable colours (Tableau 10), one per digit class.
 PALETTE: tuple[tuple[int, int, int], ...] = (
-    (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
-    (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207),
+    (31, 119, 180),
+    (255, 127, 14),
+    (44, 160, 44),
+    (214, 39, 40),
+    (148, 103, 189),
+    (140, 86, 75),
+    (227, 119, 194),
+    (127, 127, 127),
+    (188, 189, 34),
+    (23, 190, 207),
 )
 
 
@@ -71,15 +80,20 @@ def image_grid(images: np.ndarray, ncol: int | None = None, scale: int = 4, pad:
         r, q = divmod(k, ncol)
         y, x = pad + r * (h + pad), pad + q * (w + pad)
         img = a[k] if a.ndim == 4 else a[k][..., None]
-        canvas[y:y + h, x:x + w] = img[..., :3]
+        canvas[y : y + h, x : x + w] = img[..., :3]
     pix = (np.clip(canvas, 0, 1) * 255 + 0.5).astype(np.uint8)
     im = Image.fromarray(pix[..., 0] if c == 1 else pix, "L" if c == 1 else "RGB")
     return im.resize((im.width * scale, im.height * scale), Image.NEAREST)
 
 
-def scatter(sets: Sequence[tuple[np.ndarray, tuple[int, int, int]]], size: int = 480,
-            extent: tuple[float, float, float, float] | None = None, radius: int = 1,
-            title: str = "", markers: np.ndarray | None = None) -> Image.Image:
+def scatter(
+    sets: Sequence[tuple[np.ndarray, tuple[int, int, int]]],
+    size: int = 480,
+    extent: tuple[float, float, float, float] | None = None,
+    radius: int = 1,
+    title: str = "",
+    markers: np.ndarray | None = None,
+) -> Image.Image:
     """Scatter plot of 2-D point sets, each in one colour, drawn in order (later on top).
 
     Parameters
@@ -134,8 +148,9 @@ def scatter(sets: Sequence[tuple[np.ndarray, tuple[int, int, int]]], size: int =
     return im
 
 
-def side_by_side(images: Sequence[Image.Image], titles: Sequence[str] = (), gap: int = 8,
-                 title_height: int = FONT_SIZE + 10) -> Image.Image:
+def side_by_side(
+    images: Sequence[Image.Image], titles: Sequence[str] = (), gap: int = 8, title_height: int = FONT_SIZE + 10
+) -> Image.Image:
     """Place pictures next to each other on white, with an optional title above each."""
     if not images:
         raise ValueError("side_by_side needs at least one image")

@@ -42,15 +42,15 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "grid_2d",
-    "mixture_density",
-    "optimal_discriminator",
-    "gan_value",
-    "jsd",
-    "kl_divergence",
-    "gaussian_mixture_1d",
     "fit_gaussian_forward_kl",
     "fit_gaussian_reverse_kl",
+    "gan_value",
+    "gaussian_mixture_1d",
+    "grid_2d",
+    "jsd",
+    "kl_divergence",
+    "mixture_density",
+    "optimal_discriminator",
     "reverse_kl_gaussian",
 ]
 
@@ -181,12 +181,11 @@ def fit_gaussian_forward_kl(weights: Any, means: Any, stds: Any) -> tuple[float,
     """
     w, mu, sd = _mixture(weights, means, stds)
     m = float(w @ mu)
-    var = float(w @ (sd ** 2 + mu ** 2) - m * m)
+    var = float(w @ (sd**2 + mu**2) - m * m)
     return m, math.sqrt(var)
 
 
-def reverse_kl_gaussian(mu: float, sigma: float, weights: Any, means: Any, stds: Any,
-                        n_points: int = 8001) -> float:
+def reverse_kl_gaussian(mu: float, sigma: float, weights: Any, means: Any, stds: Any, n_points: int = 8001) -> float:
     """``KL(N(mu, sigma^2) || p)`` for a 1-D mixture ``p``, by Simpson's rule on ``mu +- 12 sigma``.
 
     ``KL(q || p) = -H(q) - E_q[log p]`` with the entropy ``H(q) = log(sigma sqrt(2 pi e))`` exact;
@@ -207,8 +206,7 @@ def reverse_kl_gaussian(mu: float, sigma: float, weights: Any, means: Any, stds:
     return float(-entropy - (h / 3.0) * np.sum(simpson * phi * logp))
 
 
-def fit_gaussian_reverse_kl(weights: Any, means: Any, stds: Any,
-                            starts: Any = None) -> tuple[float, float]:
+def fit_gaussian_reverse_kl(weights: Any, means: Any, stds: Any, starts: Any = None) -> tuple[float, float]:
     """Minimise ``KL(N(mu, sigma^2) || p)`` over ``(mu, sigma)`` numerically (mode seeking).
 
     Newton's method on ``(mu, log sigma)`` from several starts (every component's mean and the
@@ -232,8 +230,9 @@ def fit_gaussian_reverse_kl(weights: Any, means: Any, stds: Any,
     return best[1], best[2]
 
 
-def _newton_reverse_kl(mu: float, sigma: float, w: np.ndarray, m: np.ndarray, s: np.ndarray,
-                       iters: int = 100) -> tuple[float, float]:
+def _newton_reverse_kl(
+    mu: float, sigma: float, w: np.ndarray, m: np.ndarray, s: np.ndarray, iters: int = 100
+) -> tuple[float, float]:
     """Damped Newton on theta = (mu, log sigma) with finite-difference derivatives."""
     theta = np.array([mu, math.log(sigma)])
 
@@ -252,8 +251,9 @@ def _newton_reverse_kl(mu: float, sigma: float, w: np.ndarray, m: np.ndarray, s:
             g[i] = (fp - fm) / (2 * h)
             hess[i, i] = (fp - 2 * f0 + fm) / (h * h)
         e0, e1 = np.array([h, 0.0]), np.array([0.0, h])
-        hess[0, 1] = hess[1, 0] = (f(theta + e0 + e1) - f(theta + e0 - e1) - f(theta - e0 + e1)
-                                   + f(theta - e0 - e1)) / (4 * h * h)
+        hess[0, 1] = hess[1, 0] = (
+            f(theta + e0 + e1) - f(theta + e0 - e1) - f(theta - e0 + e1) + f(theta - e0 - e1)
+        ) / (4 * h * h)
         try:
             step = -np.linalg.solve(hess, g)
             if g @ step >= 0:  # not a descent direction (non-convex region): gradient step

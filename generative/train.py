@@ -45,10 +45,11 @@ import random
 import signal
 import threading
 import time
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, ContextManager, Iterator, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import torch
@@ -58,23 +59,23 @@ from generative._config import config_from_dict, config_replace, field_names
 from generative.data import DataInfo, DataSet, load_dataset
 
 __all__ = [
-    "TrainConfig",
-    "MethodConfig",
+    "CHECKPOINT_NAME",
     "Context",
     "Method",
+    "MethodConfig",
+    "NonFiniteLossError",
     "Run",
     "RunResult",
-    "NonFiniteLossError",
+    "TrainConfig",
     "TrainingInterrupted",
-    "register_method",
-    "get_method",
     "available_methods",
-    "pick_device",
-    "train",
+    "get_method",
     "load_run",
+    "pick_device",
+    "register_method",
     "resolve_checkpoint",
     "save_checkpoint_atomic",
-    "CHECKPOINT_NAME",
+    "train",
 ]
 
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -85,6 +86,7 @@ _FORMAT = 1
 # Configs
 # --------------------------------------------------------------------------------------------
 
+
 def _f(default: Any, help: str, **kw: Any) -> Any:
     return field(default=default, metadata={"help": help, **kw})
 
@@ -93,12 +95,18 @@ def _f(default: Any, help: str, **kw: Any) -> Any:
 class TrainConfig:
     """Options common to every method (each one is a ``--option`` of ``python -m generative train``)."""
 
-    dataset: str = _f("digits", "built-in dataset (digits, ring8, grid25, moons; parameters as ring8:std=0.05) "
-                                "or a path (.npy/.npz, IDX file or folder, image folder)")
+    dataset: str = _f(
+        "digits",
+        "built-in dataset (digits, ring8, grid25, moons; parameters as ring8:std=0.05) "
+        "or a path (.npy/.npz, IDX file or folder, image folder)",
+    )
     out: str = _f("", "run folder (default runs/<method>-<dataset>)")
     seed: int = _f(0, "seed of the model initialisation, the data order and the noise")
-    epochs: float = _f(10.0, "training length in passes over the training set (10,000 examples for "
-                             "on-the-fly data); ignored when --steps is given")
+    epochs: float = _f(
+        10.0,
+        "training length in passes over the training set (10,000 examples for "
+        "on-the-fly data); ignored when --steps is given",
+    )
     steps: int = _f(0, "training length in steps (optimiser updates); 0 = use --epochs")
     batch_size: int = _f(100, "minibatch size M per process")
     device: str = _f("auto", "auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps")
@@ -136,6 +144,7 @@ class MethodConfig:
 # Errors
 # --------------------------------------------------------------------------------------------
 
+
 class NonFiniteLossError(FloatingPointError):
     """A loss became NaN or infinite; ``.step`` is the step, the last good checkpoint is kept."""
 
@@ -155,6 +164,7 @@ class TrainingInterrupted(KeyboardInterrupt):
 # --------------------------------------------------------------------------------------------
 # Device, distributed, context
 # --------------------------------------------------------------------------------------------
+
 
 def pick_device(device: str | torch.device = "auto", local_rank: int = 0) -> torch.device:
     """``"auto"``: CUDA (device ``local_rank``), then Apple MPS, then the CPU; else the named device.
@@ -223,7 +233,7 @@ class Context:
         """True on rank 0 (the process that writes files)."""
         return self.rank == 0
 
-    def autocast(self) -> ContextManager:
+    def autocast(self) -> AbstractContextManager:
         """bf16 autocast on the context's device when ``precision == "bf16"``, else a no-op."""
         if self.precision == "bf16":
             return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
@@ -260,13 +270,14 @@ class Context:
         flat /= self.world_size
         k = 0
         for g in grads:
-            g.copy_(flat[k:k + g.numel()].view_as(g))
+            g.copy_(flat[k : k + g.numel()].view_as(g))
             k += g.numel()
 
 
 # --------------------------------------------------------------------------------------------
 # Methods and their registry
 # --------------------------------------------------------------------------------------------
+
 
 class Method:
     """Base class of a training method; subclass, set ``Config``, register with :func:`register_method`.
@@ -324,7 +335,7 @@ class Method:
     def load_extra_state(self, state: dict[str, Any]) -> None:
         """Restore :meth:`extra_state`."""
 
-    def train(self, mode: bool = True) -> "Method":
+    def train(self, mode: bool = True) -> Method:
         """Put every module in training (or eval) mode."""
         for m in self.modules().values():
             m.train(mode)
@@ -332,7 +343,7 @@ class Method:
 
 
 def picture_kind(info: DataInfo) -> str:
-    """"grid" for images, "scatter" for 2-D points, "" when there is no natural picture."""
+    """ "grid" for images, "scatter" for 2-D points, "" when there is no natural picture."""
     if info.image and len(info.shape) in (2, 3):
         return "grid"
     if info.shape == (2,):
@@ -355,8 +366,12 @@ def sample_picture(x: torch.Tensor, info: DataInfo, data: DataSet | None = None,
 
 
 _METHODS: dict[str, type[Method]] = {}
-_BUILTIN_MODULES = {"vae": "generative.vae", "ae": "generative.vae", "gan": "generative.gan",
-                    "veegan": "generative.veegan"}
+_BUILTIN_MODULES = {
+    "vae": "generative.vae",
+    "ae": "generative.vae",
+    "gan": "generative.gan",
+    "veegan": "generative.veegan",
+}
 
 
 def register_method(name: str):
@@ -417,14 +432,20 @@ def _import_builtin(module: str) -> None:
 # Random state and checkpoints
 # --------------------------------------------------------------------------------------------
 
+
 def _rng_state(ctx: Context, stream: Any) -> dict[str, Any]:
     kind, keys, pos, has_gauss, cached = np.random.get_state()
     py = random.getstate()
     return {
         "torch": torch.get_rng_state(),
         "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-        "numpy": {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
-                  "has_gauss": int(has_gauss), "cached": float(cached)},
+        "numpy": {
+            "kind": kind,
+            "keys": torch.from_numpy(keys.astype(np.int64)),
+            "pos": int(pos),
+            "has_gauss": int(has_gauss),
+            "cached": float(cached),
+        },
         "python": [py[0], list(py[1]), py[2]],
         "method": ctx.generator.get_state(),
         "data": stream.state_dict(),
@@ -476,8 +497,9 @@ def resolve_checkpoint(path: str | os.PathLike) -> Path:
     if p.is_dir():
         p = p / CHECKPOINT_NAME
     if not p.is_file():
-        raise ValueError(f"no checkpoint at {path} (expected a checkpoint file or a run folder "
-                         f"holding {CHECKPOINT_NAME})")
+        raise ValueError(
+            f"no checkpoint at {path} (expected a checkpoint file or a run folder holding {CHECKPOINT_NAME})"
+        )
     return p
 
 
@@ -485,7 +507,7 @@ def _load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     p = resolve_checkpoint(path)
     try:
         ck = torch.load(p, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - torn/foreign file: one clear error
+    except Exception as exc:
         raise ValueError(f"cannot read checkpoint {p}: {exc}") from None
     if not isinstance(ck, dict) or ck.get("format") != _FORMAT:
         raise ValueError(f"{p} is not a generative checkpoint (format {_FORMAT})")
@@ -495,6 +517,7 @@ def _load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 # Loading a finished run
 # --------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Run:
@@ -526,8 +549,7 @@ class Run:
         return load_dataset(self.train_config.dataset)
 
 
-def load_run(checkpoint: str | os.PathLike, device: str = "auto",
-             overrides: dict[str, Any] | None = None) -> Run:
+def load_run(checkpoint: str | os.PathLike, device: str = "auto", overrides: dict[str, Any] | None = None) -> Run:
     """Restore the method of a checkpoint file or run folder for sampling and evaluation.
 
     Parameters
@@ -562,6 +584,7 @@ def load_run(checkpoint: str | os.PathLike, device: str = "auto",
 # The training loop
 # --------------------------------------------------------------------------------------------
 
+
 @dataclass
 class RunResult:
     """What :func:`train` returns: the run folder, final step, last logged metrics, evaluation."""
@@ -580,7 +603,7 @@ class _SignalFlag:
         self.signum = 0
         self._old: dict[int, Any] = {}
 
-    def __enter__(self) -> "_SignalFlag":
+    def __enter__(self) -> _SignalFlag:
         if threading.current_thread() is threading.main_thread():
             for s in (signal.SIGINT, signal.SIGTERM):
                 self._old[s] = signal.signal(s, self._handle)
@@ -638,8 +661,9 @@ def _mean_over_ranks(values: dict[str, float], ctx: Context) -> dict[str, float]
     import torch.distributed as dist
 
     keys = sorted(values)
-    t = torch.tensor([values[k] for k in keys], dtype=torch.float64,
-                     device=ctx.device if dist.get_backend() == "nccl" else "cpu")
+    t = torch.tensor(
+        [values[k] for k in keys], dtype=torch.float64, device=ctx.device if dist.get_backend() == "nccl" else "cpu"
+    )
     dist.all_reduce(t)
     return dict(zip(keys, (t / ctx.world_size).tolist()))
 
@@ -682,8 +706,9 @@ def _open_log(path: Path, step: int):
     return open(path, "a")
 
 
-def train(method: str, config: TrainConfig | None = None, method_config: Any = None, *,
-          resume: bool = False) -> RunResult:
+def train(
+    method: str, config: TrainConfig | None = None, method_config: Any = None, *, resume: bool = False
+) -> RunResult:
     """Train ``method`` on ``config.dataset``; the whole life of a run folder.
 
     Parameters
@@ -731,12 +756,15 @@ def train(method: str, config: TrainConfig | None = None, method_config: Any = N
             raise ValueError(f"{run_dir} holds a {ck['method']!r} run, not {method!r}")
         saved_t = config_from_dict(TrainConfig, ck["train_config"])
         saved_m = config_from_dict(cls.Config, ck["method_config"])
-        tcfg = config_replace(saved_t, {k: v for k, v in asdict(tcfg).items()
-                                        if v != getattr(TrainConfig(), k) and k != "out"})
+        tcfg = config_replace(
+            saved_t, {k: v for k, v in asdict(tcfg).items() if v != getattr(TrainConfig(), k) and k != "out"}
+        )
         mcfg = config_replace(saved_m, {k: v for k, v in asdict(mcfg).items() if v != getattr(cls.Config(), k)})
     elif (run_dir / CHECKPOINT_NAME).exists():
-        raise ValueError(f"run folder {run_dir} already holds a run; pass resume=True (--resume) to "
-                         f"continue it or choose another --out")
+        raise ValueError(
+            f"run folder {run_dir} already holds a run; pass resume=True (--resume) to "
+            f"continue it or choose another --out"
+        )
 
     import torch.distributed as dist
 
@@ -757,8 +785,16 @@ def train(method: str, config: TrainConfig | None = None, method_config: Any = N
             dist.destroy_process_group()
 
 
-def _train(cls: type[Method], tcfg: TrainConfig, mcfg: Any, ck: dict | None, run_dir: Path,
-           device: torch.device, rank: int, world: int) -> RunResult:
+def _train(
+    cls: type[Method],
+    tcfg: TrainConfig,
+    mcfg: Any,
+    ck: dict | None,
+    run_dir: Path,
+    device: torch.device,
+    rank: int,
+    world: int,
+) -> RunResult:
     data = load_dataset(tcfg.dataset)
     gen = torch.Generator(device).manual_seed(tcfg.seed * 1_000_003 + 104_729 * rank + 17)
     ctx = Context(device, gen, rank, world, tcfg.precision, tcfg.compile, tcfg.compile_backend)
@@ -783,27 +819,45 @@ def _train(cls: type[Method], tcfg: TrainConfig, mcfg: Any, ck: dict | None, run
         else:  # different process count: continue, but not bit-reproducibly
             import warnings
 
-            warnings.warn(f"resuming a {len(states)}-process run with {world} processes: "
-                          f"the data order and noise are re-seeded", stacklevel=2)
+            warnings.warn(
+                f"resuming a {len(states)}-process run with {world} processes: the data order and noise are re-seeded",
+                stacklevel=2,
+            )
             stream.examples = int(states[0]["data"]["examples"])
     main = rank == 0
     if main:
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / "samples").mkdir(exist_ok=True)
-        cfg_json = {"method": cls.name, "train": asdict(tcfg), "method_config": asdict(mcfg),
-                    "data": data.info.to_dict(), "world_size": world, "device": str(device),
-                    "torch": torch.__version__}
+        cfg_json = {
+            "method": cls.name,
+            "train": asdict(tcfg),
+            "method_config": asdict(mcfg),
+            "data": data.info.to_dict(),
+            "world_size": world,
+            "device": str(device),
+            "torch": torch.__version__,
+        }
         (run_dir / "config.json").write_text(json.dumps(cfg_json, indent=2) + "\n")
     ckpt_path = run_dir / CHECKPOINT_NAME
 
     def checkpoint() -> None:
         rng = _gather(_rng_state(ctx, stream), ctx)
         if main:
-            obj = {"format": _FORMAT, "method": cls.name, "step": step, "elapsed": elapsed + time.time() - t_start,
-                   "train_config": asdict(tcfg), "method_config": asdict(mcfg), "data_info": data.info.to_dict(),
-                   "modules": {k: m.state_dict() for k, m in method.modules().items()},
-                   "optimizers": {k: o.state_dict() for k, o in method.optimizers().items()},
-                   "extra": method.extra_state(), "rng": rng, "accum": accum, "world_size": world}
+            obj = {
+                "format": _FORMAT,
+                "method": cls.name,
+                "step": step,
+                "elapsed": elapsed + time.time() - t_start,
+                "train_config": asdict(tcfg),
+                "method_config": asdict(mcfg),
+                "data_info": data.info.to_dict(),
+                "modules": {k: m.state_dict() for k, m in method.modules().items()},
+                "optimizers": {k: o.state_dict() for k, o in method.optimizers().items()},
+                "extra": method.extra_state(),
+                "rng": rng,
+                "accum": accum,
+                "world_size": world,
+            }
             save_checkpoint_atomic(obj, ckpt_path)
 
     def pictures() -> None:
@@ -831,8 +885,13 @@ def _train(cls: type[Method], tcfg: TrainConfig, mcfg: Any, ck: dict | None, run
             while step < total:
                 out = method.train_step(stream, step)
                 keys = list(out)
-                vals = torch.stack([torch.as_tensor(out[k], dtype=torch.float64).detach().cpu().reshape(())
-                                    for k in keys]).tolist() if keys else []
+                vals = (
+                    torch.stack(
+                        [torch.as_tensor(out[k], dtype=torch.float64).detach().cpu().reshape(()) for k in keys]
+                    ).tolist()
+                    if keys
+                    else []
+                )
                 losses = dict(zip(keys, vals))
                 bad = {k: v for k, v in losses.items() if not math.isfinite(v)}
                 # one collective per step: 2 = some rank saw a non-finite loss, 1 = some rank got a signal
@@ -840,11 +899,18 @@ def _train(cls: type[Method], tcfg: TrainConfig, mcfg: Any, ck: dict | None, run
                 if stop == 2:
                     if not bad:
                         bad = {"loss on another rank": float("nan")}
-                    kept = f"the last good checkpoint {ckpt_path} is kept" if ckpt_path.exists() else \
-                        "no checkpoint had been written yet"
+                    kept = (
+                        f"the last good checkpoint {ckpt_path} is kept"
+                        if ckpt_path.exists()
+                        else "no checkpoint had been written yet"
+                    )
                     raise NonFiniteLossError(
                         f"non-finite loss at step {step + 1}: "
-                        + ", ".join(f"{k} = {v}" for k, v in bad.items()) + f"; {kept}", step + 1, losses)
+                        + ", ".join(f"{k} = {v}" for k, v in bad.items())
+                        + f"; {kept}",
+                        step + 1,
+                        losses,
+                    )
                 step += 1
                 accum["n"] += 1
                 for k, v in losses.items():
@@ -853,14 +919,20 @@ def _train(cls: type[Method], tcfg: TrainConfig, mcfg: Any, ck: dict | None, run
                     now = time.perf_counter()
                     means = _mean_over_ranks({k: s / accum["n"] for k, s in accum["sums"].items()}, ctx)
                     rate = (stream.examples - ex_last) * world / max(now - t_last, 1e-9)
-                    last = {"step": step, "epoch": stream.examples * world / data.n_train, **means,
-                            "time": elapsed + time.time() - t_start, "samples_per_s": rate}
+                    last = {
+                        "step": step,
+                        "epoch": stream.examples * world / data.n_train,
+                        **means,
+                        "time": elapsed + time.time() - t_start,
+                        "samples_per_s": rate,
+                    }
                     if log is not None:
                         log.write(json.dumps(last) + "\n")
                         log.flush()
                     if bar is not None:
-                        bar.set_postfix({**{k: f"{v:.4g}" for k, v in means.items()}, "samples/s": f"{rate:.3g}"},
-                                        refresh=False)
+                        bar.set_postfix(
+                            {**{k: f"{v:.4g}" for k, v in means.items()}, "samples/s": f"{rate:.3g}"}, refresh=False
+                        )
                     accum = {"n": 0, "sums": {}}
                     t_last, ex_last = now, stream.examples
                 if bar is not None:
@@ -869,7 +941,11 @@ def _train(cls: type[Method], tcfg: TrainConfig, mcfg: Any, ck: dict | None, run
                     checkpoint()
                     raise TrainingInterrupted(
                         f"interrupted by signal {flag.signum or 'on another rank'} at step {step}; checkpoint saved "
-                        f"to {ckpt_path}; continue with --resume", step, flag.signum, ckpt_path if main else None)
+                        f"to {ckpt_path}; continue with --resume",
+                        step,
+                        flag.signum,
+                        ckpt_path if main else None,
+                    )
                 if tcfg.checkpoint_every and step % tcfg.checkpoint_every == 0 and step < total:
                     checkpoint()
                 if tcfg.sample_every and step % tcfg.sample_every == 0 and step < total:

@@ -31,8 +31,9 @@ and minimises the reconstruction loss alone (no KL, no noise); "sampling" it dec
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Literal
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -43,13 +44,13 @@ from generative.data import DataInfo, DataSet
 from generative.train import Context, Method, MethodConfig, picture_kind, register_method
 
 __all__ = [
-    "VAEConfig",
-    "AEConfig",
-    "VAE",
     "AE",
+    "VAE",
+    "AEConfig",
+    "VAEConfig",
     "VAENet",
-    "gaussian_kl",
     "elbo_terms",
+    "gaussian_kl",
     "iwae_bound",
 ]
 
@@ -68,7 +69,8 @@ class VAEConfig(MethodConfig):
     hidden: tuple[int, ...] = _f((256, 256), "hidden layer widths of the encoder (the decoder mirrors them)")
     arch: Literal["mlp", "conv"] = _f("mlp", "mlp, or conv (images only: strided convolutions)")
     likelihood: Literal["auto", "bernoulli", "gaussian"] = _f(
-        "auto", "decoder likelihood; auto = bernoulli for data in [0, 1], gaussian otherwise")
+        "auto", "decoder likelihood; auto = bernoulli for data in [0, 1], gaussian otherwise"
+    )
     lr: float = _f(1e-3, "Adam learning rate")
     iwae_k: int = _f(1000, "importance samples of the IWAE log-likelihood estimate in evaluation")
     sample_noise: bool = _f(True, "Gaussian likelihood: samples include the decoder noise (else its mean)")
@@ -97,6 +99,7 @@ class AEConfig(VAEConfig):
 # Networks
 # --------------------------------------------------------------------------------------------
 
+
 def _mlp(sizes: list[int]) -> nn.Sequential:
     layers: list[nn.Module] = []
     for a, b in zip(sizes[:-2], sizes[1:-1]):
@@ -119,8 +122,13 @@ class _ConvEncoder(nn.Module):
         super().__init__()
         h, w, c = _image_hwc(shape)
         self.hwc = (h, w, c)
-        self.body = nn.Sequential(nn.Conv2d(c, width, 3, padding=1), nn.ReLU(),
-                                  nn.Conv2d(width, 2 * width, 4, stride=2, padding=1), nn.ReLU(), nn.Flatten())
+        self.body = nn.Sequential(
+            nn.Conv2d(c, width, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(width, 2 * width, 4, stride=2, padding=1),
+            nn.ReLU(),
+            nn.Flatten(),
+        )
         self.head = nn.Linear(2 * width * (h // 2) * (w // 2), out)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -135,8 +143,9 @@ class _ConvDecoder(nn.Module):
         h, w, c = _image_hwc(shape)
         self.hwc, self.width = (h, w, c), width
         self.head = nn.Sequential(nn.Linear(latent, 2 * width * (h // 2) * (w // 2)), nn.ReLU())
-        self.body = nn.Sequential(nn.ConvTranspose2d(2 * width, width, 4, stride=2, padding=1), nn.ReLU(),
-                                  nn.Conv2d(width, c, 3, padding=1))
+        self.body = nn.Sequential(
+            nn.ConvTranspose2d(2 * width, width, 4, stride=2, padding=1), nn.ReLU(), nn.Conv2d(width, c, 3, padding=1)
+        )
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         h, w, c = self.hwc
@@ -169,7 +178,7 @@ class VAENet(nn.Module):
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(mu, logvar)``, each (n, latent_dim), of q(z|x) for x (n, *shape)."""
         h = _f32(self.encoder(x.reshape(len(x), -1)))
-        return h[:, :self.latent_dim], h[:, self.latent_dim:]
+        return h[:, : self.latent_dim], h[:, self.latent_dim :]
 
     def log_likelihood(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """``log p(x|z)`` summed over data dimensions; z (..., n, k), x (n, *shape) -> (..., n)."""
@@ -214,8 +223,7 @@ def elbo_terms(net: VAENet, x: torch.Tensor, generator: torch.Generator) -> tupl
     return net(x, eps)
 
 
-def iwae_bound(net: VAENet, x: torch.Tensor, k: int, generator: torch.Generator,
-               chunk: int = 1 << 25) -> torch.Tensor:
+def iwae_bound(net: VAENet, x: torch.Tensor, k: int, generator: torch.Generator, chunk: int = 1 << 25) -> torch.Tensor:
     """The importance-weighted bound ``log (1/k) sum_i p(x, z_i)/q(z_i|x)`` per example, in nats.
 
     Parameters
@@ -238,7 +246,7 @@ def iwae_bound(net: VAENet, x: torch.Tensor, k: int, generator: torch.Generator,
     pairs = max(1, chunk // max(1, x[0].numel()))  # (sample, example) pairs per decoder call
     per = max(1, pairs // k)
     for i in range(0, len(x), per):
-        xb = x[i:i + per]
+        xb = x[i : i + per]
         mu, logvar = net.encode(xb)
         std = torch.exp(0.5 * logvar)
         logw = []
@@ -258,6 +266,7 @@ def iwae_bound(net: VAENet, x: torch.Tensor, k: int, generator: torch.Generator,
 # --------------------------------------------------------------------------------------------
 # Methods
 # --------------------------------------------------------------------------------------------
+
 
 @register_method("vae")
 class VAE(Method):
@@ -290,8 +299,11 @@ class VAE(Method):
 
     def train_step(self, batches: Iterator[torch.Tensor], step: int) -> dict[str, torch.Tensor]:
         x = next(batches)
-        eps = None if self.deterministic else torch.randn(
-            len(x), self.config.latent_dim, generator=self.ctx.generator, device=x.device)
+        eps = (
+            None
+            if self.deterministic
+            else torch.randn(len(x), self.config.latent_dim, generator=self.ctx.generator, device=x.device)
+        )
         with self.ctx.autocast():
             rec, kl = self.model(x, eps)
         rec, kl = rec.float().mean(), kl.float().mean()
@@ -325,13 +337,19 @@ class VAE(Method):
         x = data.test.to(self.ctx.device)
         rec, kl, iw = [], [], []
         for i in range(0, len(x), batch):
-            r, k = elbo_terms(self.net, x[i:i + batch], generator)
+            r, k = elbo_terms(self.net, x[i : i + batch], generator)
             rec.append(r.double())
             kl.append(k.double())
-            iw.append(iwae_bound(self.net, x[i:i + batch], self.config.iwae_k, generator))
+            iw.append(iwae_bound(self.net, x[i : i + batch], self.config.iwae_k, generator))
         rec_m, kl_m = torch.cat(rec).mean().item(), torch.cat(kl).mean().item()
-        return {"test_elbo": rec_m - kl_m, "test_rec": rec_m, "test_kl": kl_m,
-                "test_iwae": torch.cat(iw).mean().item(), "iwae_k": self.config.iwae_k, "n_test": len(x)}
+        return {
+            "test_elbo": rec_m - kl_m,
+            "test_rec": rec_m,
+            "test_kl": kl_m,
+            "test_iwae": torch.cat(iw).mean().item(),
+            "iwae_k": self.config.iwae_k,
+            "n_test": len(x),
+        }
 
     def figures(self, data: DataSet, generator: torch.Generator) -> dict[str, Any]:
         figs = super().figures(data, generator)
@@ -340,8 +358,11 @@ class VAE(Method):
 
             x = data.test[:32].to(self.ctx.device)
             both = torch.cat([x, self.reconstruct(x)]).cpu().numpy()
-            figs["reconstructions"] = plots.image_grid(np.clip(both, 0, 1) if self.info.bounded else both,
-                                                       ncol=16, scale=max(1, 64 // max(self.info.shape[:2])))
+            figs["reconstructions"] = plots.image_grid(
+                np.clip(both, 0, 1) if self.info.bounded else both,
+                ncol=16,
+                scale=max(1, 64 // max(self.info.shape[:2])),
+            )
         return figs
 
 
@@ -358,5 +379,5 @@ class AE(VAE):
     def evaluate(self, data: DataSet, generator: torch.Generator, batch: int = 1000) -> dict[str, float]:
         """Test reconstruction log-likelihood ``log p(x | z = mu(x))`` per example in nats."""
         x = data.test.to(self.ctx.device)
-        rec = torch.cat([self.net(x[i:i + batch], None)[0].double() for i in range(0, len(x), batch)])
+        rec = torch.cat([self.net(x[i : i + batch], None)[0].double() for i in range(0, len(x), batch)])
         return {"test_rec": rec.mean().item(), "n_test": len(x)}

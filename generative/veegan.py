@@ -34,8 +34,8 @@ coverage.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import torch
 import torch.nn.functional as F
@@ -45,7 +45,7 @@ from generative.data import DataInfo, DataSet
 from generative.gan import MLPDiscriminator, MLPGenerator, _f, evaluate_samples
 from generative.train import Context, Method, MethodConfig, register_method
 
-__all__ = ["VEEGANConfig", "VEEGAN", "Reconstructor", "JointDiscriminator"]
+__all__ = ["VEEGAN", "JointDiscriminator", "Reconstructor", "VEEGANConfig"]
 
 
 class Reconstructor(nn.Module):
@@ -62,7 +62,7 @@ class Reconstructor(nn.Module):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         out = self.mlp(x.reshape(x.shape[0], -1))
-        return out[:, :self.latent_dim], out[:, self.latent_dim:].clamp(-7.0, 3.0)
+        return out[:, : self.latent_dim], out[:, self.latent_dim :].clamp(-7.0, 3.0)
 
     def nll(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """``-log p_F(z | x)`` per row, up to the constant ``latent_dim / 2 * log(2 pi)``."""
@@ -178,8 +178,13 @@ class VEEGAN(Method):
         loss_g.backward()
         ctx.all_reduce_grads(self.G, self.F)
         self.opt_gf.step()
-        return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(), "recon": recon.detach(),
-                "d_gen": torch.sigmoid(gen_logits.detach()).mean(), "d_rec": torch.sigmoid(rec_logits.detach()).mean()}
+        return {
+            "loss_d": loss_d.detach(),
+            "loss_g": loss_g.detach(),
+            "recon": recon.detach(),
+            "d_gen": torch.sigmoid(gen_logits.detach()).mean(),
+            "d_rec": torch.sigmoid(rec_logits.detach()).mean(),
+        }
 
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
         """``n`` samples ``G(z)`` in model space, eval mode."""

@@ -8,7 +8,7 @@ dynamics, the autoreset rule and the random-number streams.
 import numpy as np
 from numba import config, njit, prange
 
-__all__ = ["step_serial", "step_parallel", "reset_envs", "max_threads"]
+__all__ = ["max_threads", "reset_envs", "step_parallel", "step_serial"]
 
 _CHUNK = 1024  # envs per parallel task
 
@@ -38,8 +38,7 @@ def _start_state(rng: np.ndarray, i: int, starts: np.ndarray) -> int:
 
 
 @njit(cache=True, inline="always")
-def step_block(lo, hi, actions, state, steps, rng, trans, prob, reward, K, starts, max_steps,
-               obs, rew, term, trunc):
+def step_block(lo, hi, actions, state, steps, rng, trans, prob, reward, K, starts, max_steps, obs, rew, term, trunc):
     """Step envs ``lo..hi-1``: an autoreset if the env's last step ended its episode, else one transition.
 
     ``steps[i]`` counts the steps of env ``i``'s episode; an ended episode of ``t`` steps is stored
@@ -125,8 +124,7 @@ def first_bad_action(actions: np.ndarray) -> int:
 
 
 @njit(cache=True)
-def step_serial(actions, state, steps, rng, trans, prob, reward, K, starts, max_steps,
-                 obs, rew, term, trunc):
+def step_serial(actions, state, steps, rng, trans, prob, reward, K, starts, max_steps, obs, rew, term, trunc):
     """Step every env on one thread; returns the index of the first invalid action (nothing stepped) or -1."""
     # all actions in 0..3 exactly when their bitwise OR (as unsigned) is <= 3: a vectorised scan
     bits = np.uint64(0)
@@ -134,14 +132,14 @@ def step_serial(actions, state, steps, rng, trans, prob, reward, K, starts, max_
         bits |= np.uint64(actions[i])
     if bits > 3:
         return first_bad_action(actions)
-    step_block(0, actions.size, actions, state, steps, rng, trans, prob, reward, K, starts,
-                max_steps, obs, rew, term, trunc)
+    step_block(
+        0, actions.size, actions, state, steps, rng, trans, prob, reward, K, starts, max_steps, obs, rew, term, trunc
+    )
     return -1
 
 
 @njit(cache=True, parallel=True)
-def step_parallel(actions, state, steps, rng, trans, prob, reward, K, starts, max_steps,
-                   obs, rew, term, trunc):
+def step_parallel(actions, state, steps, rng, trans, prob, reward, K, starts, max_steps, obs, rew, term, trunc):
     """:func:`step_serial` with the envs split over all numba threads."""
     # all actions in 0..3 exactly when their bitwise OR (as unsigned) is <= 3: a vectorised scan
     bits = np.uint64(0)
@@ -152,8 +150,24 @@ def step_parallel(actions, state, steps, rng, trans, prob, reward, K, starts, ma
     n = actions.size
     chunks = (n + _CHUNK - 1) // _CHUNK
     for c in prange(chunks):
-        step_block(c * _CHUNK, min(n, (c + 1) * _CHUNK), actions, state, steps, rng, trans, prob, reward,
-                    K, starts, max_steps, obs, rew, term, trunc)
+        step_block(
+            c * _CHUNK,
+            min(n, (c + 1) * _CHUNK),
+            actions,
+            state,
+            steps,
+            rng,
+            trans,
+            prob,
+            reward,
+            K,
+            starts,
+            max_steps,
+            obs,
+            rew,
+            term,
+            trunc,
+        )
     return -1
 
 

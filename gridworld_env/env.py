@@ -6,7 +6,8 @@ in :mod:`gridworld_env.render`.
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping, Optional, Union
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -16,7 +17,7 @@ from gymnasium.utils import colorize
 from .layouts import Layout, LayoutError, LayoutLike, as_layout
 from .model import GridModel, build_model
 
-__all__ = ["LectureGridEnv", "InvalidActionError", "ACTION_NAMES", "ACTION_ARROWS", "UP", "DOWN", "LEFT", "RIGHT"]
+__all__ = ["ACTION_ARROWS", "ACTION_NAMES", "DOWN", "LEFT", "RIGHT", "UP", "InvalidActionError", "LectureGridEnv"]
 
 UP, DOWN, LEFT, RIGHT = 0, 1, 2, 3
 _UNIFORM_BLOCK = 256  # uniforms drawn per np_random call when slip > 0
@@ -91,10 +92,10 @@ class LectureGridEnv(gym.Env):
         layout: LayoutLike = "lecture",
         living_reward: float = -0.04,
         slip: float = 0.0,
-        render_mode: Optional[str] = None,
+        render_mode: str | None = None,
         *,
-        rewards: Optional[Mapping[str, float]] = None,
-        start: Union[int, tuple[int, int], None] = None,
+        rewards: Mapping[str, float] | None = None,
+        start: int | tuple[int, int] | None = None,
         random_start: bool = False,
         tile_size: int = 96,
     ) -> None:
@@ -132,10 +133,10 @@ class LectureGridEnv(gym.Env):
 
         # slip > 0: uniforms are drawn from np_random in blocks; a new generator (reset(seed=...)) starts a new block.
         self._uniforms: Iterator[float] = iter(())
-        self._uniforms_from: Optional[np.random.Generator] = None
+        self._uniforms_from: np.random.Generator | None = None
         self.s: int = lay.start
-        self.lastaction: Optional[int] = None
-        self.lastreward: Optional[float] = None
+        self.lastaction: int | None = None
+        self.lastreward: float | None = None
         self._renderer: Any = None
 
     # ------------------------------------------------------------------ model
@@ -143,6 +144,21 @@ class LectureGridEnv(gym.Env):
     def P(self) -> dict[int, dict[int, list[tuple[float, int, float, bool]]]]:
         """Toy-text transitions ``P[s][a] = [(prob, next_state, reward, terminated), ...]`` (lazy)."""
         return self.model.P
+
+    @property
+    def initial_state_distrib(self) -> np.ndarray:
+        """``(S,)`` float64: the distribution of the start state (the toy-text envs' attribute name).
+
+        One-hot at ``layout.start``, or uniform over the free squares with ``random_start=True``
+        (a ``reset(options={"start": ...})`` overrides it for that episode only).
+        """
+        d = np.zeros(self.layout.n_states)
+        if self.random_start:
+            d[self._free_states] = 1.0 / self._free_states.size
+        else:
+            d[self.layout.start] = 1.0
+        d.setflags(write=False)
+        return d
 
     @property
     def living_reward(self) -> float:
@@ -207,9 +223,7 @@ class LectureGridEnv(gym.Env):
         self._uniforms, self._uniforms_from = block, rng
         return next(block)
 
-    def reset(
-        self, *, seed: Optional[int] = None, options: Optional[dict[str, Any]] = None
-    ) -> tuple[int, dict[str, Any]]:
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
         """Start an episode.
 
         ``options`` may hold ``"start"`` (a state index or ``(row, col)``) for this episode.
@@ -234,7 +248,7 @@ class LectureGridEnv(gym.Env):
         return self.s, {"prob": 1.0, "row": row, "col": col}
 
     # ---------------------------------------------------------------- render
-    def render(self) -> Union[str, np.ndarray, None]:
+    def render(self) -> str | np.ndarray | None:
         """Render per ``render_mode``.
 
         ``"ansi"``: the map as text with the agent highlighted.  ``"rgb_array"``: the board
@@ -262,7 +276,11 @@ class LectureGridEnv(gym.Env):
         return None
 
     def _caption(self) -> str:
-        last = "start" if self.lastaction is None else f"last: {ACTION_NAMES[self.lastaction]}, reward {self.lastreward:+g}"
+        last = (
+            "start"
+            if self.lastaction is None
+            else f"last: {ACTION_NAMES[self.lastaction]}, reward {self.lastreward:+g}"
+        )
         return f"{self.layout.name}: living reward {self.living_reward:g}, slip {self.slip:g}\n{last}"
 
     def _render_text(self) -> str:

@@ -27,24 +27,24 @@ from __future__ import annotations
 import math
 import re
 import textwrap
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Iterable, Mapping, Sequence, Union
 
 import numpy as np
 
 __all__ = [
+    "BASE_REWARDS",
+    "LAYOUTS",
     "Layout",
     "LayoutError",
     "LayoutLike",
-    "LAYOUTS",
-    "BASE_REWARDS",
-    "parse_layout",
     "get_layout",
-    "register_layout",
     "layout_names",
     "open_grid",
+    "parse_layout",
     "random_maze",
+    "register_layout",
 ]
 
 START, EMPTY, WALL = "S", ".", "#"
@@ -151,7 +151,7 @@ class Layout:
             raise LayoutError(f"position ({row}, {col}) is outside the {self.nrow}x{self.ncol} grid")
         return row * self.ncol + col
 
-    def with_start(self, start: Union[int, tuple[int, int]]) -> "Layout":
+    def with_start(self, start: int | tuple[int, int]) -> Layout:
         """Return a copy whose start square is ``start`` (state index or ``(row, col)``)."""
         s = _resolve_start(self, start)
         return Layout(self.rows, self.rewards, s, self.name)
@@ -175,7 +175,7 @@ class Layout:
         return hash((self.rows, tuple(sorted(self.rewards.items())), self.start))
 
 
-LayoutLike = Union[str, Sequence[str], Layout]
+LayoutLike = str | Sequence[str] | Layout
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -183,7 +183,7 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def _resolve_start(layout: Layout, start: Union[int, tuple[int, int]]) -> int:
+def _resolve_start(layout: Layout, start: int | tuple[int, int]) -> int:
     if isinstance(start, (tuple, list)) and len(start) == 2:
         r, c = (int(v) for v in start)
         s = layout.state(r, c)
@@ -219,10 +219,10 @@ def _check_rewards(rewards: Mapping[str, float]) -> dict[str, float]:
 
 
 def parse_layout(
-    text: Union[str, Sequence[str]],
+    text: str | Sequence[str],
     rewards: Mapping[str, float] | None = None,
     *,
-    start: Union[int, tuple[int, int], None] = None,
+    start: int | tuple[int, int] | None = None,
     name: str = "custom",
 ) -> Layout:
     """Parse and validate an ASCII map.
@@ -304,7 +304,7 @@ LAYOUTS: dict[str, tuple[str, Layout]] = {}
 
 def register_layout(
     name: str,
-    text: Union[str, Sequence[str]],
+    text: str | Sequence[str],
     rewards: Mapping[str, float] | None = None,
     description: str = "",
 ) -> None:
@@ -490,8 +490,9 @@ def random_maze(nrow: int, ncol: int, seed: int | np.random.Generator | None = 0
     steps = ((-1, 0), (1, 0), (0, -1), (0, 1))
     while stack:
         i, j = stack[-1]
-        options = [(i + di, j + dj) for di, dj in steps
-                   if 0 <= i + di < h and 0 <= j + dj < w and not visited[i + di, j + dj]]
+        options = [
+            (i + di, j + dj) for di, dj in steps if 0 <= i + di < h and 0 <= j + dj < w and not visited[i + di, j + dj]
+        ]
         if not options:
             stack.pop()
             continue

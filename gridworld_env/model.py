@@ -40,7 +40,7 @@ import numpy as np
 
 from .layouts import Layout, LayoutError
 
-__all__ = ["GridModel", "build_model", "ACTION_DELTAS", "OUTCOME_ACTIONS", "check_slip", "check_living_reward"]
+__all__ = ["ACTION_DELTAS", "OUTCOME_ACTIONS", "GridModel", "build_model", "check_living_reward", "check_slip"]
 
 #: (drow, dcol) of each action: 0 up, 1 down, 2 left, 3 right.
 ACTION_DELTAS = np.array([[-1, 0], [1, 0], [0, -1], [0, 1]], dtype=np.int64)
@@ -92,6 +92,7 @@ class GridModel:
     terminal: np.ndarray  # (S,) bool
     wall: np.ndarray  # (S,) bool
     _P: dict = field(default=None, init=False, repr=False)  # type: ignore[assignment]
+    _parts: tuple[np.ndarray, np.ndarray] | None = field(default=None, init=False, repr=False)
 
     @property
     def n_states(self) -> int:
@@ -133,17 +134,50 @@ class GridModel:
         for s in range(self.n_states):
             row: dict[int, list[tuple[float, int, float, bool]]] = {}
             for a in range(self.n_actions):
-                row[a] = [
-                    (p, n, r, d)
-                    for p, n, r, d in zip(pr[s][a], ns[s][a], rw[s][a], done[s][a])
-                    if p > 0.0
-                ]
+                row[a] = [(p, n, r, d) for p, n, r, d in zip(pr[s][a], ns[s][a], rw[s][a], done[s][a]) if p > 0.0]
             P[s] = row
         return P
 
     def expected_reward(self) -> np.ndarray:
         """``(S, 4)`` expected immediate reward ``sum_k prob * reward``."""
         return np.einsum("sak,sak->sa", self.prob, self.reward)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(nrow, ncol)`` of the grid; state ``s`` is square ``divmod(s, ncol)``."""
+        return self.layout.shape
+
+    @property
+    def terminal_reward(self) -> np.ndarray:
+        """``(S,)`` float64: the reward for entering each terminal square (0 elsewhere)."""
+        return self.layout.terminal_reward
+
+    def living_reward_parts(self) -> tuple[np.ndarray, np.ndarray]:
+        """The reward as an affine function of the living reward: ``reward == reward0 + living_reward * live``.
+
+        Returns
+        -------
+        reward0 : ndarray (S, 4, K) float64, read-only
+            The reward at living reward 0: terminal rewards on outcomes that enter a terminal square,
+            0 elsewhere (absorbing rows included).
+        live : ndarray (S, 4, K) float64, read-only
+            1.0 on the outcomes that pay the living reward (from a live square into a non-terminal
+            square, bumps included), 0.0 elsewhere.
+
+        The identity holds bit for bit (``0 + c * 1 == c`` and ``r + c * 0 == r`` for finite ``c``),
+        so planners may re-weight the living reward without rebuilding the model or knowing the rule.
+
+        >>> from gridworld_env.layouts import get_layout
+        >>> m = build_model(get_layout("lecture"), living_reward=-0.04, slip=0.2)
+        >>> r0, live = m.living_reward_parts()
+        >>> bool((r0 + m.living_reward * live == m.reward).all()), live[8, 0].tolist(), r0[2, 3].tolist()
+        (True, [1.0, 1.0, 1.0], [1.0, 0.0, 0.0])
+        """
+        if self._parts is None:
+            live = ~self.absorbing[:, None, None] & ~self.terminal[self.next_state]
+            reward0 = np.where(live, 0.0, self.reward)
+            object.__setattr__(self, "_parts", (_frozen(reward0), _frozen(live.astype(np.float64))))
+        return self._parts
 
 
 def build_model(layout: Layout, living_reward: float = -0.04, slip: float = 0.0) -> GridModel:

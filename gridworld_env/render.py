@@ -46,24 +46,25 @@ from __future__ import annotations
 import math
 import os
 from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Optional, Sequence, Union
+from typing import Any
 
 import numpy as np
 
 from .layouts import Layout, LayoutLike, as_layout
 
 __all__ = [
+    "COLORS",
     "GridRenderer",
     "Window",
-    "COLORS",
-    "render_values",
+    "auto_tile_size",
     "greedy_mask",
     "heat_colors",
-    "save_png",
+    "render_values",
     "save_animation",
+    "save_png",
     "to_rgb_array",
-    "auto_tile_size",
 ]
 
 #: Colours (RGB) of the drawing; tests sample pixels against these.
@@ -129,7 +130,7 @@ def greedy_mask(q: np.ndarray, tol: float = 1e-9) -> np.ndarray:
     return q >= best - tol * np.maximum(1.0, np.abs(best))
 
 
-def heat_colors(values: np.ndarray, vmax: Optional[float] = None) -> np.ndarray:
+def heat_colors(values: np.ndarray, vmax: float | None = None) -> np.ndarray:
     """Diverging colours of values: ``heat_low`` at ``-vmax``, ``heat_mid`` at 0, ``heat_high`` at ``+vmax``.
 
     Parameters
@@ -163,7 +164,12 @@ def heat_colors(values: np.ndarray, vmax: Optional[float] = None) -> np.ndarray:
 def _number(fmt: str, v: float) -> str:
     """``fmt.format(v)`` without the minus sign of a value that rounds to zero ("-0.00" -> "0.00")."""
     label = fmt.format(v)
-    if label.startswith("-") and "0" in label and not any(ch in "123456789" for ch in label) and "e" not in label.lower():
+    if (
+        label.startswith("-")
+        and "0" in label
+        and not any(ch in "123456789" for ch in label)
+        and "e" not in label.lower()
+    ):
         label = label[1:]
     return label
 
@@ -204,7 +210,7 @@ def to_rgb_array(frame: Any) -> np.ndarray:
 # ---------------------------------------------------------------------------
 # Saving
 # ---------------------------------------------------------------------------
-def save_png(frame: Any, path: Union[str, os.PathLike]) -> Path:
+def save_png(frame: Any, path: str | os.PathLike) -> Path:
     """Write one frame as a PNG (Pillow).
 
     Parameters
@@ -229,7 +235,7 @@ def save_png(frame: Any, path: Union[str, os.PathLike]) -> Path:
     return path
 
 
-def save_animation(frames: Iterable[Any], path: Union[str, os.PathLike], fps: float = 4.0, loop: bool = True) -> Path:
+def save_animation(frames: Iterable[Any], path: str | os.PathLike, fps: float = 4.0, loop: bool = True) -> Path:
     """Write frames as an animation: ``.gif`` with Pillow, ``.mp4`` with imageio (if installed).
 
     Parameters
@@ -262,18 +268,29 @@ def save_animation(frames: Iterable[Any], path: Union[str, os.PathLike], fps: fl
     if suffix == ".gif":
         from PIL import Image
 
-        images = [Image.fromarray(a).quantize(colors=255, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-                  for a in arrays]
+        images = [
+            Image.fromarray(a).quantize(colors=255, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+            for a in arrays
+        ]
         extra = {"loop": 0} if loop else {}
-        images[0].save(path, save_all=True, append_images=images[1:], duration=max(20, round(1000 / fps)),
-                       optimize=False, disposal=1, **extra)
+        images[0].save(
+            path,
+            save_all=True,
+            append_images=images[1:],
+            duration=max(20, round(1000 / fps)),
+            optimize=False,
+            disposal=1,
+            **extra,
+        )
         return path
     if suffix == ".mp4":
         try:
             import imageio.v3 as iio  # type: ignore[import-not-found]
         except ImportError:
-            raise ValueError(f"writing {str(path)!r} needs imageio with an ffmpeg plugin "
-                             "(pip install imageio imageio-ffmpeg); write a .gif instead") from None
+            raise ValueError(
+                f"writing {str(path)!r} needs imageio with an ffmpeg plugin "
+                "(pip install imageio imageio-ffmpeg); write a .gif instead"
+            ) from None
         iio.imwrite(path, np.stack(arrays), fps=fps)
         return path
     raise ValueError(f"unsupported animation format {path.suffix!r} in {str(path)!r}; use .gif or .mp4")
@@ -421,10 +438,10 @@ class GridRenderer:
         self.tile = int(tile_size)
         self.width = layout.ncol * self.tile
         self.height = layout.nrow * self.tile
-        self._base: Optional[np.ndarray] = None
+        self._base: np.ndarray | None = None
         self._fonts: dict[int, Any] = {}
         self._texts: OrderedDict[tuple, Any] = OrderedDict()
-        self._window: Optional[Window] = None
+        self._window: Window | None = None
 
     # -- text ----------------------------------------------------------------------
     def font(self, height: float) -> Any:
@@ -497,8 +514,10 @@ class GridRenderer:
         if p.dtype == bool and p.shape == (S, 4):
             return p
         if p.dtype.kind not in "iu" or p.shape not in ((S,), self.layout.shape):
-            raise ValueError(f"policy must be (S,) = ({S},) action indices or an (S, 4) bool mask, "
-                             f"got shape {p.shape} dtype {p.dtype}")
+            raise ValueError(
+                f"policy must be (S,) = ({S},) action indices or an (S, 4) bool mask, "
+                f"got shape {p.shape} dtype {p.dtype}"
+            )
         p = p.reshape(S).astype(np.int64)
         bad = (p < -1) | (p > 3)
         if bad.any():
@@ -521,13 +540,13 @@ class GridRenderer:
         t = self.tile
         return origin[0] + c * t + t // 2, origin[1] + r * t + t // 2
 
-    def state_at(self, x: float, y: float) -> Optional[int]:
+    def state_at(self, x: float, y: float) -> int | None:
         """The state under board pixel ``(x, y)`` (board coordinates), or None outside the board."""
         if not (0 <= x < self.width and 0 <= y < self.height):
             return None
         return int(y // self.tile) * self.layout.ncol + int(x // self.tile)
 
-    def caption_height(self, caption: Optional[str], width: Optional[int] = None, lines: Optional[int] = None) -> int:
+    def caption_height(self, caption: str | None, width: int | None = None, lines: int | None = None) -> int:
         """Height in pixels of the caption band drawn above the board (0 without caption).
 
         With ``lines`` the band always has room for that many lines (steady frame size while
@@ -543,7 +562,7 @@ class GridRenderer:
     def _caption_size(self, width: int) -> float:
         return float(min(34, max(18, width / 24, self.tile * 0.26)))
 
-    def _caption_lines(self, caption: str, width: int, max_lines: Optional[int] = None) -> tuple[list[str], float]:
+    def _caption_lines(self, caption: str, width: int, max_lines: int | None = None) -> tuple[list[str], float]:
         """Wrap the caption to the width: ``(lines, text height)``; shrinks to fit ``max_lines``."""
         h = self._caption_size(width)
         while True:
@@ -574,17 +593,17 @@ class GridRenderer:
     # -- drawing ------------------------------------------------------------------------------
     def draw(
         self,
-        agent: Optional[int] = None,
+        agent: int | None = None,
         *,
-        values: Optional[np.ndarray] = None,
-        policy: Optional[np.ndarray] = None,
-        q: Optional[np.ndarray] = None,
-        highlight: Optional[np.ndarray] = None,
-        trajectory: Optional[Sequence[int]] = None,
-        caption: Optional[str] = None,
-        caption_lines: Optional[int] = None,
-        numbers: Optional[bool] = None,
-        value_range: Optional[float] = None,
+        values: np.ndarray | None = None,
+        policy: np.ndarray | None = None,
+        q: np.ndarray | None = None,
+        highlight: np.ndarray | None = None,
+        trajectory: Sequence[int] | None = None,
+        caption: str | None = None,
+        caption_lines: int | None = None,
+        numbers: bool | None = None,
+        value_range: float | None = None,
         fmt: str = "{:.2f}",
     ) -> Any:
         """Draw a frame as a new pygame surface.
@@ -637,14 +656,16 @@ class GridRenderer:
             if qv.shape != (S, 4):
                 raise ValueError(f"q must have shape ({S}, 4) for this layout, got {qv.shape}")
         hl = None if highlight is None else self._state_array("highlight", highlight, bool)
-        if value_range is not None and not (isinstance(value_range, (int, float, np.floating))
-                                            and math.isfinite(value_range) and value_range > 0):
+        if value_range is not None and not (
+            isinstance(value_range, (int, float, np.floating)) and math.isfinite(value_range) and value_range > 0
+        ):
             raise ValueError(f"value_range must be a positive number, got {value_range!r}")
         if not isinstance(fmt, str) or "{" not in fmt:
             raise ValueError(f"fmt must be a format string such as '{{:.2f}}', got {fmt!r}")
 
-        if caption_lines is not None and (isinstance(caption_lines, bool) or not isinstance(caption_lines, int)
-                                          or caption_lines < 1):
+        if caption_lines is not None and (
+            isinstance(caption_lines, bool) or not isinstance(caption_lines, int) or caption_lines < 1
+        ):
             raise ValueError(f"caption_lines must be a positive integer, got {caption_lines!r}")
 
         # -- square colours: square-major pixels (nrow, ncol, t, t), one packed RGBA uint32 each --
@@ -676,15 +697,19 @@ class GridRenderer:
         if t >= 12:
             _stamp(pix, lay.terminal.reshape(nrow, ncol), _frame_mask(t, max(2, t // 20)), COLORS["terminal_border"])
         if hl is not None:
-            _stamp(pix, hl.reshape(nrow, ncol) & ~lay.wall.reshape(nrow, ncol),
-                   _frame_mask(t, max(2, t // 12)), COLORS["highlight"])
+            _stamp(
+                pix,
+                hl.reshape(nrow, ncol) & ~lay.wall.reshape(nrow, ncol),
+                _frame_mask(t, max(2, t // 12)),
+                COLORS["highlight"],
+            )
         if t >= 6:
             lw = max(1, t // 64)
             grid_px = _pack(COLORS["grid"])
             pix[:, :, :lw] = grid_px
             pix[:, :, :, :lw] = grid_px
-            pix[-1, :, t - lw:] = grid_px
-            pix[:, -1, :, t - lw:] = grid_px
+            pix[-1, :, t - lw :] = grid_px
+            pix[:, -1, :, t - lw :] = grid_px
 
         show_values = vals is not None and qv is None and (numbers if numbers is not None else t >= 48)
         show_q = qv is not None and (numbers if numbers is not None else t >= 100)
@@ -708,8 +733,10 @@ class GridRenderer:
         if trajectory is not None and len(trajectory) > 1:
             # a lane off the centre (left of the numbers, above the "down" arrow) keeps text readable
             dx, dy = -int(0.27 * t), int(0.27 * t)
-            pts = [(x + dx, y + dy) for x, y in
-                   (self.center(self._check_state("trajectory state", s), origin) for s in trajectory)]
+            pts = [
+                (x + dx, y + dy)
+                for x, y in (self.center(self._check_state("trajectory state", s), origin) for s in trajectory)
+            ]
             pg.draw.lines(surf, COLORS["trajectory"], False, pts, max(2, t // 18))
             for p in pts[:-1]:
                 pg.draw.circle(surf, COLORS["trajectory"], p, max(2, t // 12))
@@ -747,7 +774,9 @@ class GridRenderer:
             labels_q = [[_number(fmt, v) for v in qv[s]] for s in idx]
             h = self._fit_height([x for row in labels_q for x in row], 0.15 * t, 0.27 * t)
             if h >= 9:
-                qcols = heat_colors(qv[idx], value_range or float(np.abs(qv[shown][np.isfinite(qv[shown])]).max(initial=1.0)))
+                qcols = heat_colors(
+                    qv[idx], value_range or float(np.abs(qv[shown][np.isfinite(qv[shown])]).max(initial=1.0))
+                )
                 offsets = ((0, -0.33), (0, 0.33), (-0.335, 0), (0.335, 0))
                 for i, s in enumerate(idx):
                     cx, cy = self.center(int(s), origin)
@@ -765,12 +794,12 @@ class GridRenderer:
                 y += step
         return surf
 
-    def rgb_array(self, agent: Optional[int] = None, **overlays: Any) -> np.ndarray:
+    def rgb_array(self, agent: int | None = None, **overlays: Any) -> np.ndarray:
         """The frame of :meth:`draw` as an ``(H, W, 3)`` uint8 array (headless-safe)."""
         return to_rgb_array(self.draw(agent, **overlays))
 
     # -- window -------------------------------------------------------------------------------------
-    def show(self, agent: Optional[int] = None, fps: float = 4, caption: str = "LectureGrid", **overlays: Any) -> bool:
+    def show(self, agent: int | None = None, fps: float = 4, caption: str = "LectureGrid", **overlays: Any) -> bool:
         """Draw into a resizable :class:`Window` and wait to respect ``fps``.
 
         ``caption`` is drawn above the board and, its lines joined by " | ", is the window title.
@@ -816,17 +845,17 @@ def auto_tile_size(layout: Layout, max_side: int = 960) -> int:
 
 def render_values(
     layout: LayoutLike,
-    values: Optional[np.ndarray] = None,
-    policy: Optional[np.ndarray] = None,
+    values: np.ndarray | None = None,
+    policy: np.ndarray | None = None,
     *,
-    q: Optional[np.ndarray] = None,
-    agent: Optional[int] = None,
-    trajectory: Optional[Sequence[int]] = None,
-    highlight: Optional[np.ndarray] = None,
-    caption: Optional[str] = None,
-    tile_size: Optional[int] = None,
-    numbers: Optional[bool] = None,
-    value_range: Optional[float] = None,
+    q: np.ndarray | None = None,
+    agent: int | None = None,
+    trajectory: Sequence[int] | None = None,
+    highlight: np.ndarray | None = None,
+    caption: str | None = None,
+    tile_size: int | None = None,
+    numbers: bool | None = None,
+    value_range: float | None = None,
     fmt: str = "{:.2f}",
 ) -> np.ndarray:
     """Draw values, a policy and other overlays on a layout, without an env.
@@ -864,8 +893,18 @@ def render_values(
         r = _RENDERERS[key] = GridRenderer(lay, t)
         if len(_RENDERERS) > 16:
             _RENDERERS.popitem(last=False)
-    return r.rgb_array(agent, values=values, policy=policy, q=q, trajectory=trajectory, highlight=highlight,
-                       caption=caption, numbers=numbers, value_range=value_range, fmt=fmt)
+    return r.rgb_array(
+        agent,
+        values=values,
+        policy=policy,
+        q=q,
+        trajectory=trajectory,
+        highlight=highlight,
+        caption=caption,
+        numbers=numbers,
+        value_range=value_range,
+        fmt=fmt,
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -889,12 +928,12 @@ class Window:
     idempotent.
     """
 
-    def __init__(self, title: str = "LectureGrid", size: Optional[tuple[int, int]] = None) -> None:
+    def __init__(self, title: str = "LectureGrid", size: tuple[int, int] | None = None) -> None:
         self.title = str(title)
         self._size = size
         self._screen: Any = None
         self._clock: Any = None
-        self._frame_size: Optional[tuple[int, int]] = None
+        self._frame_size: tuple[int, int] | None = None
         self._rect: Any = None
         self._user_sized = size is not None
         self.closed = False
@@ -907,7 +946,7 @@ class Window:
         pg.display.set_caption(self.title)
         self._clock = pg.time.Clock()
 
-    def present(self, frame: Any, fps: Optional[float] = None, title: Optional[str] = None) -> list:
+    def present(self, frame: Any, fps: float | None = None, title: str | None = None) -> list:
         """Show a frame (Surface or (H, W, 3) array), wait for ``fps``, return unhandled events."""
         if self.closed:
             return []
@@ -959,7 +998,7 @@ class Window:
                 out.append(event)
         return out
 
-    def to_frame(self, pos: tuple[int, int]) -> Optional[tuple[float, float]]:
+    def to_frame(self, pos: tuple[int, int]) -> tuple[float, float] | None:
         """Map a window position (e.g. a click) to frame pixel coordinates (None if outside it)."""
         if self._rect is None or self._frame_size is None:
             return None

@@ -36,8 +36,8 @@ array([8, 8, 8])
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Mapping, Optional, Union
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from gymnasium import logger, spaces
@@ -49,7 +49,7 @@ from .env import InvalidActionError, LectureGridEnv
 from .layouts import Layout, LayoutLike
 from .model import GridModel
 
-__all__ = ["LectureGridVectorEnv", "Frames", "PARALLEL_THRESHOLD", "PARALLEL_MIN_THREADS"]
+__all__ = ["PARALLEL_MIN_THREADS", "PARALLEL_THRESHOLD", "Frames", "LectureGridVectorEnv"]
 
 #: ``parallel=None`` steps on all numba threads from this many sub-environments, if numba has at
 #: least :data:`PARALLEL_MIN_THREADS` threads.  One thread already does a few hundred million
@@ -79,7 +79,7 @@ def _staggered(n: int, dtypes: Sequence[Any]) -> list[np.ndarray]:
     out, start = [], base
     for j, (d, size, span) in enumerate(zip(dtypes, sizes, pages)):
         off = start + j * stride
-        out.append(buf[off:off + size].view(d))
+        out.append(buf[off : off + size].view(d))
         start += span
     return out
 
@@ -154,15 +154,15 @@ class LectureGridVectorEnv(VectorEnv):
         layout: LayoutLike = "lecture",
         living_reward: float = -0.04,
         slip: float = 0.0,
-        render_mode: Optional[str] = None,
+        render_mode: str | None = None,
         *,
-        rewards: Optional[Mapping[str, float]] = None,
-        start: Union[int, tuple[int, int], None] = None,
+        rewards: Mapping[str, float] | None = None,
+        start: int | tuple[int, int] | None = None,
         random_start: bool = False,
-        max_episode_steps: Optional[int] = 100,
+        max_episode_steps: int | None = 100,
         tile_size: int = 96,
         copy: bool = False,
-        parallel: Optional[bool] = None,
+        parallel: bool | None = None,
     ) -> None:
         if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
             raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
@@ -230,8 +230,17 @@ class LectureGridVectorEnv(VectorEnv):
         self._shape = (n,)
         self._out = (self._obs, self._rew, self._term, self._trunc)
         # every kernel argument between the actions and the outputs, in order
-        self._kernel_args = (self._state, self._steps, self._rng, self._trans, self._pr, self._rw, self._K,
-                             self._default_starts, self._max_steps)
+        self._kernel_args = (
+            self._state,
+            self._steps,
+            self._rng,
+            self._trans,
+            self._pr,
+            self._rw,
+            self._K,
+            self._default_starts,
+            self._max_steps,
+        )
         self._has_reset = False
         self._renderer: Any = None
 
@@ -239,8 +248,8 @@ class LectureGridVectorEnv(VectorEnv):
     def reset(
         self,
         *,
-        seed: Union[int, Sequence[Optional[int]], None] = None,
-        options: Optional[dict[str, Any]] = None,
+        seed: int | Sequence[int | None] | None = None,
+        options: dict[str, Any] | None = None,
     ) -> tuple[np.ndarray, dict[str, Any]]:
         """Reset all sub-environments (or those in ``options["reset_mask"]``).
 
@@ -283,7 +292,7 @@ class LectureGridVectorEnv(VectorEnv):
         self._has_reset = True
         return (self._obs.copy() if self.copy else self._obs), {}
 
-    def _seed_arrays(self, seed: Union[int, Sequence[Optional[int]], None]) -> tuple[np.ndarray, np.ndarray]:
+    def _seed_arrays(self, seed: int | Sequence[int | None] | None) -> tuple[np.ndarray, np.ndarray]:
         """Per-env uint64 seeds and a mask of the envs to reseed; also seeds :attr:`np_random`."""
         n = self.num_envs
         seeds = np.zeros(n, dtype=np.uint64)
@@ -374,7 +383,7 @@ class LectureGridVectorEnv(VectorEnv):
         return np.where(self._steps < 0, ~self._steps, self._steps)
 
     # ---------------------------------------------------------------- render
-    def render(self) -> Optional["Frames"]:
+    def render(self) -> Frames | None:
         """The frames of all sub-environments, drawn lazily (``render_mode="rgb_array"``).
 
         Returns
@@ -421,7 +430,7 @@ class Frames(Sequence):
     def __len__(self) -> int:
         return len(self._states)
 
-    def __getitem__(self, i: Union[int, slice]) -> Any:
+    def __getitem__(self, i: int | slice) -> Any:
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]
         n = len(self._states)

@@ -21,7 +21,6 @@
 
 from .agents import PlannerAgent
 from .mdp import MDPError, TabularMDP
-from .sweeps import BatchPlan, ThresholdResult, batch_plan, batch_value_iteration, living_reward_thresholds
 from .solvers import (
     SOLVERS,
     ConvergenceWarning,
@@ -36,26 +35,27 @@ from .solvers import (
     value_iteration,
     value_iteration_sweeps,
 )
+from .sweeps import BatchPlan, ThresholdResult, batch_plan, batch_value_iteration, living_reward_thresholds
 
 __all__ = [
-    "TabularMDP",
-    "MDPError",
-    "PlanResult",
-    "ConvergenceWarning",
-    "value_iteration",
-    "value_iteration_sweeps",
-    "gauss_seidel_value_iteration",
-    "fast_value_iteration",
-    "policy_iteration",
-    "modified_policy_iteration",
-    "policy_evaluation",
-    "q_values",
-    "greedy_policy",
-    "PlannerAgent",
     "SOLVERS",
     "BatchPlan",
+    "ConvergenceWarning",
+    "MDPError",
+    "PlanResult",
+    "PlannerAgent",
+    "TabularMDP",
     "ThresholdResult",
-    "batch_value_iteration",
     "batch_plan",
+    "batch_value_iteration",
+    "fast_value_iteration",
+    "gauss_seidel_value_iteration",
+    "greedy_policy",
     "living_reward_thresholds",
+    "modified_policy_iteration",
+    "policy_evaluation",
+    "policy_iteration",
+    "q_values",
+    "value_iteration",
+    "value_iteration_sweeps",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -25,22 +25,28 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m planners",
         description="Plan a lecturegrid layout: print the optimal values and the policy as arrows.",
     )
-    p.add_argument("--layout", default="lecture",
-                   help="layout name (lecture, cliff, bridge, discount, maze, four_rooms, open:NxM, maze:NxM[:SEED])")
+    p.add_argument(
+        "--layout",
+        default="lecture",
+        help="layout name (lecture, cliff, bridge, discount, maze, four_rooms, open:NxM, maze:NxM[:SEED])",
+    )
     p.add_argument("--living-reward", type=float, default=-0.04, help="reward of every non-terminal step")
     p.add_argument("--slip", type=float, default=0.0, help="probability of slipping sideways (0.2: Russell & Norvig)")
     p.add_argument("--gamma", type=float, default=1.0, help="discount in [0, 1]")
     p.add_argument("--planner", default="value_iteration", choices=sorted(SOLVERS), help="planning algorithm")
     p.add_argument("--tol", type=float, default=1e-8, help="stopping tolerance (sup-norm change)")
     p.add_argument("--digits", type=int, default=3, help="decimals of the printed values")
-    p.add_argument("--thresholds", action="store_true",
-                   help="instead: the living rewards in [--lo, --hi] where the optimal policy changes")
+    p.add_argument(
+        "--thresholds",
+        action="store_true",
+        help="instead: the living rewards in [--lo, --hi] where the optimal policy changes",
+    )
     p.add_argument("--lo", type=float, default=-2.0, help="lowest living reward scanned by --thresholds")
     p.add_argument("--hi", type=float, default=0.5, help="highest living reward scanned by --thresholds")
     return p
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status."""
     parser = _parser()
     args = parser.parse_args(argv)
@@ -51,8 +57,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         layout = as_layout(args.layout)
         if args.thresholds:
             res = living_reward_thresholds(layout, gamma=args.gamma, slip=args.slip, lo=args.lo, hi=args.hi)
-            print(f"{layout.name}: slip {args.slip:g}, gamma {args.gamma:g}; policy changes at living rewards "
-                  + (", ".join(f"{t:.4f}".replace("-0.0000", "0.0000") for t in res.thresholds) or "(none)"))
+            print(
+                f"{layout.name}: slip {args.slip:g}, gamma {args.gamma:g}; policy changes at living rewards "
+                + (", ".join(f"{t:.4f}".replace("-0.0000", "0.0000") for t in res.thresholds) or "(none)")
+            )
             print()
             print(res.describe())
             return 0
@@ -61,9 +69,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         result = SOLVERS[args.planner](mdp, args.gamma, tol=args.tol)
     except ValueError as err:
         parser.error(str(err))
-    print(f"{layout.name}: living reward {args.living_reward:g}, slip {args.slip:g}, gamma {args.gamma:g} "
-          f"-- {result.method}, {result.iterations} iterations, "
-          f"{'converged' if result.converged else 'NOT converged'}, {result.wall_time * 1e3:.2f} ms")
+    print(
+        f"{layout.name}: living reward {args.living_reward:g}, slip {args.slip:g}, gamma {args.gamma:g} "
+        f"-- {result.method}, {result.iterations} iterations, "
+        f"{'converged' if result.converged else 'NOT converged'}, {result.wall_time * 1e3:.2f} ms"
+    )
     print()
     with np.printoptions(suppress=True):
         print(format_values(layout, result.values, args.digits))

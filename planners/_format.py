@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
 ARROWS = ("\u2191", "\u2193", "\u2190", "\u2192")  # up, down, left, right (gridworld_env.ACTION_ARROWS)
 
 
-def format_policy(layout: Any, policy: Optional[np.ndarray]) -> str:
+def format_policy(layout: Any, policy: np.ndarray | None) -> str:
     """The policy as arrows on the grid; walls ``#``, terminals their map character."""
     lines = []
     for r, row in enumerate(layout.rows):
@@ -31,7 +31,7 @@ def format_values(layout: Any, values: np.ndarray, digits: int = 3) -> str:
     cells = []
     for r, row in enumerate(layout.rows):
         line = []
-        for c, ch in enumerate(row):
+        for c, _ch in enumerate(row):
             s = r * layout.ncol + c
             if layout.wall[s]:
                 line.append("#")

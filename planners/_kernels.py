@@ -20,12 +20,12 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 __all__ = [
+    "batch_value_iteration",
     "bellman_sweep",
     "bellman_sweep_parallel",
+    "label_correcting",
     "policy_sweep",
     "q_values",
-    "label_correcting",
-    "batch_value_iteration",
 ]
 
 
@@ -177,7 +177,7 @@ def bellman_sweep_parallel(ns, pr, rsa, term, gamma, v_in, v_out, block):  # pra
 @njit(cache=True, nogil=True)
 def policy_sweep(ns, pr, rsa, term, gamma, policy, v_in, v_out, order):  # pragma: no cover - compiled
     """One policy-evaluation sweep ``v_out = T_policy v_in`` over ``order``; returns ``max |change|``."""
-    S, A, K = ns.shape
+    S, _A, K = ns.shape
     n = order.shape[0] if order.shape[0] > 0 else S
     res = 0.0
     for i in range(n):

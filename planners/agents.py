@@ -17,7 +17,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional, Union
+from typing import Any
 
 import numpy as np
 
@@ -51,8 +51,7 @@ class PlannerAgent:
         ``result.policy``.
     """
 
-    def __init__(self, env_or_mdp: Any, planner: str = "value_iteration", gamma: float = 0.99,
-                 **kwargs: Any) -> None:
+    def __init__(self, env_or_mdp: Any, planner: str = "value_iteration", gamma: float = 0.99, **kwargs: Any) -> None:
         if planner not in SOLVERS:
             raise ValueError(f"unknown planner {planner!r}; choose one of {sorted(SOLVERS)}")
         self.mdp: TabularMDP = env_or_mdp if isinstance(env_or_mdp, TabularMDP) else TabularMDP.from_env(env_or_mdp)
@@ -65,7 +64,7 @@ class PlannerAgent:
         """``(S,)`` planned state values."""
         return self.result.values
 
-    def act(self, obs: Union[int, np.integer, Any], info: Optional[dict] = None) -> int:
+    def act(self, obs: int | np.integer | Any, info: dict | None = None) -> int:
         """The planned action in state ``obs`` (an int state index).
 
         Raises
@@ -79,7 +78,7 @@ class PlannerAgent:
             raise ValueError(f"obs must be a state index in 0..{self.policy.shape[0] - 1}, got {obs!r}")
         return int(self.policy[obs])
 
-    def __call__(self, obs: Any, info: Optional[dict] = None) -> int:
+    def __call__(self, obs: Any, info: dict | None = None) -> int:
         """Same as :meth:`act`, so the agent can be used as a plain policy function."""
         return self.act(obs, info)
 

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["TabularMDP", "MDPError"]
+__all__ = ["MDPError", "TabularMDP"]
 
 _PROB_ATOL = 1e-9
 
@@ -74,7 +74,7 @@ class TabularMDP:
     that already have that form are used without copying.
     """
 
-    __slots__ = ("next_state", "prob", "reward", "terminal", "__dict__")
+    __slots__ = ("__dict__", "next_state", "prob", "reward", "terminal")
 
     def __init__(self, next_state: Any, prob: Any, reward: Any, terminal: Any) -> None:
         ns = np.asarray(next_state)
@@ -170,7 +170,7 @@ class TabularMDP:
 
     # ---------------------------------------------------------- constructors
     @classmethod
-    def from_env(cls, env: Any) -> "TabularMDP":
+    def from_env(cls, env: Any) -> TabularMDP:
         """Build the MDP of a Gymnasium env (wrapped or not).
 
         Two kinds of env are understood:
@@ -208,7 +208,7 @@ class TabularMDP:
         return cls._from_toy_text(P, base)
 
     @classmethod
-    def _from_toy_text(cls, P: dict, base: Any) -> "TabularMDP":
+    def _from_toy_text(cls, P: dict, base: Any) -> TabularMDP:
         S = _discrete_n(getattr(base, "observation_space", None), "observation_space", len(P))
         A = _discrete_n(getattr(base, "action_space", None), "action_space", len(P[next(iter(P))]) if P else 0)
         if len(P) != S:
@@ -229,7 +229,9 @@ class TabularMDP:
             for a in range(A):
                 for k, outcome in enumerate(row[a]):
                     if len(outcome) != 4:
-                        raise MDPError(f"P[{s}][{a}][{k}] must be (prob, next_state, reward, terminated), got {outcome!r}")
+                        raise MDPError(
+                            f"P[{s}][{a}][{k}] must be (prob, next_state, reward, terminated), got {outcome!r}"
+                        )
                     p, n, r, d = outcome
                     ns[s, a, k], pr[s, a, k], rw[s, a, k] = n, p, r
                     if d and p > 0:
@@ -238,7 +240,7 @@ class TabularMDP:
         return cls(ns, pr, rw, mdp_terminal)
 
     @classmethod
-    def from_dense(cls, P: Any, R: Any, terminal: Any = None) -> "TabularMDP":
+    def from_dense(cls, P: Any, R: Any, terminal: Any = None) -> TabularMDP:
         """Build from transition matrices ``P[A, S, S]`` and rewards ``R[S, A]`` or ``R[S, A, S]``.
 
         Parameters

@@ -74,26 +74,27 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Optional
+from typing import Any
 
 import numpy as np
 
 from .mdp import MDPError, TabularMDP
 
 __all__ = [
-    "PlanResult",
+    "SOLVERS",
     "ConvergenceWarning",
-    "value_iteration",
-    "value_iteration_sweeps",
-    "gauss_seidel_value_iteration",
+    "PlanResult",
     "fast_value_iteration",
-    "policy_iteration",
+    "gauss_seidel_value_iteration",
+    "greedy_policy",
     "modified_policy_iteration",
     "policy_evaluation",
+    "policy_iteration",
     "q_values",
-    "greedy_policy",
-    "SOLVERS",
+    "value_iteration",
+    "value_iteration_sweeps",
 ]
 
 #: relative tolerance under which two Q-values count as tied (lowest action index wins)
@@ -237,7 +238,7 @@ def _check_policy(policy: Any, mdp: TabularMDP) -> np.ndarray:
     return np.array(arr, dtype=np.int64, order="C")  # a writable copy: one compiled kernel version
 
 
-def _default_max_iter(rsa: np.ndarray, gamma: float, tol: float, v0: Optional[np.ndarray]) -> int:
+def _default_max_iter(rsa: np.ndarray, gamma: float, tol: float, v0: np.ndarray | None) -> int:
     """Sweeps after which a gamma-contraction is guaranteed below ``tol`` (10_000 when gamma == 1).
 
     ``||V_{n+1} - V_n|| <= gamma^n ||V_1 - V_0||``, and the first change is at most ``max |r|``
@@ -317,8 +318,16 @@ def greedy_policy(q: Any) -> np.ndarray:
     return np.argmax(tied, axis=1).astype(np.int64)
 
 
-def _result(mdp: TabularMDP, gamma: float, v: np.ndarray, iterations: int, converged: bool,
-            residuals: Any, t0: float, method: str) -> PlanResult:
+def _result(
+    mdp: TabularMDP,
+    gamma: float,
+    v: np.ndarray,
+    iterations: int,
+    converged: bool,
+    residuals: Any,
+    t0: float,
+    method: str,
+) -> PlanResult:
     q, policy = _q_and_policy(mdp, gamma, v)
     return PlanResult(
         values=v,
@@ -380,7 +389,7 @@ def value_iteration(
     mdp: TabularMDP,
     gamma: float,
     tol: float = 1e-8,
-    max_iter: Optional[int] = None,
+    max_iter: int | None = None,
     method: str = "jacobi",
     v0: Any = None,
 ) -> PlanResult:
@@ -463,8 +472,9 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def _value_iteration_auto(mdp: TabularMDP, gamma: float, tol: float, max_iter: int, v: np.ndarray,
-                          user_v0: bool, t0: float) -> PlanResult:
+def _value_iteration_auto(
+    mdp: TabularMDP, gamma: float, tol: float, max_iter: int, v: np.ndarray, user_v0: bool, t0: float
+) -> PlanResult:
     """Label-correcting values (exact for deterministic MDPs), then in-place sweeps in their order.
 
     The order lists states from the terminals outward, so one sweep carries new values all
@@ -537,7 +547,7 @@ def value_iteration_sweeps(
     mdp: TabularMDP,
     gamma: float,
     tol: float = 1e-8,
-    max_iter: Optional[int] = None,
+    max_iter: int | None = None,
     method: str = "jacobi",
     v0: Any = None,
 ) -> Iterator[PlanResult]:
@@ -559,8 +569,9 @@ def value_iteration_sweeps(
     return _sweeps(mdp, gamma, tol, max_iter, method, v)
 
 
-def _sweeps(mdp: TabularMDP, gamma: float, tol: float, max_iter: int, method: str,
-            v: np.ndarray) -> Iterator[PlanResult]:
+def _sweeps(
+    mdp: TabularMDP, gamma: float, tol: float, max_iter: int, method: str, v: np.ndarray
+) -> Iterator[PlanResult]:
     sweep = _sweep_fn(mdp, method)
     residuals: list[float] = []
     for n in range(1, max_iter + 1):
@@ -578,9 +589,9 @@ def _sweeps(mdp: TabularMDP, gamma: float, tol: float, max_iter: int, method: st
 
 
 # --------------------------------------------------------------------------- policy evaluation
-def _exact_evaluation(mdp: TabularMDP, policy: np.ndarray, gamma: float) -> Optional[np.ndarray]:
+def _exact_evaluation(mdp: TabularMDP, policy: np.ndarray, gamma: float) -> np.ndarray | None:
     """Solve ``(I - gamma P_pi) V = r_pi`` densely; None when singular or inaccurate."""
-    S, A, Kk = mdp.shape
+    S, _A, Kk = mdp.shape
     idx = np.arange(S)
     live = ~mdp.terminal
     M = np.zeros((S, S))
@@ -604,8 +615,9 @@ def _exact_evaluation(mdp: TabularMDP, policy: np.ndarray, gamma: float) -> Opti
     return v
 
 
-def _iterative_evaluation(mdp: TabularMDP, policy: np.ndarray, gamma: float, tol: float, max_iter: int,
-                          v: np.ndarray) -> tuple[np.ndarray, int, float]:
+def _iterative_evaluation(
+    mdp: TabularMDP, policy: np.ndarray, gamma: float, tol: float, max_iter: int, v: np.ndarray
+) -> tuple[np.ndarray, int, float]:
     ns, pr, rsa, term = _arrays(mdp)
     n, res = 0, math.inf
     while n < max_iter:
@@ -625,7 +637,7 @@ def policy_evaluation(
     gamma: float,
     method: str = "auto",
     tol: float = 1e-10,
-    max_iter: Optional[int] = None,
+    max_iter: int | None = None,
     v0: Any = None,
 ) -> np.ndarray:
     """Values ``V_pi`` of a deterministic policy: the solution of ``(I - gamma P_pi) V = r_pi``.
@@ -660,8 +672,9 @@ def policy_evaluation(
     return v
 
 
-def _evaluate(mdp: TabularMDP, pol: np.ndarray, gamma: float, method: str, tol: float,
-              max_iter: Optional[int], v: np.ndarray) -> tuple[np.ndarray, int, float, bool]:
+def _evaluate(
+    mdp: TabularMDP, pol: np.ndarray, gamma: float, method: str, tol: float, max_iter: int | None, v: np.ndarray
+) -> tuple[np.ndarray, int, float, bool]:
     if method == "exact" or (method == "auto" and mdp.n_states <= EXACT_MAX_STATES):
         exact = _exact_evaluation(mdp, pol, gamma)
         if exact is not None:
@@ -800,7 +813,7 @@ def modified_policy_iteration(
     gamma: float,
     k: int = 20,
     tol: float = 1e-8,
-    max_iter: Optional[int] = None,
+    max_iter: int | None = None,
     v0: Any = None,
 ) -> PlanResult:
     """Modified policy iteration: a Bellman step, then ``k`` sweeps evaluating its greedy policy.

@@ -36,26 +36,27 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence, Union
+from typing import Any
 
 import numpy as np
 
 from ._format import format_policy
 from .mdp import TabularMDP
 from .solvers import (
+    EXACT_MAX_STATES,
+    TIE_RTOL,
     ConvergenceWarning,
+    K,
     _as_mdp,
     _check_gamma,
     _check_int,
     _check_tol,
     _default_max_iter,
-    EXACT_MAX_STATES,
-    TIE_RTOL,
-    K,
 )
 
-__all__ = ["BatchPlan", "ThresholdResult", "batch_value_iteration", "batch_plan", "living_reward_thresholds"]
+__all__ = ["BatchPlan", "ThresholdResult", "batch_plan", "batch_value_iteration", "living_reward_thresholds"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,7 +85,7 @@ class BatchPlan:
     iterations: np.ndarray
     converged: np.ndarray
     gammas: np.ndarray
-    living_rewards: Optional[np.ndarray]
+    living_rewards: np.ndarray | None
     wall_time: float
 
     def __len__(self) -> int:
@@ -100,10 +101,10 @@ def _as_float_vector(x: Any, name: str) -> np.ndarray:
 
 def batch_value_iteration(
     mdp: TabularMDP,
-    gammas: Union[float, Sequence[float]] = 0.99,
+    gammas: float | Sequence[float] = 0.99,
     rewards: Any = None,
     tol: float = 1e-8,
-    max_iter: Optional[int] = None,
+    max_iter: int | None = None,
     warn: bool = True,
 ) -> BatchPlan:
     """Value iteration for ``B`` variants of one MDP, in parallel (one variant per thread).
@@ -166,8 +167,8 @@ def batch_value_iteration(
         bad = np.flatnonzero(~converged)
         warnings.warn(
             f"batch_value_iteration: {bad.size} of {B} problems (indices {bad[:5].tolist()}...) did not converge "
-            f"in {max_iter} sweeps" + (" (gamma=1: a non-negative living reward can make staying forever pay)"
-                                       if (g[bad] >= 1).any() else ""),
+            f"in {max_iter} sweeps"
+            + (" (gamma=1: a non-negative living reward can make staying forever pay)" if (g[bad] >= 1).any() else ""),
             ConvergenceWarning,
             stacklevel=2,
         )
@@ -190,11 +191,11 @@ def _layout_and_parts(layout: Any, slip: float) -> tuple[Any, TabularMDP, np.nda
 
 def batch_plan(
     layout: Any,
-    living_rewards: Union[float, Sequence[float]],
-    gammas: Union[float, Sequence[float]] = 1.0,
+    living_rewards: float | Sequence[float],
+    gammas: float | Sequence[float] = 1.0,
     slip: float = 0.0,
     tol: float = 1e-8,
-    max_iter: Optional[int] = None,
+    max_iter: int | None = None,
     warn: bool = True,
 ) -> BatchPlan:
     """Plan a layout for many living rewards (and/or discounts) in one parallel call.
@@ -228,8 +229,16 @@ def batch_plan(
     _lay, mdp, r0, p_live = _layout_and_parts(layout, slip)
     rsa = r0[None] + c[:, None, None] * p_live[None]
     plan = batch_value_iteration(mdp, g, rsa, tol=tol, max_iter=max_iter, warn=warn)
-    return BatchPlan(plan.values, plan.policies, plan.q, plan.iterations, plan.converged, plan.gammas,
-                     np.array(c, dtype=float), plan.wall_time)
+    return BatchPlan(
+        plan.values,
+        plan.policies,
+        plan.q,
+        plan.iterations,
+        plan.converged,
+        plan.gammas,
+        np.array(c, dtype=float),
+        plan.wall_time,
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -265,11 +274,11 @@ class ThresholdResult:
             raise ValueError(f"living_reward {living_reward!r} is outside the scanned range [{lo}, {hi}]")
         return int(np.searchsorted(self.thresholds, living_reward))
 
-    def policy_at(self, living_reward: float) -> Optional[np.ndarray]:
+    def policy_at(self, living_reward: float) -> np.ndarray | None:
         """The optimal policy for ``living_reward`` (from its interval)."""
         return self.policies[self.interval_of(living_reward)]
 
-    def describe(self, living_reward: Optional[float] = None) -> str:
+    def describe(self, living_reward: float | None = None) -> str:
         """Text: each interval (or the one holding ``living_reward``) and its policy as arrows."""
         idx = range(len(self.intervals)) if living_reward is None else [self.interval_of(living_reward)]
         blocks = []
@@ -288,8 +297,9 @@ def _unpack(key: bytes, live: np.ndarray, S: int) -> np.ndarray:
     return pol
 
 
-def _exact_crossing(mdp: TabularMDP, r0: np.ndarray, p_live: np.ndarray, policy: np.ndarray, gamma: float,
-                    a: float, b: float) -> Optional[float]:
+def _exact_crossing(
+    mdp: TabularMDP, r0: np.ndarray, p_live: np.ndarray, policy: np.ndarray, gamma: float, a: float, b: float
+) -> float | None:
     """Where ``policy`` (optimal at living reward ``a``) stops being optimal, if inside ``[a, b]``.
 
     Its values are affine in the living reward ``c``: ``V(c) = V_0 + c V_1`` with
@@ -302,8 +312,7 @@ def _exact_crossing(mdp: TabularMDP, r0: np.ndarray, p_live: np.ndarray, policy:
     idx = np.arange(S)
     live = ~mdp.terminal
     P = np.zeros((S, S))
-    np.add.at(P, (np.repeat(idx, mdp.n_outcomes), mdp.next_state[idx, policy].ravel()),
-              mdp.prob[idx, policy].ravel())
+    np.add.at(P, (np.repeat(idx, mdp.n_outcomes), mdp.next_state[idx, policy].ravel()), mdp.prob[idx, policy].ravel())
     P[~live] = 0.0
     M = np.eye(S) - gamma * P
     rhs = np.stack([np.where(live, r0[idx, policy], 0.0), np.where(live, p_live[idx, policy], 0.0)], axis=1)
@@ -375,7 +384,7 @@ def living_reward_thresholds(
     live = ~mdp.terminal
     max_iter = 10_000 if gamma >= 1.0 else None
 
-    def solve(cs: np.ndarray) -> list[Optional[bytes]]:
+    def solve(cs: np.ndarray) -> list[bytes | None]:
         rsa = r0[None] + cs[:, None, None] * p_live[None]
         plan = batch_value_iteration(mdp, gamma, rsa, tol=plan_tol, max_iter=max_iter, warn=False)
         return [p[live].tobytes() if ok else None for p, ok in zip(plan.policies, plan.converged)]
@@ -385,7 +394,7 @@ def living_reward_thresholds(
     keys = solve(cs)
     # brackets (a, b, key_a, key_b) with different policies at their ends
     brackets = [(cs[i], cs[i + 1], keys[i], keys[i + 1]) for i in range(n - 1) if keys[i] != keys[i + 1]]
-    done: list[tuple[float, float, Optional[bytes], Optional[bytes]]] = []
+    done: list[tuple[float, float, bytes | None, bytes | None]] = []
     while brackets:
         wide = [br for br in brackets if br[1] - br[0] > tol]
         done += [br for br in brackets if br[1] - br[0] <= tol]

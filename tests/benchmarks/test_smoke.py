@@ -78,7 +78,10 @@ def test_cold_start_quick_run_in_fresh_processes(tmp_path):
 def test_runner_cli_writes_the_summary(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--quick", "--out", str(tmp_path), "env_step"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     summary = (tmp_path / "summary.md").read_text()
@@ -90,6 +93,9 @@ def test_runner_cli_writes_the_summary(tmp_path):
 def test_runner_rejects_unknown_names(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--out", str(tmp_path), "no_such_bench"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode != 0 and "no_such_bench" in proc.stderr

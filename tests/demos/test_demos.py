@@ -12,8 +12,13 @@ from demos import agent, lecture, living_reward, manual, policy_editor
 from demos._app import App
 from gridworld_env import build_model, get_layout
 
-DEMOS = {"lecture": lecture, "living_reward": living_reward, "agent": agent, "manual": manual,
-         "policy_editor": policy_editor}
+DEMOS = {
+    "lecture": lecture,
+    "living_reward": living_reward,
+    "agent": agent,
+    "manual": manual,
+    "policy_editor": policy_editor,
+}
 
 
 def value_iteration(living_reward, slip, gamma=1.0):
@@ -46,13 +51,16 @@ def test_help(name, capsys):
     assert f"python -m demos.{name}" in out and "--headless" in out and "--max-frames" in out
 
 
-@pytest.mark.parametrize("name,argv,message", [
-    ("agent", ["--slip", "2"], "argument --slip: expected a number in [0, 1], got '2'"),
-    ("policy_editor", ["--gamma", "1.5"], "argument --gamma: expected a number in [0, 1], got '1.5'"),
-    ("lecture", ["--gamma", "nan"], "argument --gamma: expected a number in [0, 1], got 'nan'"),
-    ("living_reward", ["--gamma", "-0.1"], "argument --gamma: expected a number in [0, 1], got '-0.1'"),
-    ("manual", ["--layout", "nope"], "argument --layout: unknown layout 'nope'; known layouts:"),
-])
+@pytest.mark.parametrize(
+    "name,argv,message",
+    [
+        ("agent", ["--slip", "2"], "argument --slip: expected a number in [0, 1], got '2'"),
+        ("policy_editor", ["--gamma", "1.5"], "argument --gamma: expected a number in [0, 1], got '1.5'"),
+        ("lecture", ["--gamma", "nan"], "argument --gamma: expected a number in [0, 1], got 'nan'"),
+        ("living_reward", ["--gamma", "-0.1"], "argument --gamma: expected a number in [0, 1], got '-0.1'"),
+        ("manual", ["--layout", "nope"], "argument --layout: unknown layout 'nope'; known layouts:"),
+    ],
+)
 def test_bad_arguments_are_rejected_naming_the_value(name, argv, message, capsys):
     with pytest.raises(SystemExit) as e:
         DEMOS[name].main(argv + ["--headless", "--max-frames", "1"])
@@ -60,15 +68,18 @@ def test_bad_arguments_are_rejected_naming_the_value(name, argv, message, capsys
     assert message in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("name,extra,files", [
-    ("lecture", ["--max-frames", "12"], ["lecture.gif"]),
-    ("lecture", ["--tol", "1e-2", "--hold", "1"], ["lecture.gif", "values.png"]),
-    ("living_reward", [], ["living_reward.png"]),
-    ("agent", ["--layout", "maze", "--planner", "policy_iteration", "--episodes", "1"], ["agent.gif", "plan.png"]),
-    ("agent", ["--layout", "open:6x8", "--max-frames", "5", "--q-values"], ["agent.gif", "plan.png"]),
-    ("manual", ["--script", "UURRR"], ["manual.gif"]),
-    ("policy_editor", ["--clicks", "2,2;0,0"], ["policy_editor.gif", "policy_editor.png"]),
-])
+@pytest.mark.parametrize(
+    "name,extra,files",
+    [
+        ("lecture", ["--max-frames", "12"], ["lecture.gif"]),
+        ("lecture", ["--tol", "1e-2", "--hold", "1"], ["lecture.gif", "values.png"]),
+        ("living_reward", [], ["living_reward.png"]),
+        ("agent", ["--layout", "maze", "--planner", "policy_iteration", "--episodes", "1"], ["agent.gif", "plan.png"]),
+        ("agent", ["--layout", "open:6x8", "--max-frames", "5", "--q-values"], ["agent.gif", "plan.png"]),
+        ("manual", ["--script", "UURRR"], ["manual.gif"]),
+        ("policy_editor", ["--clicks", "2,2;0,0"], ["policy_editor.gif", "policy_editor.png"]),
+    ],
+)
 def test_demo_runs_headless_and_writes_its_files(name, extra, files, tmp_path, capsys):
     out = tmp_path / name
     assert DEMOS[name].main(["--headless", "--out", str(out)] + extra) == 0
@@ -87,8 +98,9 @@ def test_demo_runs_headless_and_writes_its_files(name, extra, files, tmp_path, c
 
 
 def test_lecture_keys_change_the_living_reward_and_replan(tmp_path):
-    args = lecture.parser().parse_args(["--headless", "--out", str(tmp_path), "--max-frames", "80",
-                                        "--tol", "1e-9", "--max-sweeps", "70"])
+    args = lecture.parser().parse_args(
+        ["--headless", "--out", str(tmp_path), "--max-frames", "80", "--tol", "1e-9", "--max-sweeps", "70"]
+    )
     app = App("lecture", args, "test")
     demo = lecture.LectureDemo(args, app)
     assert demo.living_reward == -0.04
@@ -168,8 +180,9 @@ def test_policy_editor_clicks_turn_arrows_and_values_follow(tmp_path):
 
 
 def test_policy_editor_improper_policy_is_minus_infinity(tmp_path):
-    args = policy_editor.parser().parse_args(["--headless", "--out", str(tmp_path), "--clicks", "1,0;1,0",
-                                              "--slip", "0"])
+    args = policy_editor.parser().parse_args(
+        ["--headless", "--out", str(tmp_path), "--clicks", "1,0;1,0", "--slip", "0"]
+    )
     app = App("policy_editor", args, "test")
     ed = policy_editor.PolicyEditor(args, app)
     ed.run()

@@ -32,15 +32,23 @@ def python_env() -> dict:
 
 
 def run_py(code: str, timeout: float = 120, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout,
-                          env=python_env(), cwd=ROOT, **kw)
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout, env=python_env(), cwd=ROOT, **kw
+    )
 
 
 def run_group(cmd: list[str], timeout: float) -> subprocess.CompletedProcess:
     """Run ``cmd`` in its own process group from the repository root; on timeout kill the whole
     group (torchrun's workers too) and re-raise."""
-    p = subprocess.Popen(cmd, env=python_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True, start_new_session=True)
+    p = subprocess.Popen(
+        cmd,
+        env=python_env(),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         out, err = p.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -55,8 +63,18 @@ def torchrun_cli(args: list[str], out: Path, timeout: float = 240) -> subprocess
     each worker then checking that no process-group thread outlived the command
     (``_torchrun_cli.py``).  Retried once, from an empty ``out``, when another job on this
     machine took the free port torchrun had picked."""
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-           str(Path(__file__).with_name("_torchrun_cli.py")), *args, "--out", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        str(Path(__file__).with_name("_torchrun_cli.py")),
+        *args,
+        "--out",
+        str(out),
+    ]
     r = run_group(cmd, timeout)
     port_taken = ("Address already in use", "EADDRINUSE", "DistNetworkError")
     if r.returncode != 0 and any(s in r.stderr for s in port_taken):
@@ -69,10 +87,10 @@ def resumed_equals_uninterrupted(tmp_path, method: str, config, steps: int, stop
     """Train ``steps`` steps in one go, and ``stop`` steps then resumed to ``steps``; assert the
     per-step logs (exact floats) and every checkpointed module are identical. Returns the
     uninterrupted run's checkpoint."""
-    import torch  # noqa: PLC0415
+    import torch
 
-    from generative import TrainConfig, train  # noqa: PLC0415
-    from generative.train import CHECKPOINT_NAME  # noqa: PLC0415
+    from generative import TrainConfig, train
+    from generative.train import CHECKPOINT_NAME
 
     a, b = Path(tmp_path) / "uninterrupted", Path(tmp_path) / "resumed"
     train(method, TrainConfig(dataset="ring8", steps=steps, out=str(a), **FAST), config)
@@ -81,8 +99,9 @@ def resumed_equals_uninterrupted(tmp_path, method: str, config, steps: int, stop
     logs_a, logs_b = read_metrics(a), read_metrics(b)
     assert [r["step"] for r in logs_a] == list(range(1, steps + 1))
     for ra, rb in zip(logs_a, logs_b, strict=True):
-        assert {k: v for k, v in ra.items() if k not in ("time", "samples_per_s")} == \
-            {k: v for k, v in rb.items() if k not in ("time", "samples_per_s")}
+        assert {k: v for k, v in ra.items() if k not in ("time", "samples_per_s")} == {
+            k: v for k, v in rb.items() if k not in ("time", "samples_per_s")
+        }
     ka = torch.load(a / CHECKPOINT_NAME, weights_only=True)
     kb = torch.load(b / CHECKPOINT_NAME, weights_only=True)
     assert ka["modules"].keys() == kb["modules"].keys()

@@ -32,7 +32,9 @@ if __name__ == "__main__":
     rc = main(sys.argv[1:])
     left = [n for n in thread_names() if "gloo" in n]
     if left:
-        print(f"rank {os.environ.get('RANK')}: process-group threads still running after the "
-              f"command returned: {left}", file=sys.stderr)
+        print(
+            f"rank {os.environ.get('RANK')}: process-group threads still running after the command returned: {left}",
+            file=sys.stderr,
+        )
         sys.exit(70)
     sys.exit(rc)

@@ -37,13 +37,29 @@ def to_argv(cfg) -> list[str]:
 
 
 @settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 2**31), epochs=st.floats(0.01, 1e4), steps=st.integers(0, 10**6),
-       precision=st.sampled_from(["fp32", "bf16"]), compile=st.booleans(), quiet=st.booleans(),
-       latent=st.integers(1, 64), hidden=st.lists(st.integers(1, 512), min_size=1, max_size=4),
-       arch=st.sampled_from(["mlp", "conv"]), lr=st.floats(1e-6, 1.0))
+@given(
+    seed=st.integers(0, 2**31),
+    epochs=st.floats(0.01, 1e4),
+    steps=st.integers(0, 10**6),
+    precision=st.sampled_from(["fp32", "bf16"]),
+    compile=st.booleans(),
+    quiet=st.booleans(),
+    latent=st.integers(1, 64),
+    hidden=st.lists(st.integers(1, 512), min_size=1, max_size=4),
+    arch=st.sampled_from(["mlp", "conv"]),
+    lr=st.floats(1e-6, 1.0),
+)
 def test_cli_options_round_trip_every_field(seed, epochs, steps, precision, compile, quiet, latent, hidden, arch, lr):
-    t = TrainConfig(seed=seed, epochs=epochs, steps=steps, precision=precision, compile=compile, quiet=quiet,
-                    dataset="ring8:std=0.1", out="runs/x")
+    t = TrainConfig(
+        seed=seed,
+        epochs=epochs,
+        steps=steps,
+        precision=precision,
+        compile=compile,
+        quiet=quiet,
+        dataset="ring8:std=0.1",
+        out="runs/x",
+    )
     m = VAEConfig(latent_dim=latent, hidden=tuple(hidden), arch=arch, lr=lr)
     ns = parser_for(TrainConfig, VAEConfig).parse_args(to_argv(t) + to_argv(m))
     assert TrainConfig(**given_fields(TrainConfig, ns)) == t

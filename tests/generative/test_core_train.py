@@ -22,8 +22,13 @@ SMALL = VAEConfig(hidden=(32,), latent_dim=2)
 
 def test_run_folder_contents(tmp_path):
     out = tmp_path / "run"
-    res = train("vae", TrainConfig(dataset="digits", steps=6, out=str(out), quiet=True, log_every=2,
-                                   sample_every=3, checkpoint_every=3), VAEConfig(hidden=(32,), iwae_k=5))
+    res = train(
+        "vae",
+        TrainConfig(
+            dataset="digits", steps=6, out=str(out), quiet=True, log_every=2, sample_every=3, checkpoint_every=3
+        ),
+        VAEConfig(hidden=(32,), iwae_k=5),
+    )
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["method"] == "vae" and cfg["train"]["steps"] == 6 and cfg["method_config"]["hidden"] == [32]
     assert cfg["data"]["shape"] == [8, 8]
@@ -32,10 +37,17 @@ def test_run_folder_contents(tmp_path):
     assert all({"loss", "rec", "kl", "elbo", "time", "samples_per_s"} <= set(r) for r in m)
     assert m[0]["loss"] == pytest.approx(-m[0]["elbo"]) and m[0]["kl"] >= 0
     assert sorted(p.name for p in (out / "samples").iterdir()) == [
-        "reconstructions-step0000003.png", "reconstructions-step0000006.png",
-        "samples-step0000003.png", "samples-step0000006.png"]
+        "reconstructions-step0000003.png",
+        "reconstructions-step0000006.png",
+        "samples-step0000003.png",
+        "samples-step0000006.png",
+    ]
     ev = json.loads((out / "eval.json").read_text())
-    assert ev["step"] == 6 and ev["test_iwae"] >= ev["test_elbo"] - 0.5 and res.evaluation == {k: ev[k] for k in res.evaluation}
+    assert (
+        ev["step"] == 6
+        and ev["test_iwae"] >= ev["test_elbo"] - 0.5
+        and res.evaluation == {k: ev[k] for k in res.evaluation}
+    )
     run = load_run(out)
     assert run.step == 6 and run.info.shape == (8, 8)
     with pytest.raises(ValueError, match="already holds a run"):
@@ -61,9 +73,33 @@ def test_resume_gives_bit_identical_losses(tmp_path, dataset):
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_a_signal_saves_a_checkpoint_and_resume_matches_uninterrupted(tmp_path, signum):
     out = tmp_path / "sig"
-    cmd = [sys.executable, "-m", "generative", "train", "vae", "--dataset", "digits", "--steps", "100000",
-           "--out", str(out), "--quiet", "--log-every", "1", "--checkpoint-every", "0", "--sample-every", "0",
-           "--no-eval-at-end", "--hidden", "32", "--latent-dim", "2", "--seed", "5"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "generative",
+        "train",
+        "vae",
+        "--dataset",
+        "digits",
+        "--steps",
+        "100000",
+        "--out",
+        str(out),
+        "--quiet",
+        "--log-every",
+        "1",
+        "--checkpoint-every",
+        "0",
+        "--sample-every",
+        "0",
+        "--no-eval-at-end",
+        "--hidden",
+        "32",
+        "--latent-dim",
+        "2",
+        "--seed",
+        "5",
+    ]
     p = subprocess.Popen(cmd, env=python_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 90
     while time.time() < deadline and p.poll() is None:
@@ -154,9 +190,19 @@ def test_resume_after_a_crash_drops_the_lines_logged_after_the_checkpoint(tmp_pa
 
 
 def test_bf16_autocast_and_torch_compile_run_on_cpu(tmp_path):
-    res = train("vae", TrainConfig(dataset="ring8", steps=4, out=str(tmp_path / "c"), precision="bf16",
-                                   compile=True, compile_backend="aot_eager", **FAST),
-                VAEConfig(hidden=(16,), latent_dim=2))
+    res = train(
+        "vae",
+        TrainConfig(
+            dataset="ring8",
+            steps=4,
+            out=str(tmp_path / "c"),
+            precision="bf16",
+            compile=True,
+            compile_backend="aot_eager",
+            **FAST,
+        ),
+        VAEConfig(hidden=(16,), latent_dim=2),
+    )
     assert res.step == 4 and all(torch.isfinite(torch.tensor(v)) for v in res.metrics.values())
     plain = tmp_path / "p"
     train("vae", TrainConfig(dataset="ring8", steps=4, out=str(plain), **FAST), VAEConfig(hidden=(16,), latent_dim=2))
@@ -167,8 +213,27 @@ def test_bf16_autocast_and_torch_compile_run_on_cpu(tmp_path):
 
 def test_two_process_torchrun_trains_and_writes_one_set_of_logs(tmp_path):
     out = tmp_path / "ddp"
-    r = torchrun_cli(["train", "vae", "--dataset", "digits", "--steps", "6", "--device", "cpu", "--quiet",
-                      "--log-every", "2", "--hidden", "32", "--iwae-k", "10"], out, timeout=180)
+    r = torchrun_cli(
+        [
+            "train",
+            "vae",
+            "--dataset",
+            "digits",
+            "--steps",
+            "6",
+            "--device",
+            "cpu",
+            "--quiet",
+            "--log-every",
+            "2",
+            "--hidden",
+            "32",
+            "--iwae-k",
+            "10",
+        ],
+        out,
+        timeout=180,
+    )
     assert r.returncode == 0, r.stderr[-4000:]
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["world_size"] == 2

@@ -36,8 +36,9 @@ def test_grid25_centers_are_the_lecture_grid():
     assert np.allclose(grid25_centers(1.0), c / 2)
 
 
-@pytest.mark.parametrize("name, centers, std", [("ring8", ring8_centers(), RING8_STD),
-                                                 ("grid25", grid25_centers(), GRID25_STD)])
+@pytest.mark.parametrize(
+    "name, centers, std", [("ring8", ring8_centers(), RING8_STD), ("grid25", grid25_centers(), GRID25_STD)]
+)
 def test_mixture_samples_have_equal_weights_and_the_stated_std(name, centers, std):
     data = load_dataset(name)
     x = data.sampler(50_000, torch.Generator().manual_seed(3)).double().numpy()

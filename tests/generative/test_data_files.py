@@ -56,13 +56,16 @@ def test_mnist_folder_with_train_and_test_files(tmp_path):
     assert len(d1.train) + len(d1.test) == 20 and d1.train_labels is not None
 
 
-@pytest.mark.parametrize("content, match", [
-    (b"\x01\x00\x08\x01\x00\x00\x00\x02ab", "not an IDX file"),
-    (b"\x00\x00\x07\x01\x00\x00\x00\x02ab", "unknown IDX type code 0x07"),
-    (b"\x00\x00\x08\x03\x00\x00\x00\x02", "truncated IDX header"),
-    (b"\x00\x00\x08\x02\x00\x00\x00\x03\x00\x00\x00\x02abcd", r"shape \(3, 2\).*holds 4 bytes.*truncated"),
-    (b"", "not an IDX file"),
-])
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        (b"\x01\x00\x08\x01\x00\x00\x00\x02ab", "not an IDX file"),
+        (b"\x00\x00\x07\x01\x00\x00\x00\x02ab", "unknown IDX type code 0x07"),
+        (b"\x00\x00\x08\x03\x00\x00\x00\x02", "truncated IDX header"),
+        (b"\x00\x00\x08\x02\x00\x00\x00\x03\x00\x00\x00\x02abcd", r"shape \(3, 2\).*holds 4 bytes.*truncated"),
+        (b"", "not an IDX file"),
+    ],
+)
 def test_bad_idx_files(tmp_path, content, match):
     p = tmp_path / "bad-images-idx3-ubyte"
     p.write_bytes(content)
@@ -107,12 +110,15 @@ def test_npz_with_labels_and_ambiguous_keys(tmp_path):
         load_dataset(str(tmp_path / "lab.npz"))
 
 
-@pytest.mark.parametrize("array, match", [
-    (np.array([1.0, 2.0, 3.0]), r"at least 2 dimensions.*shape \(3,\)"),
-    (np.array([[1.0, np.nan], [0.0, 1.0], [2.0, 2.0]]), r"1 non-finite values.*index \(0, 1\)"),
-    (np.array([[1.0, 2.0]]), "at least 2 examples"),
-    (np.array([["a"], ["b"]]), "numeric array"),
-])
+@pytest.mark.parametrize(
+    "array, match",
+    [
+        (np.array([1.0, 2.0, 3.0]), r"at least 2 dimensions.*shape \(3,\)"),
+        (np.array([[1.0, np.nan], [0.0, 1.0], [2.0, 2.0]]), r"1 non-finite values.*index \(0, 1\)"),
+        (np.array([[1.0, 2.0]]), "at least 2 examples"),
+        (np.array([["a"], ["b"]]), "numeric array"),
+    ],
+)
 def test_bad_arrays(tmp_path, array, match):
     np.save(tmp_path / "bad.npy", array)
     with pytest.raises(DataError, match=match):

@@ -16,20 +16,21 @@ def test_image_grid_places_each_image_in_its_cell():
     imgs[2, 1, 0] = 0.5
     im = np.asarray(image_grid(imgs, ncol=2, scale=1, pad=1))
     assert im.shape == (2 * 3 + 1, 2 * 3 + 1)  # 2 rows x 2 columns of 2x2 cells with 1-pixel gaps
-    assert (im[1:3, 1:3] == 255).all()        # image 0 white at the top left
-    assert (im[1:3, 4:6] == 0).all()          # image 1 black at the top right
+    assert (im[1:3, 1:3] == 255).all()  # image 0 white at the top left
+    assert (im[1:3, 4:6] == 0).all()  # image 1 black at the top right
     assert im[5, 1] == 128 and im[4, 1] == 0  # image 2's single grey pixel, second row
-    assert im[0, 0] == 128                    # the gaps are mid-grey
+    assert im[0, 0] == 128  # the gaps are mid-grey
     assert image_grid(imgs, scale=4).size == (4 * 7, 4 * 7)
     with pytest.raises(ValueError, match=r"got \(3, 2\)"):
         image_grid(np.zeros((3, 2)))
 
 
 def test_scatter_draws_points_where_the_extent_says():
-    im = np.asarray(scatter([(np.array([[0.0, 0.0], [1.0, 1.0]]), (255, 0, 0))], size=101,
-                            extent=(-1, 1, -1, 1), radius=0))
-    assert tuple(im[50, 50]) == (255, 0, 0)   # the origin at the centre
-    assert tuple(im[0, 100]) == (255, 0, 0)   # (1, 1) at the top right
+    im = np.asarray(
+        scatter([(np.array([[0.0, 0.0], [1.0, 1.0]]), (255, 0, 0))], size=101, extent=(-1, 1, -1, 1), radius=0)
+    )
+    assert tuple(im[50, 50]) == (255, 0, 0)  # the origin at the centre
+    assert tuple(im[0, 100]) == (255, 0, 0)  # (1, 1) at the top right
     assert tuple(im[75, 25]) == (255, 255, 255)
     with pytest.raises(ValueError, match="extent"):
         scatter([(np.zeros((1, 2)), (0, 0, 0))], extent=(1, 0, 0, 1))

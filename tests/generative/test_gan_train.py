@@ -34,8 +34,9 @@ def test_losses_match_their_formulas():
     real, fake = logits, logits.flip(0)
     expect = -(torch.log(torch.sigmoid(real)).mean() + torch.log(1 - torch.sigmoid(fake)).mean())
     assert torch.allclose(discriminator_loss(real, fake), expect)
-    bce = F.binary_cross_entropy_with_logits(real, torch.ones_like(real)) + \
-        F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake))
+    bce = F.binary_cross_entropy_with_logits(real, torch.ones_like(real)) + F.binary_cross_entropy_with_logits(
+        fake, torch.zeros_like(fake)
+    )
     assert torch.allclose(discriminator_loss(real, fake), bce)
     # saturation: when D rejects the fakes confidently, minimax's gradient vanishes, not the other's
     l = torch.tensor([-10.0], requires_grad=True)
@@ -97,16 +98,21 @@ def test_lr_d_sets_the_discriminators_step_size(lr_d):
     gan = GAN(GANConfig(hidden=(16,), lr=1e-3, lr_d=lr_d, r1=0.0, ema=0.0), info, ctx)
     before = {k: [p.detach().clone() for p in m.parameters()] for k, m in gan.modules().items()}
     gan.train_step(iter([torch.randn(64, 2, generator=torch.Generator().manual_seed(1))]), 0)
-    moved = {k: max((p.detach() - q).abs().max().item() for p, q in zip(m.parameters(), before[k]))
-             for k, m in gan.modules().items()}
+    moved = {
+        k: max((p.detach() - q).abs().max().item() for p, q in zip(m.parameters(), before[k]))
+        for k, m in gan.modules().items()
+    }
     assert moved["G"] == pytest.approx(1e-3, rel=1e-3)
     assert moved["D"] == pytest.approx(1e-3 if lr_d is None else lr_d, rel=1e-3)
 
 
 @pytest.mark.parametrize("loss", ["minimax", "non-saturating"])
 def test_both_generator_losses_train(tmp_path, loss):
-    res = train("gan", TrainConfig(dataset="ring8", steps=30, out=str(tmp_path / loss), **FAST),
-                GANConfig(hidden=(32, 32), latent_dim=4, loss=loss, optimizer="sgd", lr=0.05, r1=0.0, ema=0.0))
+    res = train(
+        "gan",
+        TrainConfig(dataset="ring8", steps=30, out=str(tmp_path / loss), **FAST),
+        GANConfig(hidden=(32, 32), latent_dim=4, loss=loss, optimizer="sgd", lr=0.05, r1=0.0, ema=0.0),
+    )
     m = _metrics(res.run_dir)
     assert len(m) == 30
     for row in m:
@@ -120,8 +126,19 @@ def test_both_generator_losses_train(tmp_path, loss):
 
 
 def test_short_default_run_on_ring8_reaches_six_of_eight_modes(tmp_path):
-    res = train("gan", TrainConfig(dataset="ring8", steps=2500, out=str(tmp_path / "r"), quiet=True,
-                                   log_every=250, sample_every=0, checkpoint_every=0), GANConfig())
+    res = train(
+        "gan",
+        TrainConfig(
+            dataset="ring8",
+            steps=2500,
+            out=str(tmp_path / "r"),
+            quiet=True,
+            log_every=250,
+            sample_every=0,
+            checkpoint_every=0,
+        ),
+        GANConfig(),
+    )
     ev = res.evaluation
     assert ev["n_modes"] == 8 and ev["modes_covered"] >= 6, ev
     assert ev["n_samples"] == 2500
@@ -138,8 +155,11 @@ def test_resume_is_identical_to_an_uninterrupted_run(tmp_path):
 
 def test_conv_gan_on_digits_samples_images_and_evaluates(tmp_path, monkeypatch):
     monkeypatch.setenv("LECTUREGRID_CACHE", str(tmp_path / "cache"))
-    res = train("gan", TrainConfig(dataset="digits", steps=3, batch_size=16, out=str(tmp_path / "d"),
-                                   **dict(FAST, eval_at_end=True)), GANConfig(arch="conv", hidden=(8,), latent_dim=8))
+    res = train(
+        "gan",
+        TrainConfig(dataset="digits", steps=3, batch_size=16, out=str(tmp_path / "d"), **dict(FAST, eval_at_end=True)),
+        GANConfig(arch="conv", hidden=(8,), latent_dim=8),
+    )
     run = load_run(res.run_dir)
     x = run.sample(5, seed=0)
     assert x.shape == (5, 8, 8) and x.min() >= 0 and x.max() <= 1
@@ -147,12 +167,21 @@ def test_conv_gan_on_digits_samples_images_and_evaluates(tmp_path, monkeypatch):
     assert ev["n_samples"] == 10_000 and 1 <= ev["classes_covered"] <= 10 and ev["kl_uniform"] >= 0
 
 
-@pytest.mark.parametrize("bad, match", [
-    (dict(d_steps=0), "d_steps"), (dict(lr=-1.0), "lr"), (dict(ema=1.0), "ema"), (dict(r1=-1.0), "r1"),
-    (dict(loss="hinge"), "loss"), (dict(hidden=()), "hidden"), (dict(optimizer="rmsprop"), "optimizer"),
-    (dict(lr_d=0.0), "lr_d must be a positive number, got 0.0"), (dict(lr_d=float("nan")), "lr_d .* nan"),
-    (dict(lr_d=True), "lr_d .* True"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (dict(d_steps=0), "d_steps"),
+        (dict(lr=-1.0), "lr"),
+        (dict(ema=1.0), "ema"),
+        (dict(r1=-1.0), "r1"),
+        (dict(loss="hinge"), "loss"),
+        (dict(hidden=()), "hidden"),
+        (dict(optimizer="rmsprop"), "optimizer"),
+        (dict(lr_d=0.0), "lr_d must be a positive number, got 0.0"),
+        (dict(lr_d=float("nan")), "lr_d .* nan"),
+        (dict(lr_d=True), "lr_d .* True"),
+    ],
+)
 def test_bad_config_raises_naming_the_value(bad, match):
     with pytest.raises(ValueError, match=match):
         GANConfig(**bad)
@@ -166,8 +195,29 @@ def test_conv_needs_images():
 
 def test_cli_train_sample_eval_and_two_process_torchrun(tmp_path):
     out = tmp_path / "ddp"
-    r = torchrun_cli(["train", "gan", "--dataset", "ring8", "--steps", "6", "--device", "cpu", "--quiet",
-                      "--log-every", "2", "--hidden", "32", "32", "--d-steps", "2", "--sample-every", "0"], out)
+    r = torchrun_cli(
+        [
+            "train",
+            "gan",
+            "--dataset",
+            "ring8",
+            "--steps",
+            "6",
+            "--device",
+            "cpu",
+            "--quiet",
+            "--log-every",
+            "2",
+            "--hidden",
+            "32",
+            "32",
+            "--d-steps",
+            "2",
+            "--sample-every",
+            "0",
+        ],
+        out,
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     assert json.loads((out / "config.json").read_text())["world_size"] == 2
     m = _metrics(out)
@@ -178,8 +228,21 @@ def test_cli_train_sample_eval_and_two_process_torchrun(tmp_path):
     assert ck["rng"][0]["data"]["examples"] == ck["rng"][1]["data"]["examples"] == 1200
     assert json.loads((out / "eval.json").read_text())["n_modes"] == 8
     # sample and eval on the GAN run
-    s = run_group([sys.executable, "-m", "generative", "sample", "--checkpoint", str(out), "--n", "50",
-              "--out", str(tmp_path / "s.npy")], timeout=120)
+    s = run_group(
+        [
+            sys.executable,
+            "-m",
+            "generative",
+            "sample",
+            "--checkpoint",
+            str(out),
+            "--n",
+            "50",
+            "--out",
+            str(tmp_path / "s.npy"),
+        ],
+        timeout=120,
+    )
     assert s.returncode == 0, s.stderr[-2000:]
     assert np.load(tmp_path / "s.npy").shape == (50, 2)
     e = run_group([sys.executable, "-m", "generative", "eval", "--checkpoint", str(out)], timeout=120)
@@ -201,13 +264,17 @@ def test_spectral_norm_bounds_every_discriminator_layer():
     for m in linears:
         assert torch.linalg.matrix_norm(m.weight.detach(), ord=2).item() == pytest.approx(1.0, abs=1e-3)
     plain = MLPDiscriminator((2,), hidden=(64, 64))
-    assert max(torch.linalg.matrix_norm(m.weight, ord=2).item() for m in plain.modules()
-               if isinstance(m, torch.nn.Linear)) != pytest.approx(1.0, abs=1e-3)
+    assert max(
+        torch.linalg.matrix_norm(m.weight, ord=2).item() for m in plain.modules() if isinstance(m, torch.nn.Linear)
+    ) != pytest.approx(1.0, abs=1e-3)
 
 
 def test_uniform_noise_prior_and_sgd_run(tmp_path):
-    res = train("gan", TrainConfig(dataset="ring8", steps=5, out=str(tmp_path / "u"), **FAST),
-                GANConfig(hidden=(16,), noise="uniform", optimizer="sgd", spectral_norm=True))
+    res = train(
+        "gan",
+        TrainConfig(dataset="ring8", steps=5, out=str(tmp_path / "u"), **FAST),
+        GANConfig(hidden=(16,), noise="uniform", optimizer="sgd", spectral_norm=True),
+    )
     run = load_run(res.run_dir)
     z = run.method.noise(1000, torch.Generator().manual_seed(0))
     assert z.min() >= -1 and z.max() <= 1 and z.abs().mean() == pytest.approx(0.5, abs=0.03)
@@ -215,8 +282,11 @@ def test_uniform_noise_prior_and_sgd_run(tmp_path):
 
 
 def test_bf16_autocast_runs_on_cpu(tmp_path):
-    res = train("gan", TrainConfig(dataset="ring8", steps=4, precision="bf16", out=str(tmp_path / "bf"), **FAST),
-                GANConfig(hidden=(16,), d_steps=2))
+    res = train(
+        "gan",
+        TrainConfig(dataset="ring8", steps=4, precision="bf16", out=str(tmp_path / "bf"), **FAST),
+        GANConfig(hidden=(16,), d_steps=2),
+    )
     assert len(_metrics(res.run_dir)) == 4
 
 
@@ -224,8 +294,18 @@ def test_bf16_autocast_runs_on_cpu(tmp_path):
 def test_compiled_bf16_gan_with_r1_and_unroll_trains_on_cpu(tmp_path, unroll):
     """R1 and the unrolled look-ahead differentiate gradients, which compiled (AOT autograd)
     graphs cannot: both must take the uncompiled networks and still train under --compile."""
-    res = train("gan", TrainConfig(dataset="ring8", steps=3, out=str(tmp_path / "c"), precision="bf16",
-                                   compile=True, compile_backend="aot_eager", **FAST),
-                GANConfig(hidden=(16,), unroll=unroll))  # R1 on (default)
+    res = train(
+        "gan",
+        TrainConfig(
+            dataset="ring8",
+            steps=3,
+            out=str(tmp_path / "c"),
+            precision="bf16",
+            compile=True,
+            compile_backend="aot_eager",
+            **FAST,
+        ),
+        GANConfig(hidden=(16,), unroll=unroll),
+    )  # R1 on (default)
     assert res.step == 3 and res.metrics["r1"] > 0
     assert all(np.isfinite(v) for v in res.metrics.values())

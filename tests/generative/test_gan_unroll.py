@@ -80,7 +80,8 @@ def test_gradient_through_the_unrolled_updates_matches_finite_differences():
     def objective(gparams):
         fake = functional_call(G, gparams, (z,))
         ahead = unrolled_parameters(
-            D, opt, lambda p: discriminator_loss(functional_call(D, p, (x,)), functional_call(D, p, (fake,))), 4)
+            D, opt, lambda p: discriminator_loss(functional_call(D, p, (x,)), functional_call(D, p, (fake,))), 4
+        )
         return generator_loss(functional_call(D, ahead, (fake,)))
 
     base = {n: p.detach().clone().requires_grad_(True) for n, p in G.named_parameters()}

@@ -49,10 +49,10 @@ def test_one_mode_gives_one_mode_and_kl_log_k():
 
 def test_off_mode_noise_is_not_high_quality():
     rng = np.random.default_rng(2)
-    good = _around(RING[:2], 10, 2.5 * 0.02, rng)   # 20 good points on modes 0 and 1
-    near_miss = _around(RING, 3, 3.2 * 0.02, rng)   # just outside 3 std: 24 bad points
+    good = _around(RING[:2], 10, 2.5 * 0.02, rng)  # 20 good points on modes 0 and 1
+    near_miss = _around(RING, 3, 3.2 * 0.02, rng)  # just outside 3 std: 24 bad points
     between = (RING + np.roll(RING, -1, axis=0)) / 2  # midpoints of the ring: 8 bad points
-    origin = np.zeros((4, 2))                        # centre of the ring: 4 bad points
+    origin = np.zeros((4, 2))  # centre of the ring: 4 bad points
     cov = M.ring8_coverage(np.concatenate([good, near_miss, between, origin]))
     assert cov.counts.tolist() == [10, 10, 0, 0, 0, 0, 0, 0]
     assert cov.n_samples == 56 and cov.n_high_quality == 20
@@ -103,15 +103,18 @@ def test_kl_to_uniform_by_hand():
     assert M.kl_to_uniform([0, 0]) == math.inf
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda: M.mode_coverage(np.zeros((3, 3)), RING, 0.02), "dimension"),
-    (lambda: M.mode_coverage(np.zeros((3, 2)), RING, -1.0), "std"),
-    (lambda: M.mode_coverage(np.full((3, 2), np.nan), RING, 0.02), "non-finite"),
-    (lambda: M.mode_coverage(np.zeros((0, 2)), RING, 0.02), "non-empty"),
-    (lambda: M.ring8_coverage(np.zeros((3, 2)), min_count=0), "min_count"),
-    (lambda: M.kl_to_uniform([1, -1]), "non-negative"),
-    (lambda: M.dataset_coverage("moons", np.zeros((3, 2))), "moons"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: M.mode_coverage(np.zeros((3, 3)), RING, 0.02), "dimension"),
+        (lambda: M.mode_coverage(np.zeros((3, 2)), RING, -1.0), "std"),
+        (lambda: M.mode_coverage(np.full((3, 2), np.nan), RING, 0.02), "non-finite"),
+        (lambda: M.mode_coverage(np.zeros((0, 2)), RING, 0.02), "non-empty"),
+        (lambda: M.ring8_coverage(np.zeros((3, 2)), min_count=0), "min_count"),
+        (lambda: M.kl_to_uniform([1, -1]), "non-negative"),
+        (lambda: M.dataset_coverage("moons", np.zeros((3, 2))), "moons"),
+    ],
+)
 def test_bad_inputs_raise_clear_errors(call, match):
     with pytest.raises(ValueError, match=match):
         call()

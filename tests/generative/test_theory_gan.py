@@ -60,7 +60,7 @@ def test_forward_kl_fit_is_moment_matching():
     w, mu, sd = [0.3, 0.7], [-2.0, 1.0], [0.5, 0.8]
     m, s = T.fit_gaussian_forward_kl(w, mu, sd)
     assert m == pytest.approx(0.3 * -2 + 0.7 * 1, abs=1e-15)
-    assert s ** 2 == pytest.approx(0.3 * (0.25 + 4) + 0.7 * (0.64 + 1) - m ** 2, abs=1e-14)
+    assert s**2 == pytest.approx(0.3 * (0.25 + 4) + 0.7 * (0.64 + 1) - m**2, abs=1e-14)
     # it minimises the cross-entropy -E_p[log q] (hence KL(p || q)) on a fine grid
     x = np.linspace(-8, 8, 20001)
     p = T.gaussian_mixture_1d(x, w, mu, sd)
@@ -95,14 +95,17 @@ def test_unimodal_mixture_reverse_fit_is_central():
     assert abs(m) < 1e-6 and 1.0 < s < T.fit_gaussian_forward_kl([0.5, 0.5], [-0.3, 0.3], [1.0, 1.0])[1] + 1e-9
 
 
-@pytest.mark.parametrize("call", [
-    lambda: T.optimal_discriminator([1.0, 2.0], [1.0]),
-    lambda: T.gan_value([-1.0], [1.0]),
-    lambda: T.grid_2d(1.0, 0.0),
-    lambda: T.mixture_density([[0.0, 0.0]], [[0.0]], 1.0),
-    lambda: T.fit_gaussian_forward_kl([0.5, 0.6], [0, 1], [1, 1]),
-    lambda: T.reverse_kl_gaussian(0.0, -1.0, [1.0], [0.0], [1.0]),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: T.optimal_discriminator([1.0, 2.0], [1.0]),
+        lambda: T.gan_value([-1.0], [1.0]),
+        lambda: T.grid_2d(1.0, 0.0),
+        lambda: T.mixture_density([[0.0, 0.0]], [[0.0]], 1.0),
+        lambda: T.fit_gaussian_forward_kl([0.5, 0.6], [0, 1], [1, 1]),
+        lambda: T.reverse_kl_gaussian(0.0, -1.0, [1.0], [0.0], [1.0]),
+    ],
+)
 def test_bad_inputs_raise(call):
     with pytest.raises(ValueError):
         call()

@@ -26,10 +26,12 @@ def test_kl_closed_form_matches_a_monte_carlo_estimate():
     assert torch.all((kl - mc).abs() < 4 * se + 1e-12)
     assert kl[1].item() == 0.0  # q = p
     # and the textbook value for one dimension: 1/2 (mu^2 + s^2 - 1 - log s^2)
-    assert kl[0].item() == pytest.approx(0.5 * sum(m * m + math.exp(v) - 1 - v for m, v in
-                                                   zip([0.5, -1.0, 2.0], [-0.5, 0.3, -2.0])), rel=1e-14)
-    ref = torch.distributions.kl_divergence(torch.distributions.Normal(mu, torch.exp(0.5 * logvar)),
-                                            torch.distributions.Normal(0.0, 1.0)).sum(-1)
+    assert kl[0].item() == pytest.approx(
+        0.5 * sum(m * m + math.exp(v) - 1 - v for m, v in zip([0.5, -1.0, 2.0], [-0.5, 0.3, -2.0])), rel=1e-14
+    )
+    ref = torch.distributions.kl_divergence(
+        torch.distributions.Normal(mu, torch.exp(0.5 * logvar)), torch.distributions.Normal(0.0, 1.0)
+    ).sum(-1)
     assert torch.allclose(kl, ref, rtol=1e-12)
 
 
@@ -62,7 +64,7 @@ def test_iwae_bound_rises_with_k_towards_the_exact_log_likelihood():
     elbo = (rec - kl).mean().item()
     assert bounds[1] < bounds[10] < bounds[100] < bounds[3000] <= exact.mean().item() + 0.02
     assert bounds[1] == pytest.approx(elbo, abs=0.1)  # IWAE_1 is an unbiased ELBO estimate
-    assert elbo < exact.mean().item() - 0.5            # the untrained encoder leaves a real gap
+    assert elbo < exact.mean().item() - 0.5  # the untrained encoder leaves a real gap
     assert bounds[3000] == pytest.approx(exact.mean().item(), abs=0.1)
 
 

@@ -23,8 +23,11 @@ from ._helpers import FAST, ROOT, python_env, resumed_equals_uninterrupted
 def _model(seed: int = 0, **kw) -> VEEGAN:
     torch.manual_seed(seed)
     info = load_dataset("ring8").info
-    return VEEGAN(VEEGANConfig(hidden=(16,), latent_dim=3, **kw), info,
-                  Context(torch.device("cpu"), torch.Generator().manual_seed(seed)))
+    return VEEGAN(
+        VEEGANConfig(hidden=(16,), latent_dim=3, **kw),
+        info,
+        Context(torch.device("cpu"), torch.Generator().manual_seed(seed)),
+    )
 
 
 def test_reconstructor_nll_is_the_gaussian_negative_log_likelihood():
@@ -50,8 +53,9 @@ def test_one_step_follows_algorithm_1():
     with torch.no_grad():
         z_rec = F0.rsample(x, g)
         gen_l, rec_l = D0(z, G0(z)), D0(z_rec, x)
-    expect_d = F.binary_cross_entropy_with_logits(gen_l, torch.ones(12)) + \
-        F.binary_cross_entropy_with_logits(rec_l, torch.zeros(12))
+    expect_d = F.binary_cross_entropy_with_logits(gen_l, torch.ones(12)) + F.binary_cross_entropy_with_logits(
+        rec_l, torch.zeros(12)
+    )
     out = m.train_step(iter([x]), 0)
     torch.testing.assert_close(out["loss_d"], expect_d)
     torch.testing.assert_close(out["d_gen"], torch.sigmoid(gen_l).mean())
@@ -82,8 +86,13 @@ def test_reconstructor_learns_only_from_the_noise_autoencoder():
 
 
 def test_short_ring8_run_covers_most_modes(tmp_path):
-    res = train("veegan", TrainConfig(dataset="ring8", steps=3000, seed=0, out=str(tmp_path / "r"),
-                                      **dict(FAST, log_every=500, eval_at_end=True)), VEEGANConfig())
+    res = train(
+        "veegan",
+        TrainConfig(
+            dataset="ring8", steps=3000, seed=0, out=str(tmp_path / "r"), **dict(FAST, log_every=500, eval_at_end=True)
+        ),
+        VEEGANConfig(),
+    )
     ev = res.evaluation
     assert ev["n_modes"] == 8 and ev["modes_covered"] >= 6, ev
 
@@ -94,20 +103,49 @@ def test_resume_is_identical_and_cli_samples_and_evaluates(tmp_path):
     assert set(ck["modules"]) == {"G", "F", "D"}
     a = tmp_path / "uninterrupted"
     assert load_run(a).sample(6, seed=1).shape == (6, 2)
-    s = subprocess.run([sys.executable, "-m", "generative", "sample", "--checkpoint", str(a), "--n", "20",
-                        "--out", str(tmp_path / "s.npy")], capture_output=True, text=True, env=python_env(),
-                       cwd=ROOT, timeout=120)
+    s = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "generative",
+            "sample",
+            "--checkpoint",
+            str(a),
+            "--n",
+            "20",
+            "--out",
+            str(tmp_path / "s.npy"),
+        ],
+        capture_output=True,
+        text=True,
+        env=python_env(),
+        cwd=ROOT,
+        timeout=120,
+    )
     assert s.returncode == 0, s.stderr[-2000:]
     assert np.load(tmp_path / "s.npy").shape == (20, 2)
-    e = subprocess.run([sys.executable, "-m", "generative", "eval", "--checkpoint", str(a)], capture_output=True,
-                       text=True, env=python_env(), cwd=ROOT, timeout=120)
+    e = subprocess.run(
+        [sys.executable, "-m", "generative", "eval", "--checkpoint", str(a)],
+        capture_output=True,
+        text=True,
+        env=python_env(),
+        cwd=ROOT,
+        timeout=120,
+    )
     assert e.returncode == 0 and "modes_covered" in e.stdout, e.stderr[-2000:]
 
 
-@pytest.mark.parametrize("bad, match", [
-    (dict(latent_dim=0), "latent_dim"), (dict(hidden=()), "hidden"), (dict(lr=0.0), "lr"),
-    (dict(recon_weight=-1.0), "recon_weight"), (dict(beta2=1.0), "beta2"), (dict(lr=float("nan")), "lr"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (dict(latent_dim=0), "latent_dim"),
+        (dict(hidden=()), "hidden"),
+        (dict(lr=0.0), "lr"),
+        (dict(recon_weight=-1.0), "recon_weight"),
+        (dict(beta2=1.0), "beta2"),
+        (dict(lr=float("nan")), "lr"),
+    ],
+)
 def test_bad_config_raises_naming_the_value(bad, match):
     with pytest.raises(ValueError, match=match):
         VEEGANConfig(**bad)

@@ -17,7 +17,7 @@ from gridworld_env.render import COLORS
 def run(env, actions):
     out = []
     for a in actions:
-        obs, r, term, trunc, info = env.step(a)
+        obs, r, term, trunc, _info = env.step(a)
         out.append((obs, r, term, trunc))
     return out
 
@@ -37,8 +37,13 @@ def test_optimal_route_by_hand():
     obs, info = env.reset(seed=1)
     assert (obs, info) == (8, {"prob": 1.0, "row": 2, "col": 0})
     got = run(env, [UP, UP, RIGHT, RIGHT, RIGHT])
-    assert got == [(4, -0.04, False, False), (0, -0.04, False, False), (1, -0.04, False, False),
-                   (2, -0.04, False, False), (3, 1.0, True, False)]
+    assert got == [
+        (4, -0.04, False, False),
+        (0, -0.04, False, False),
+        (1, -0.04, False, False),
+        (2, -0.04, False, False),
+        (3, 1.0, True, False),
+    ]
     assert sum(r for _, r, _, _ in got) == pytest.approx(0.84)
 
 

@@ -30,7 +30,7 @@ def reference(layout, living_reward, slip):
                     if not (0 <= r < layout.nrow and 0 <= c < layout.ncol) or grid[r, c] == "#":
                         r, c = r0, c0
                     ch = grid[r, c]
-                    reward = layout.rewards[ch] if ch in layout.rewards else living_reward
+                    reward = layout.rewards.get(ch, living_reward)
                     dist[(r * layout.ncol + c, reward)] += p
             out[s, a] = dict(dist)
     return out
@@ -69,8 +69,11 @@ def test_arrays_match_reference_and_P(name, slip):
             for key, p in ref[s, a].items():
                 assert got[key] == pytest.approx(p, abs=1e-12), (s, a, key)
             # P lists exactly the non-zero outcomes of the arrays, in order
-            rows = [(float(p), int(ns), float(r), bool(absorbing[ns]))
-                    for ns, p, r in zip(m.next_state[s, a], m.prob[s, a], m.reward[s, a]) if p > 0]
+            rows = [
+                (float(p), int(ns), float(r), bool(absorbing[ns]))
+                for ns, p, r in zip(m.next_state[s, a], m.prob[s, a], m.reward[s, a])
+                if p > 0
+            ]
             assert m.P[s][a] == rows
             assert sum(t[0] for t in m.P[s][a]) == pytest.approx(1.0, abs=1e-12)
 
@@ -133,3 +136,17 @@ def test_bad_living_reward(living):
 def test_expected_reward():
     m = build_model(get_layout("lecture"), living_reward=-0.04, slip=0.2)
     assert m.expected_reward()[2, RIGHT] == pytest.approx(0.8 * 1.0 + 0.2 * -0.04)
+
+
+@pytest.mark.parametrize("slip", [0.0, 0.2, 1.0])
+def test_living_reward_parts_rebuild_the_reward_bit_for_bit(slip):
+    """reward == reward0 + c * live for every named layout, and each part matches a rebuild at c = 0."""
+    for name in ["lecture", "cliff", "bridge", "discount", "maze", "four_rooms", "open:5x7", "maze:7x9:3"]:
+        for c in (-0.04, 0.37, -2.0):
+            m = build_model(get_layout(name), living_reward=c, slip=slip)
+            reward0, live = m.living_reward_parts()
+            assert np.array_equal(reward0 + c * live, m.reward), name
+            assert np.array_equal(reward0, build_model(get_layout(name), living_reward=0.0, slip=slip).reward)
+            # an outcome is live exactly when it changes with the living reward
+            other = build_model(get_layout(name), living_reward=c + 1.0, slip=slip).reward
+            assert np.array_equal(live == 1.0, other != m.reward), name

@@ -168,8 +168,9 @@ def test_lecture_round_trip_keeps_values() -> None:
     P, R = mdp.to_dense()
     again = TabularMDP.from_dense(P, R)
     np.testing.assert_array_equal(again.terminal, mdp.terminal)
-    np.testing.assert_allclose(value_iteration(again, 1.0, tol=1e-12).values,
-                               value_iteration(mdp, 1.0, tol=1e-12).values, atol=1e-10)
+    np.testing.assert_allclose(
+        value_iteration(again, 1.0, tol=1e-12).values, value_iteration(mdp, 1.0, tol=1e-12).values, atol=1e-10
+    )
 
 
 def test_agent_api() -> None:

@@ -333,10 +333,15 @@ def _sweep_both_ways(mdp: TabularMDP, gamma: float, v: np.ndarray) -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(mdp=random_mdps(max_states=40, max_actions=5, max_outcomes=4), gamma=st.sampled_from([0.5, 0.99, 1.0]),
-       seed=st.integers(0, 2**32 - 1), with_inf=st.booleans())
-def test_tuned_sweep_loops_match_the_general_loop_bit_for_bit(mdp: TabularMDP, gamma: float, seed: int,
-                                                             with_inf: bool) -> None:
+@given(
+    mdp=random_mdps(max_states=40, max_actions=5, max_outcomes=4),
+    gamma=st.sampled_from([0.5, 0.99, 1.0]),
+    seed=st.integers(0, 2**32 - 1),
+    with_inf=st.booleans(),
+)
+def test_tuned_sweep_loops_match_the_general_loop_bit_for_bit(
+    mdp: TabularMDP, gamma: float, seed: int, with_inf: bool
+) -> None:
     rng = np.random.default_rng(seed)
     v = rng.normal(size=mdp.shape[0]) * 10
     if with_inf:  # label correcting leaves -inf where no terminal is reached

@@ -9,7 +9,7 @@ import numpy as np
 import pygame
 import pytest
 
-import gridworld_env  # noqa: F401  (registers LectureGrid-v0)
+import gridworld_env
 from gridworld_env import DOWN, RIGHT, UP
 from gridworld_env.render import COLORS, GridRenderer, Window
 

@@ -164,7 +164,9 @@ def test_heat_map_colours_are_ordered_as_the_values():
     img = render_values(LAY, vals, tile_size=t, numbers=False)
     assert pixel(img, t, 0, 0.25, 0.25) == COLORS["heat_low"]
     assert pixel(img, t, 2, 0.25, 0.25) == COLORS["heat_mid"]
-    assert pixel(img, t, 1, 0.25, 0.25) == tuple(int(round(m + (h - m) * 0.5)) for m, h in zip(COLORS["heat_mid"], COLORS["heat_high"]))
+    assert pixel(img, t, 1, 0.25, 0.25) == tuple(
+        int(round(m + (h - m) * 0.5)) for m, h in zip(COLORS["heat_mid"], COLORS["heat_high"])
+    )
 
 
 @settings(max_examples=60, deadline=None)
@@ -178,7 +180,9 @@ def test_heat_colours_monotone(values):
     assert np.all(np.diff(col[pos], axis=0) <= 0)
     score = col[:, 1] - col[:, 0]  # green minus red: the sign of the value
     assert np.all(score[v > 0] >= 0) and np.all(score[v < 0] <= 0)
-    assert tuple(col[np.argmax(np.abs(v))]) == (COLORS["heat_high"] if v[np.argmax(np.abs(v))] > 0 else COLORS["heat_low"])
+    assert tuple(col[np.argmax(np.abs(v))]) == (
+        COLORS["heat_high"] if v[np.argmax(np.abs(v))] > 0 else COLORS["heat_low"]
+    )
 
 
 def test_q_triangles_colour_and_the_best_action():

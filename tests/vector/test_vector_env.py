@@ -395,8 +395,16 @@ def test_render_without_mode_warns_and_returns_none():
 # -------------------------------------------------------------------------- errors
 @pytest.mark.parametrize(
     "bad",
-    [acts(0, 4, 0), acts(-1, 0, 0), np.array([0.0, 1.0, 2.0]), acts(0, 1), np.array([[0, 1, 2]]), "abc",
-     np.array([0, 1, 2**40], dtype=np.uint64), np.array([True, False, True])],
+    [
+        acts(0, 4, 0),
+        acts(-1, 0, 0),
+        np.array([0.0, 1.0, 2.0]),
+        acts(0, 1),
+        np.array([[0, 1, 2]]),
+        "abc",
+        np.array([0, 1, 2**40], dtype=np.uint64),
+        np.array([True, False, True]),
+    ],
 )
 def test_invalid_actions_raise_and_step_nothing(bad):
     envs = make(3)
