@@ -9,11 +9,13 @@ TORCH  ?= torch==2.13.0
 PYTEST_ARGS ?=
 DEMO_ARGS ?=
 
-.PHONY: demo test bench clean help
+.PHONY: demo test lint docs docs-build bench clean help
 
 help:
 	@echo "make demo   - create .venv, install, run the main demo (headless: writes files and says where)"
 	@echo "make test   - create .venv, install with test extras, run the whole test suite"
+	@echo "make lint   - ruff (lint + format check) and mypy on the library packages"
+	@echo "make docs   - serve the documentation site (mkdocs-material) on http://127.0.0.1:8000"
 	@echo "make bench  - run the benchmarks (writes bench_results/)"
 	@echo "make clean  - remove .venv and build artefacts"
 
@@ -35,11 +37,24 @@ $(VENV)/.installed-all: pyproject.toml | $(PY)
 demo: $(VENV)/.installed-core
 	$(PY) -m demos.lecture $(DEMO_ARGS)
 
-test: $(VENV)/.installed-all
-	SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy $(PY) -m pytest $(PYTEST_ARGS)
+# Every check, in the order that fails fastest: style, types, the docs build, then the tests with
+# coverage (printed).
+HEADLESS := SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy
+test: lint docs-build
+	$(HEADLESS) $(PY) -m pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-all
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+docs-build: $(VENV)/.installed-all
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+
+docs: $(VENV)/.installed-all
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve
 
 bench: $(VENV)/.installed-all
 	$(PY) -m benchmarks $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .coverage

@@ -22,6 +22,8 @@ The toy-text view ``P[s][a] = [(prob, next_state, reward, terminated), ...]`` is
 the arrays on first access (:attr:`GridModel.P`), listing the outcomes with non-zero
 probability; ``terminated`` is True when ``next_state`` is absorbing.
 
+Examples
+--------
 >>> from gridworld_env.layouts import get_layout
 >>> m = build_model(get_layout("lecture"), living_reward=-0.04, slip=0.2)
 >>> m.next_state.shape, m.prob[8, 0].tolist()
