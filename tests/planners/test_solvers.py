@@ -170,12 +170,43 @@ def test_positive_living_reward_at_gamma_1_warns_and_stops() -> None:
         assert not planners.value_iteration(mdp, 1.0, max_iter=100, method="auto").converged
 
 
-def test_improper_policy_evaluation_at_gamma_1_warns() -> None:
-    mdp = lecture(-0.04)
-    stay = np.zeros(12, dtype=int)  # always "up": the top row bumps forever
-    with pytest.warns(ConvergenceWarning):
-        v = policy_evaluation(mdp, stay, 1.0, max_iter=100)
-    assert v[0] == pytest.approx(-4.0)  # 100 sweeps of -0.04
+@pytest.mark.parametrize("c", [-0.04, 0.0, 0.1])
+def test_improper_policy_evaluation_at_gamma_1_is_infinite_by_the_sign_of_the_cycle(c: float) -> None:
+    # always "up" on the deterministic 4x3 world: the top row bumps forever, (1, 0), (1, 2), (2, 0),
+    # (2, 2) walk up into it, (2, 1) bumps into the wall; only (2, 3) exits, up into -1
+    mdp = lecture(c)
+    up = np.zeros(12, dtype=int)
+    v = policy_evaluation(mdp, up, 1.0)
+    loops = [0, 1, 2, 4, 6, 8, 9, 10]
+    expected = {-0.04: -np.inf, 0.0: 0.0, 0.1: np.inf}[c]
+    assert v[loops].tolist() == [expected] * len(loops)
+    assert v[11] == -1.0 and v[[3, 5, 7]].tolist() == [0.0, 0.0, 0.0]
+    assert planners.improper_states(mdp, up).tolist() == [s in loops for s in range(12)]
+
+
+def test_improper_policy_evaluation_with_mixed_cycles_is_nan() -> None:
+    # one action; 0 <-> 1 pays +1 then -1 forever; 2 -> 3 terminal pays 5
+    ns = np.array([[[1]], [[0]], [[3]], [[3]]])
+    rw = np.array([[[1.0]], [[-1.0]], [[5.0]], [[0.0]]])
+    mdp = TabularMDP(ns, np.ones_like(rw), rw, [False, False, False, True])
+    with pytest.warns(planners.ImproperPolicyWarning, match="both signs"):
+        v = policy_evaluation(mdp, np.zeros(4, dtype=int), 1.0)
+    assert np.isnan(v[:2]).all() and v[2:].tolist() == [5.0, 0.0]
+
+
+def test_improper_states_on_a_small_chain() -> None:
+    # moved from the policy editor demo: states 0..3, one action; 3 absorbing. 0 -> 1 -> 3 exits; 2 loops
+    ns = np.array([[[1, 1]], [[3, 3]], [[2, 2]], [[3, 3]]])
+    pr = np.array([[[1.0, 0.0]], [[1.0, 0.0]], [[1.0, 0.0]], [[1.0, 0.0]]])
+    absorbing = np.array([False, False, False, True])
+    pol = np.zeros(4, dtype=np.int64)
+    mdp = TabularMDP(ns, pr, np.zeros_like(pr), absorbing)
+    assert planners.improper_states(mdp, pol).tolist() == [False, False, True, False]
+    # 0 now reaches the loop with probability 0.5: improper although it may exit
+    ns[0, 0] = [1, 2]
+    pr[0, 0] = [0.5, 0.5]
+    mdp = TabularMDP(ns, pr, np.zeros_like(pr), absorbing)
+    assert planners.improper_states(mdp, pol).tolist() == [True, False, True, False]
 
 
 def test_policy_iteration_at_gamma_1_starts_proper() -> None:
