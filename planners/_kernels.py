@@ -229,7 +229,7 @@ def q_values(ns, pr, rsa, term, gamma, v, q, policy, tie_rtol):  # pragma: no co
 
 
 @njit(cache=True, nogil=True)
-def label_correcting(ns, pr, rsa, term, gamma, v, order, max_pushes):  # pragma: no cover - compiled
+def label_correcting(ns, pr, rsa, term, zero, gamma, v, order, max_pushes):  # pragma: no cover - compiled
     """Values of the "most likely outcome" MDP, propagated outward from the terminal states.
 
     For each live ``(s, a)`` only its most likely outcome ``(p, s')`` is kept, so
@@ -285,7 +285,7 @@ def label_correcting(ns, pr, rsa, term, gamma, v, order, max_pushes):  # pragma:
     head = 0
     size = 0
     for s in range(S):
-        if term[s]:
+        if term[s] or zero[s]:
             v[s] = 0.0
             queue[size] = s
             inq[s] = True

@@ -386,13 +386,35 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     return a
 
 
+def _zero_forever(mdp: TabularMDP) -> tuple[np.ndarray, np.ndarray]:
+    """``(S,)`` bool: live states that can collect reward 0 forever (a greatest fixed point), and such an action.
+
+    ``Z = {s live : some action has only zero-reward outcomes, all into Z}``.  At ``gamma = 1``
+    such states are worth at least 0 (value iteration from zeros finds that), a value no
+    terminating path needs to beat, so ``method="auto"`` seeds them with 0.
+    """
+    ns, pr = mdp.next_state, mdp.prob
+    used = pr > 0
+    zero_sa = ~mdp.terminal[:, None] & ((mdp.reward == 0.0) | ~used).all(axis=2)
+    inside = zero_sa.any(axis=1)
+    ok = zero_sa
+    while inside.any():
+        ok = zero_sa & (~used | inside[ns]).all(axis=2) & inside[:, None]
+        new = ok.any(axis=1)
+        if (new == inside).all():
+            break
+        inside = new
+    return inside, np.argmax(ok, axis=1)
+
+
 def _auto_start(mdp: TabularMDP, gamma: float) -> tuple[np.ndarray, np.ndarray, bool]:
     """method="auto"'s start: ``(values, order, solved)``, ``solved`` when the values are exact."""
     ns, pr, rsa, term = _arrays(mdp)
     S = mdp.n_states
     lc = np.empty(S)
     order = np.empty(S, dtype=np.int64)
-    n_ordered, finished = kernels.label_correcting(ns, pr, rsa, term, gamma, lc, order, 16 * S + 1024)
+    zero = _zero_forever(mdp)[0] if gamma >= 1.0 else np.zeros(S, dtype=np.bool_)
+    n_ordered, finished = kernels.label_correcting(ns, pr, rsa, term, zero, gamma, lc, order, 16 * S + 1024)
     if n_ordered < S:  # states no terminal is reached from: after the others, in index order
         rest = np.ones(S, dtype=bool)
         rest[order[:n_ordered]] = False
@@ -724,6 +746,18 @@ def _unbounded(mdp: TabularMDP, pol: np.ndarray, it: int) -> bool:
     return True
 
 
+def _zero_cycle_switch(mdp: TabularMDP, pol: np.ndarray, v: np.ndarray, margin: np.ndarray) -> np.ndarray:
+    """At gamma = 1: switch states worth less than 0 that can collect 0 forever to such an action (in place).
+
+    The Bellman look-ahead cannot see this improvement (staying is worth ``0 + V(s) = V(s)``),
+    but the policy that stays is worth 0 > V(s).  Returns whether any state switched.
+    """
+    zero, action = _zero_forever(mdp)
+    switch = zero & (v < -margin)
+    pol[switch] = action[switch]
+    return bool(switch.any())
+
+
 def _pi_evaluate(
     mdp: TabularMDP, pol: np.ndarray, gamma: float, evaluation: str, tol: float, v: np.ndarray
 ) -> tuple[np.ndarray, int, float, bool]:
@@ -810,6 +844,8 @@ def policy_iteration(
         margin = TIE_RTOL * np.maximum(1.0, np.abs(qmax)) + (0.0 if res_eval == 0.0 else tol)
         improve = q[idx, pol] < qmax - margin
         if not improve.any():
+            if gamma >= 1.0 and _zero_cycle_switch(mdp, pol, v, margin):
+                continue  # staying at 0 forever beats a negative value
             converged = True
             break
         pol[improve] = best[improve]

@@ -438,8 +438,9 @@ def living_reward_thresholds(
     n = max(2, int(math.ceil((hi - lo) / 0.01)) + 1)
     cs = np.linspace(lo, hi, n)
     keys = policies_at(cs)
-    done = _bisect([(cs[i], cs[i + 1], keys[i], keys[i + 1]) for i in range(n - 1) if keys[i] != keys[i + 1]],
-                   policies_at, tol)
+    done = _bisect(
+        [(cs[i], cs[i + 1], keys[i], keys[i + 1]) for i in range(n - 1) if keys[i] != keys[i + 1]], policies_at, tol
+    )
     S = mdp.n_states
     thresholds = np.array([(a + b) / 2 for a, b, _, _ in done])
     if S <= EXACT_MAX_STATES:

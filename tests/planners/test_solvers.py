@@ -200,7 +200,7 @@ def test_improper_states_on_a_small_chain() -> None:
     pr = np.array([[[1.0, 0.0]], [[1.0, 0.0]], [[1.0, 0.0]], [[1.0, 0.0]]])
     absorbing = np.array([False, False, False, True])
     pol = np.zeros(4, dtype=np.int64)
-    mdp = TabularMDP(ns, pr, np.zeros_like(pr), absorbing)
+    mdp = TabularMDP(ns.copy(), pr.copy(), np.zeros_like(pr), absorbing)
     assert planners.improper_states(mdp, pol).tolist() == [False, False, True, False]
     # 0 now reaches the loop with probability 0.5: improper although it may exit
     ns[0, 0] = [1, 2]
