@@ -256,9 +256,15 @@ def finish(
     method: str,
     value_error: float,
     stacklevel: int = 3,
+    policy: np.ndarray | None = None,
 ) -> PlanResult:
-    """Build a planner's :class:`PlanResult` from its values (Q-values, greedy policy, proper rule)."""
-    q, policy = q_and_policy(mdp, gamma, v)
+    """Build a planner's :class:`PlanResult` from its values (Q-values, greedy policy, proper rule).
+
+    ``policy``: the planner's own policy (policy iteration: the one its values belong to)
+    instead of the canonical greedy one of ``v``.
+    """
+    q, greedy = q_and_policy(mdp, gamma, v)
+    policy = greedy if policy is None else policy
     proper: bool | None = None
     if gamma >= 1.0:
         res = PlanResult(v, policy, q, 0, False, _EMPTY.astype(float), 0.0, method, gamma, value_error)

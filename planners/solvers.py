@@ -113,7 +113,6 @@ import numpy as np
 from . import _proper
 from ._checks import check_gamma, check_int, check_policy, check_tol, check_values
 from ._results import (
-    SMALL_OUTCOMES,
     TIE_RTOL,
     ConvergenceWarning,
     ImproperPolicyWarning,
@@ -808,8 +807,9 @@ def policy_iteration(
         ``iterations`` improvement steps; ``residuals[i]`` the Bellman residual
         ``||T V_i - V_i||`` of the ``i``-th policy's values.  A switch of action happens only
         for a clear improvement (beyond the tie tolerance, and beyond ``tol`` when evaluating
-        iteratively), so the loop cannot cycle between equally good actions; the reported
-        policy is the greedy one of the final values (proper rule at ``gamma = 1``).
+        iteratively), so the loop cannot cycle between equally good actions.  The reported
+        policy is the last one evaluated, and ``values`` are within ``tol`` of its exact
+        values (at ``gamma = 1`` it is made proper among the tied actions, values unchanged).
     """
     mdp = as_mdp(mdp)
     gamma = check_gamma(gamma)
@@ -818,7 +818,7 @@ def policy_iteration(
     if evaluation not in _EVAL_METHODS:
         raise ValueError(f"evaluation must be one of {_EVAL_METHODS}, got {evaluation!r}")
     t0 = time.perf_counter()
-    ns, pr, rsa, term = _arrays(mdp)
+    rsa, term = mdp.expected_reward, mdp.terminal
     if policy0 is not None:
         pol = check_policy(policy0, mdp.n_states, mdp.n_actions)
     elif gamma >= 1.0:
@@ -852,7 +852,8 @@ def policy_iteration(
     if not converged:
         warnings.warn(_pi_warning(max_iter), ConvergenceWarning, stacklevel=2)
     err = tol + (residuals[-1] / (1.0 - gamma) if gamma < 1.0 else residuals[-1])
-    return finish(mdp, gamma, v, len(residuals), converged, residuals, t0, f"policy_iteration:{evaluation}", err)
+    method = f"policy_iteration:{evaluation}"
+    return finish(mdp, gamma, v, len(residuals), converged, residuals, t0, method, err, policy=pol)
 
 
 def _mpi_start(mdp: TabularMDP, gamma: float, v0: Any) -> np.ndarray:

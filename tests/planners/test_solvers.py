@@ -266,82 +266,38 @@ def test_bad_policy_raises() -> None:
 
 
 @settings(max_examples=30, deadline=None)
-@given(mdp=random_mdps(), gamma=st.sampled_from([0.5, 0.9, 1.0]))
-def test_numpy_path_for_small_mdps_matches_the_kernels_bit_for_bit(mdp: TabularMDP, gamma: float) -> None:
-    import planners.solvers as solvers
+@given(
+    mdp=random_mdps(),
+    gamma=st.sampled_from([0.5, 0.9, 1.0]),
+    method=st.sampled_from(["jacobi", "gauss-seidel"]),
+)
+def test_numpy_path_for_small_mdps_matches_the_kernels_bit_for_bit(mdp: TabularMDP, gamma: float, method: str) -> None:
+    import planners._results as results
 
-    kwargs = dict(tol=1e-9, max_iter=300)
+    kwargs = dict(tol=1e-9, max_iter=300, method=method)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", planners.ImproperPolicyWarning)
         small = value_iteration(mdp, gamma, **kwargs)
-        steps_small = [r.values for r in value_iteration_sweeps(mdp, gamma, max_iter=5)]
-        old = solvers.SMALL_OUTCOMES
-        solvers.SMALL_OUTCOMES = -1  # force the numba kernels
+        steps_small = [r.values for r in value_iteration_sweeps(mdp, gamma, max_iter=5, method=method)]
+        old = results.SMALL_OUTCOMES
+        results.SMALL_OUTCOMES = -1  # force the numba kernels
         try:
+            assert not results.small(mdp)
             big = value_iteration(mdp, gamma, **kwargs)
-            steps_big = [r.values for r in value_iteration_sweeps(mdp, gamma, max_iter=5)]
+            steps_big = [r.values for r in value_iteration_sweeps(mdp, gamma, max_iter=5, method=method)]
             q_big = q_values(mdp, big.values, gamma)
         finally:
-            solvers.SMALL_OUTCOMES = old
+            results.SMALL_OUTCOMES = old
     assert small.iterations == big.iterations
     np.testing.assert_array_equal(small.values, big.values)
     np.testing.assert_array_equal(small.residuals, big.residuals)
     np.testing.assert_array_equal(small.q, big.q)
-    np.testing.assert_array_equal(small.policy, big.policy)
+    np.testing.assert_array_equal(small.policy, big.policy)  # the proper rule's check: NumPy and kernel
+    assert small.proper == big.proper
     np.testing.assert_array_equal(q_values(mdp, big.values, gamma), q_big)
     for a, b in zip(steps_small, steps_big):
         np.testing.assert_array_equal(a, b)
-
-
-def test_import_does_not_load_numba() -> None:
-    import subprocess
-    import sys
-
-    code = "import sys, planners; print('numba' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "False"
-
-
-@settings(max_examples=40, deadline=None)
-@given(mdp=random_mdps(max_outcomes=2), seed=st.integers(0, 10**6))
-def test_planners_agree_at_gamma_1_when_every_policy_ends(mdp: TabularMDP, seed: int) -> None:
-    # add an exit to every state-action: state S (terminal) with probability 0.2, so every
-    # policy reaches it with probability 1 and the undiscounted values are finite
-    S, A, K_ = mdp.shape
-    ns = np.concatenate([mdp.next_state, np.full((S, A, 1), S)], axis=2)
-    pr = np.concatenate([0.8 * mdp.prob, np.full((S, A, 1), 0.2)], axis=2)
-    rw = np.concatenate([mdp.reward, np.full((S, A, 1), np.random.default_rng(seed).normal())], axis=2)
-    ns = np.concatenate([ns, np.full((1, A, K_ + 1), S)])
-    pr = np.concatenate([pr, np.eye(K_ + 1)[None, None, 0].repeat(A, axis=1)])
-    rw = np.concatenate([rw, np.zeros((1, A, K_ + 1))])
-    term = np.append(np.zeros(S, dtype=bool), True)
-    ended = TabularMDP(ns, pr, rw, term)
-    exact = policy_iteration(ended, 1.0)
-    assert exact.converged
-    # the exact values solve the Bellman equation
-    np.testing.assert_allclose(q_values(ended, exact.values, 1.0).max(axis=1), exact.values, atol=1e-9)
-    for method in ALL_VI:
-        vi = value_iteration(ended, 1.0, tol=1e-11, method=method)
-        assert vi.converged
-        np.testing.assert_allclose(vi.values, exact.values, atol=1e-8)
-    np.testing.assert_allclose(modified_policy_iteration(ended, 1.0, tol=1e-11).values, exact.values, atol=1e-8)
-
-
-@pytest.mark.parametrize("layout", ["lecture", "maze:21x31:2", "four_rooms"])
-def test_policy_iteration_start_at_gamma_1_is_proper(layout: str) -> None:
-    from planners.solvers import _proper_policy
-
-    mdp = TabularMDP.from_env(LectureGridEnv(layout, slip=0.2))
-    pol = _proper_policy(mdp)
-    S = mdp.n_states
-    P, _ = mdp.to_dense()
-    P_pi = P[pol, np.arange(S)]
-    live = ~mdp.terminal
-    Q = P_pi[np.ix_(live, live)]  # transitions among non-terminal states
-    assert np.abs(np.linalg.eigvals(Q)).max() < 1 - 1e-9  # proper: the chain leaves them for sure
-    steps = np.linalg.solve(np.eye(Q.shape[0]) - Q, np.ones(Q.shape[0]))  # expected steps to the end
-    assert (steps >= 1).all() and np.isfinite(steps).all()
-    assert (pol[mdp.terminal] == 0).all()
 
 
 def _sweep_both_ways(mdp: TabularMDP, gamma: float, v: np.ndarray) -> None:
