@@ -225,7 +225,7 @@ def test_large_grids_methods_agree(layout: str, gamma: float, slip: float) -> No
     from gridworld_env import get_layout
 
     m = build_model(get_layout(layout), living_reward=-0.04, slip=slip)
-    mdp = TabularMDP(m.next_state, m.prob, m.reward, m.absorbing)
+    mdp = TabularMDP.from_env(m)
     tol = 1e-11
     ref = value_iteration(mdp, gamma, tol=tol)
     bound = 2 * tol * gamma / (1 - gamma)
@@ -341,6 +341,6 @@ def test_tuned_sweep_loops_on_a_grid_past_the_prefetch_distance(slip: float) -> 
     from gridworld_env import open_grid
 
     m = build_model(open_grid(30, 30), living_reward=-0.04, slip=slip)
-    mdp = TabularMDP(m.next_state, m.prob, m.reward, m.absorbing)
+    mdp = TabularMDP.from_env(m)
     assert mdp.shape[1:] == (4, 1 if slip == 0 else 3)
     _sweep_both_ways(mdp, 0.99, np.random.default_rng(1).normal(size=mdp.shape[0]))
