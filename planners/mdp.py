@@ -155,7 +155,8 @@ class TabularMDP:
     @property
     def shape(self) -> tuple[int, int, int]:
         """``(S, A, K)``."""
-        return self.next_state.shape  # type: ignore[return-value]
+        S, A, K = self.next_state.shape
+        return S, A, K
 
     def __repr__(self) -> str:
         S, A, K = self.shape
@@ -222,7 +223,7 @@ class TabularMDP:
         """
         base = getattr(env, "unwrapped", env)
         model = base if _is_model(base) else getattr(base, "model", None)
-        if _is_model(model):
+        if model is not None and _is_model(model):
             mdp = cls(model.next_state, model.prob, model.reward, model.absorbing)
             if all(hasattr(model, n) for n in _GRID_FIELDS):
                 mdp.grid = model

@@ -745,7 +745,7 @@ def _unbounded(mdp: TabularMDP, pol: np.ndarray, it: int) -> bool:
     return True
 
 
-def _zero_cycle_switch(mdp: TabularMDP, pol: np.ndarray, v: np.ndarray, margin: np.ndarray) -> np.ndarray:
+def _zero_cycle_switch(mdp: TabularMDP, pol: np.ndarray, v: np.ndarray, margin: np.ndarray) -> bool:
     """At gamma = 1: switch states worth less than 0 that can collect 0 forever to such an action (in place).
 
     The Bellman look-ahead cannot see this improvement (staying is worth ``0 + V(s) = V(s)``),

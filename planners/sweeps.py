@@ -109,7 +109,7 @@ def _as_float_vector(x: Any, name: str) -> np.ndarray:
 
 def batch_value_iteration(
     mdp: TabularMDP,
-    gammas: float | Sequence[float] = 0.99,
+    gammas: float | Sequence[float] | np.ndarray = 0.99,
     rewards: Any = None,
     tol: float = 1e-8,
     max_iter: int | None = None,
