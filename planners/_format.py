@@ -2,9 +2,12 @@
 
 A grid is recognised from (in this order): an object with ``shape``, ``wall`` and
 ``terminal`` (a grid model such as gridworld_env's; terminals print as their map character
-when a ``layout.rows`` map is there, else ``+`` / ``-`` by the sign of ``terminal_reward``);
+when a ``layout.rows`` map is there, else ``+`` / ``-`` by the sign of ``terminal_reward``;
+its four actions are the project's up, down, left, right and print as arrows);
 a toy-text ``desc`` character map (FrozenLake); a ``shape`` of ``(nrow, ncol)`` with
-``nrow * ncol`` states (CliffWalking).  Without one, states are listed one per line.
+``nrow * ncol`` states (CliffWalking).  Other envs order their actions their own way
+(FrozenLake: left, down, right, up), so their policies print as action indices.  Without
+a grid, states are listed one per line.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ class GridView:
     ncol: int
     fixed: list  # (S,) str or None: None for a square that shows a value / an arrow
     rewards: list  # (S,) terminal reward (float) or None, for the values table
+    arrows: tuple | None = None  # one symbol per action; None: print action indices
 
 
 def grid_view(source: Any, terminal: np.ndarray) -> GridView | None:
@@ -62,7 +66,9 @@ def _from_model(m: Any, S: int) -> GridView:
             fixed.append(rows[s // ncol][s % ncol] if rows is not None else ("+" if rewards[s] >= 0 else "-"))
         else:
             fixed.append(None)
-    return GridView(nrow, ncol, fixed, [float(rewards[s]) if term[s] else None for s in range(S)])
+    rw = [float(rewards[s]) if term[s] else None for s in range(S)]
+    n_actions = getattr(getattr(m, "next_state", None), "shape", (0, 0))[1:2]
+    return GridView(nrow, ncol, fixed, rw, ARROWS if n_actions == (4,) else None)
 
 
 def format_policy(view: GridView | None, policy: np.ndarray | None, n_states: int | None = None) -> str:
@@ -73,7 +79,8 @@ def format_policy(view: GridView | None, policy: np.ndarray | None, n_states: in
     cells = []
     for s, fix in enumerate(view.fixed):
         a = None if policy is None else int(policy[s])
-        cells.append(fix if fix is not None else ("?" if a is None else ARROWS[a] if a < 4 else str(a)))
+        symbol = "?" if a is None else (view.arrows[a] if view.arrows is not None else str(a))
+        cells.append(fix if fix is not None else symbol)
     return "\n".join(" ".join(cells[r * view.ncol : (r + 1) * view.ncol]) for r in range(view.nrow))
 
 

@@ -179,8 +179,9 @@ def test_cli_plans_any_discrete_env(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("FrozenLake-v1: gamma 1 -- value_iteration:jacobi") and "converged" in out[0]
     assert out[2].split() == ["1.0", "1.0", "1.0", "1.0"] and out[3].split()[1] == "H"
-    policy = out[7:11]
+    policy = out[7:11]  # FrozenLake's own action indices (0 left, 1 down, 2 right, 3 up), not our arrows
     assert policy[3].endswith("G") and all(len(row.split()) == 4 for row in policy)
+    assert set("".join(policy).replace(" ", "")) <= set("0123HG")
     assert main(["--env", "Taxi-v4", "--gamma", "0.9", "--planner", "policy_iteration"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("Taxi-v4: gamma 0.9 -- policy_iteration") and lines[2].startswith("0: ")
