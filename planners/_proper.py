@@ -14,7 +14,7 @@ the states from which some policy using only ``M`` is proper form the largest se
 reachability fixed point; start from all states, shrink until stable).  On ``W`` a proper
 policy is built in layers outward from a seed set ``D`` (the terminals, plus states already
 known proper): a state joins when some action of ``M_W`` has an outcome in the states joined
-so far, and takes the lowest such action.  Every joined state then has a positive chance of
+so far, and takes the one most likely to move into them (ties: the lowest index).  Every joined state then has a positive chance of
 moving strictly closer to ``D`` at each step and never leaves ``W``, so the chain is absorbed
 in ``D`` (and from there in a terminal) with probability 1: the policy is proper on ``W``.
 Outside ``W`` no policy restricted to ``M`` is proper.
@@ -33,7 +33,9 @@ def layered_policy(
     """Reverse breadth-first layers from ``seeds`` over the outcomes of the ``allowed`` (S, A) pairs.
 
     A non-seed state joins when one of its allowed actions has a positive-probability outcome
-    in the states joined before (seeds count as joined); it takes the lowest such action.
+    in the states joined before (seeds count as joined); it takes the action with the largest
+    probability of moving into them (ties: the lowest index), so that the policy does not
+    rely on unlikely outcomes (a slip) where a likely one gets closer.
     Vectorised per layer, ``O(S A K)`` in all.
 
     Returns
@@ -61,11 +63,13 @@ def layered_policy(
         if total == 0:
             break
         pos = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(total)
-        cand = pred_sa[pos]
+        cand = np.unique(pred_sa[pos])
         cand = cand[~joined[cand // A]]
         if cand.size == 0:
             break
-        cand.sort()  # by state, then by action: the first entry of each state has its lowest action
+        # per state, the action most likely to move into the joined states (ties: the lowest index)
+        mass = (pr.reshape(S * A, K)[cand] * joined[ns.reshape(S * A, K)[cand]]).sum(axis=1)
+        cand = cand[np.lexsort((cand, -mass, cand // A))]
         states = cand // A
         first = np.ones(cand.size, dtype=bool)
         first[1:] = states[1:] != states[:-1]

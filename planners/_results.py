@@ -12,7 +12,7 @@ of 1 forever).  Every planner's result therefore goes through one rule: the cano
 greedy policy is kept where it is proper (reaches a terminal with probability 1, decided by
 the absorption analysis of :mod:`planners._proper`); at the states where it is not, the
 action is replaced, among the optimal actions ``M(s)`` (the tied set of
-:meth:`PlanResult.greedy_mask`), by one that strictly decreases the layer distance to the
+:meth:`PlanResult.greedy_mask`), by the one most likely to decrease the layer distance to the
 states already proper in the optimal-action subgraph restricted to ``W`` (the almost-sure
 set of :mod:`planners._proper`).  The combined policy is proper on ``W``; since it only uses
 actions of ``M``, its values equal the planner's up to the tie tolerance (``T_pi V = V``
@@ -226,8 +226,8 @@ def improper(mdp: TabularMDP, policy: np.ndarray) -> np.ndarray:
 def make_proper(mdp: TabularMDP, policy: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The proper-policy rule of the module docstring: ``(policy, still_improper)``.
 
-    ``policy`` is kept where it is proper; elsewhere the lowest action of ``mask`` (the
-    optimal actions) that moves one layer closer to the proper states, within the
+    ``policy`` is kept where it is proper; elsewhere the action of ``mask`` (the optimal
+    actions) most likely to move one layer closer to the proper states, within the
     almost-sure set.  ``still_improper``: live states where no proper choice within
     ``mask`` exists.
     """

@@ -233,3 +233,16 @@ def test_small_mdps_plan_without_loading_numba() -> None:
         "assert 'numba' not in sys.modules, 'numba was imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_proper_start_prefers_likely_moves_over_slips() -> None:
+    # policy iteration's start at gamma = 1 on a slippery grid: relying on 10% slips made the expected
+    # number of steps explode (4e11 on 300x300; its evaluation then failed); the direct move is 80%
+    from gridworld_env import LectureGridEnv
+    from planners.solvers import _proper_policy
+
+    mdp = TabularMDP.from_env(LectureGridEnv("open:20x20", slip=0.2))
+    pol = _proper_policy(mdp)
+    Q, _, _ = chain(mdp, pol)
+    steps = np.linalg.solve(np.eye(Q.shape[0]) - Q, np.ones(Q.shape[0]))
+    assert steps.max() < 4 * (20 + 20)  # a few times the longest walk to the exit
