@@ -63,7 +63,9 @@ the a-posteriori bound ``||V - V_pi||_inf <= ||(I - gamma P_pi) V - r_pi||_inf *
 P_pi)^{-1}||_inf``, where the norm of the inverse (a non-negative matrix) is the largest entry
 of ``(I - gamma P_pi)^{-1} 1``, from the same factorisation (at ``gamma = 1``: the expected
 number of steps to termination).  Iterative refinement runs until the bound is below
-``tol``: **the returned values are within ``tol`` of the exact value of the returned policy**.
+``tol``: **the returned values are within ``max(tol, 1e-9 ||V||_inf)`` of the exact value of
+the returned policy** (the relative floor only where float64 cannot do better, for policies
+taking ~1e5 expected steps; past it a :class:`ConvergenceWarning` states the bound reached).
 With ``evaluation="iterative"`` the sweeps stop when ``gamma / (1 - gamma)`` times the change
 is below ``tol`` (the same guarantee, ``gamma < 1`` only; at ``gamma = 1`` no bound).
 
@@ -555,11 +557,18 @@ def _policy_system(mdp: TabularMDP, policy: np.ndarray, gamma: float, sparse: bo
     return M, b
 
 
+#: relative accuracy a direct solve is held to where float64 cannot meet an absolute ``tol``
+_REL_FLOOR = 1e-9
+
+
 def _direct_evaluation(mdp: TabularMDP, policy: np.ndarray, gamma: float, tol: float) -> np.ndarray | None:
     """``V_pi`` by a direct solve, refined until ``||V - V_pi|| <= tol`` is proven; None if singular.
 
     The bound: ``||V - V_pi|| <= ||M V - b|| * ||M^{-1}||`` with ``||M^{-1}||_inf = max(M^{-1} 1)``
-    (``M^{-1} >= 0`` for a proper policy or ``gamma < 1``), from the same factorisation.
+    (``M^{-1} >= 0`` for a proper policy or ``gamma < 1``), from the same factorisation.  When
+    float64 cannot reach ``tol`` (a policy taking very many expected steps) the refined solution
+    is still the best available (iterating would be worse): it is returned, silently when the
+    bound is within ``_REL_FLOOR`` of ``||V||``, else with a :class:`ConvergenceWarning` stating it.
     """
     S = mdp.n_states
     sparse = S > EXACT_MAX_STATES
@@ -579,13 +588,22 @@ def _direct_evaluation(mdp: TabularMDP, policy: np.ndarray, gamma: float, tol: f
     if not (np.isfinite(both).all() and m.min() >= 1.0 - 1e-6):
         return None  # (nearly) singular: an improper policy at gamma = 1
     norm_inv = float(m.max())
+    bound = math.inf
     for _ in range(4):
-        r = b - M @ v
-        if float(np.abs(r).max()) * norm_inv <= tol:
-            v[mdp.terminal] = 0.0
-            return v
-        v += solve_m(r)
-    return None
+        bound = float(np.abs(b - M @ v).max()) * norm_inv
+        if bound <= tol:
+            break
+        v += solve_m(b - M @ v)
+    if bound > max(tol, _REL_FLOOR * float(np.abs(v).max())):
+        warnings.warn(
+            f"policy evaluation: the direct solve's error bound {bound:.3g} exceeds tol={tol:g} (the policy takes "
+            f"up to {norm_inv:.3g} expected steps, discounted: float64 cannot do better); the values are the "
+            "refined solve's",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+    v[mdp.terminal] = 0.0
+    return v
 
 
 def _iterative_evaluation(
@@ -676,8 +694,9 @@ def policy_evaluation(
         ``"iterative"``: in-place sweeps of ``T_pi`` until ``gamma / (1 - gamma)`` times the
         change is below ``tol`` (at ``gamma = 1``: the change); ``"auto"``: exact up to
         ``EXACT_MAX_STATES`` states and at ``gamma = 1``, iterative otherwise.  An exact solve
-        that fails falls back to iterating.  Either way ``||V - V_pi||_inf <= tol`` for
-        ``gamma < 1`` and for direct solves.
+        that fails (singular) falls back to iterating.  Either way
+        ``||V - V_pi||_inf <= max(tol, 1e-9 ||V||_inf)`` for ``gamma < 1`` and for direct
+        solves (module docstring).
     tol, max_iter, v0
         Error bound, sweep limit and start of the iterative method.
 

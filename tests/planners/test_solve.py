@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -189,3 +191,16 @@ def test_cli_plans_any_discrete_env(capsys: pytest.CaptureFixture[str]) -> None:
     # the LectureGrid default keeps the familiar flags
     assert main(["--layout", "cliff", "--slip", "0.1", "--planner", "value_iteration"]) == 0
     assert capsys.readouterr().out.startswith("cliff: living reward -0.04, slip 0.1, gamma 1 -- value_iteration")
+
+
+def test_ill_conditioned_policy_keeps_the_direct_solve() -> None:
+    # a random policy on a slippery grid takes ~1e5 expected steps: float64 cannot reach tol=1e-10
+    # absolutely, so the refined direct solve is kept (relative floor 1e-9), never a worse iteration
+    mdp = TabularMDP.from_env(LectureGridEnv("open:30x30", slip=0.2))
+    pol = np.random.default_rng(0).integers(0, 4, mdp.n_states)
+    assert not planners.improper_states(mdp, pol).any()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        v = planners.policy_evaluation(mdp, pol, 1.0)
+    exact = own_policy_values(mdp, pol, 1.0)
+    assert np.abs(v - exact).max() <= 1e-9 * np.abs(exact).max()
