@@ -36,7 +36,14 @@ converges when every policy reaches a terminal state with probability 1 or the i
 ones collect ``-inf`` (e.g. a negative living reward: stochastic shortest paths, Bertsekas &
 Tsitsiklis 1991), but the bound above is void.  Where it does not converge -- an improper
 policy with non-negative rewards, a cycle of positive rewards -- the planners stop at
-``max_iter`` with ``converged=False`` and a :class:`ConvergenceWarning` that says why.
+``max_iter`` with ``converged=False`` and a :class:`ConvergenceWarning` that says why
+(policy iteration spots the positive-reward cycle of the policy it improved into and stops at
+once).  With zero-reward cycles ``T`` has many fixed points; the planners return the one value
+iteration from zeros converges to, ``V*(s) = sup_pi`` of the expected total reward, in which
+a state that can collect 0 forever (``Z``, the greatest set where some action has only
+zero-reward outcomes, all into ``Z``) is worth at least 0: ``method="auto"`` seeds its
+label-correcting pass with 0 there, and policy iteration switches such states to staying when
+their value is negative (the look-ahead cannot see that gain: staying is worth ``0 + V(s)``).
 
 Proper policies at ``gamma = 1``.  Zero-reward cycles let an action that never ends the
 episode tie with the optimal ones (deterministic FrozenLake: bumping into the border keeps
