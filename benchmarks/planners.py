@@ -209,7 +209,7 @@ out = {"import_s": t1 - t0, "plan_s": t2 - t1, "utility_start": float(res.values
 if sys.argv[2] == "all":
     planners.value_iteration(mdp, 1.0, method="gauss-seidel"); planners.policy_iteration(mdp, 0.9)
     planners.policy_iteration(mdp, 0.9, evaluation="iterative"); planners.modified_policy_iteration(mdp, 0.9)
-    planners.batch_plan("lecture", [-0.04, -0.5])
+    planners.batch_plan(gridworld_env.LectureGridEnv(), [-0.04, -0.5])
     big = planners.TabularMDP.from_env(gridworld_env.LectureGridEnv("open:40x40", slip=0.2))
     planners.value_iteration(big, 0.9); planners.q_values(big, planners.value_iteration(big, 0.9).values, 0.9)
     out["all_kernels_s"] = time.perf_counter() - t2

@@ -18,7 +18,7 @@ import warnings
 from typing import Any
 
 from gridworld_env import LectureGridEnv, layout_names
-from gridworld_env.render import GridRenderer, auto_tile_size, greedy_mask
+from gridworld_env.render import GridRenderer, auto_tile_size
 
 from ._app import App, HelpFormatter, add_app_arguments, layout_arg, positive_int, unit_interval
 
@@ -56,7 +56,7 @@ class AgentDemo:
         )
         tile = args.tile_size or auto_tile_size(self.layout, 900)
         self.renderer = GridRenderer(self.layout, tile)
-        self.arrows = greedy_mask(res.q, tol=1e-7)
+        self.arrows = res.greedy_mask()
         self.paused = False
         self.episode = 0
         self.new_episode()

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from gridworld_env import LectureGridEnv, get_layout
-from gridworld_env.render import COLORS, GridRenderer, greedy_mask
+from gridworld_env.render import COLORS, GridRenderer
 
 from ._app import App, HelpFormatter, add_app_arguments, positive_int, unit_interval
 
@@ -69,7 +69,7 @@ def draw_slide(living_rewards: Sequence[float], slips: Sequence[float], gamma: f
             row.append(
                 r.draw(
                     values=res.values,
-                    policy=greedy_mask(res.q, tol=1e-7),
+                    policy=res.greedy_mask(),
                     caption=panel_caption(lr, slip, ok, horizon),
                     caption_lines=1,
                 )

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from gridworld_env import DOWN, LEFT, RIGHT, UP, LayoutError, LectureGridEnv, as_layout, layout_names
-from gridworld_env.render import COLORS, GridRenderer, auto_tile_size, greedy_mask
+from gridworld_env.render import COLORS, GridRenderer, auto_tile_size
 
 from ._app import App, HelpFormatter, add_app_arguments, layout_arg, positive_int, unit_interval
 from .lecture import LADDER
@@ -35,44 +35,6 @@ KEYS_HELP = "mouse: click a square to turn its arrow; keys: +/- living reward, s
 CLOCKWISE = {UP: RIGHT, RIGHT: DOWN, DOWN: LEFT, LEFT: UP}
 COUNTER = {v: k for k, v in CLOCKWISE.items()}
 SLIP = 0.2
-
-
-def improper_states(next_state: np.ndarray, prob: np.ndarray, absorbing: np.ndarray, policy: np.ndarray) -> np.ndarray:
-    """States from which ``policy`` fails to reach an absorbing state with probability 1.
-
-    In a finite Markov chain a state reaches the absorbing set almost surely exactly when every
-    state it can reach can itself reach the absorbing set; both sets are found by fixed-point
-    iteration over the outcomes of positive probability.
-
-    Parameters
-    ----------
-    next_state, prob : ndarray (S, A, K)
-        Transition arrays.
-    absorbing : ndarray (S,) bool
-        Terminal (and wall) states.
-    policy : ndarray (S,) int
-        The action in each state.
-
-    Returns
-    -------
-    ndarray (S,) bool
-    """
-    S = absorbing.shape[0]
-    rows = np.arange(S)
-    ns = next_state[rows, policy]  # (S, K)
-    live = prob[rows, policy] > 0
-    reach = absorbing.copy()  # can reach the absorbing set
-    while True:
-        new = reach | (live & reach[ns]).any(axis=1)
-        if (new == reach).all():
-            break
-        reach = new
-    bad = ~reach  # can reach from bad = improper
-    while True:
-        new = bad | ((live & bad[ns]).any(axis=1) & ~absorbing)
-        if (new == bad).all():
-            return bad
-        bad = new
 
 
 class PolicyEditor:
@@ -121,29 +83,14 @@ class PolicyEditor:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", pl.ConvergenceWarning)
             self.optimal = pl.value_iteration(self.mdp, self.gamma, tol=1e-10)
-        self.optimal_actions = greedy_mask(self.optimal.q, tol=1e-7)
+        self.optimal_actions = self.optimal.greedy_mask()
         self.evaluate()
 
     def evaluate(self) -> None:
-        """V^pi of the current policy (policy evaluation; +-inf where it never exits at gamma 1)."""
-        pl, m = self.planners, self.env.model
+        """V^pi of the current policy (planners.policy_evaluation: +-inf where it never exits at gamma 1)."""
         pol = self.policy
-        absorbing = m.absorbing
-        if self.gamma < 1.0:
-            self.v_pi = pl.policy_evaluation(self.mdp, pol, self.gamma)
-        else:
-            bad = improper_states(m.next_state, m.prob, absorbing, pol)
-            if bad.any() and self.living_reward != 0:
-                # proper states never reach improper ones: evaluate them with those made terminal
-                mdp = pl.TabularMDP(m.next_state, m.prob, m.reward, absorbing | bad)
-                v = pl.policy_evaluation(mdp, pol, 1.0).copy()
-                v[bad] = np.inf if self.living_reward > 0 else -np.inf
-                self.v_pi = v
-            else:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", pl.ConvergenceWarning)
-                    self.v_pi = pl.policy_evaluation(self.mdp, pol, 1.0)
-        free = ~absorbing
+        self.v_pi = self.planners.policy_evaluation(self.mdp, pol, self.gamma)
+        free = ~self.mdp.terminal
         self.not_optimal = free & ~self.optimal_actions[np.arange(len(pol)), pol]
 
     # -- edits ----------------------------------------------------------------------------------------

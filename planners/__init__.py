@@ -1,20 +1,26 @@
 """lecturegrid's planners: exact, numba-compiled value and policy iteration on tabular MDPs.
 
 * :class:`TabularMDP` (:mod:`planners.mdp`): the validated array model, from a Gymnasium env
-  (LectureGrid or toy-text ``P``) or from dense / sparse ``P[A, S, S]``, ``R``.
-* Planners (:mod:`planners.solvers`; the math, stopping rule and guarantees are in its
-  docstring): :func:`value_iteration`, :func:`value_iteration_sweeps`,
+  (a LectureGrid-style ``model``, or toy-text ``P``), from a model object, or from dense /
+  sparse ``P[A, S, S]``, ``R``.  planners never imports gridworld_env: it reads arrays.
+* :func:`solve`: the optimal values and a greedy policy by the fastest exact method for the
+  MDP at hand, with value iteration's stopping guarantee.  Start here.
+* The textbook planners (:mod:`planners.solvers`; the math, stopping rule and guarantees are
+  in its docstring): :func:`value_iteration`, :func:`value_iteration_sweeps`,
   :func:`policy_iteration`, :func:`modified_policy_iteration`, :func:`policy_evaluation`,
   :func:`q_values`, each planner returning a :class:`PlanResult`; :data:`SOLVERS` by name.
+* Ties: :data:`TIE_RTOL` (the one tie tolerance), :func:`greedy_mask`, :func:`greedy_policy`,
+  :meth:`PlanResult.greedy_mask`.  Proper policies at ``gamma = 1``: :func:`improper_states`,
+  ``PlanResult.proper``, :class:`ImproperPolicyWarning`.
 * :class:`PlannerAgent` (:mod:`planners.agents`): a plan as a policy for any Gymnasium loop.
 * Many plans at once (:mod:`planners.sweeps`): :func:`batch_plan`,
   :func:`batch_value_iteration`, :func:`living_reward_thresholds`.
-* ``python -m planners --help``: the command line.
+* ``python -m planners --help``: the command line (any Gymnasium env with Discrete spaces).
 
->>> from gridworld_env import LectureGridEnv
+>>> import gymnasium as gym
 >>> import planners
->>> mdp = planners.TabularMDP.from_env(LectureGridEnv("lecture", living_reward=-0.04))
->>> res = planners.value_iteration(mdp, gamma=1.0)
+>>> mdp = planners.TabularMDP.from_env(gym.make("gridworld_env:LectureGrid-v0", living_reward=-0.04))
+>>> res = planners.solve(mdp, gamma=1.0)
 >>> float(res.values[8].round(2)), planners.PlannerAgent(mdp, gamma=1.0).act(8)   # start: 5 steps, up first
 (0.84, 0)
 """
@@ -23,15 +29,21 @@ from .agents import PlannerAgent
 from .mdp import MDPError, TabularMDP
 from .solvers import (
     SOLVERS,
+    TIE_RTOL,
     ConvergenceWarning,
+    ImproperPolicyWarning,
     PlanResult,
     fast_value_iteration,
     gauss_seidel_value_iteration,
+    greedy_mask,
     greedy_policy,
+    improper_states,
     modified_policy_iteration,
     policy_evaluation,
     policy_iteration,
     q_values,
+    register_backend,
+    solve,
     value_iteration,
     value_iteration_sweeps,
 )
@@ -39,8 +51,10 @@ from .sweeps import BatchPlan, ThresholdResult, batch_plan, batch_value_iteratio
 
 __all__ = [
     "SOLVERS",
+    "TIE_RTOL",
     "BatchPlan",
     "ConvergenceWarning",
+    "ImproperPolicyWarning",
     "MDPError",
     "PlanResult",
     "PlannerAgent",
@@ -50,12 +64,16 @@ __all__ = [
     "batch_value_iteration",
     "fast_value_iteration",
     "gauss_seidel_value_iteration",
+    "greedy_mask",
     "greedy_policy",
+    "improper_states",
     "living_reward_thresholds",
     "modified_policy_iteration",
     "policy_evaluation",
     "policy_iteration",
     "q_values",
+    "register_backend",
+    "solve",
     "value_iteration",
     "value_iteration_sweeps",
 ]

@@ -23,6 +23,7 @@ __all__ = [
     "batch_value_iteration",
     "bellman_sweep",
     "bellman_sweep_parallel",
+    "improper_states",
     "label_correcting",
     "policy_sweep",
     "q_values",
@@ -228,7 +229,7 @@ def q_values(ns, pr, rsa, term, gamma, v, q, policy, tie_rtol):  # pragma: no co
 
 
 @njit(cache=True, nogil=True)
-def label_correcting(ns, pr, rsa, term, gamma, v, order, max_pushes):  # pragma: no cover - compiled
+def label_correcting(ns, pr, rsa, term, zero, gamma, v, order, max_pushes):  # pragma: no cover - compiled
     """Values of the "most likely outcome" MDP, propagated outward from the terminal states.
 
     For each live ``(s, a)`` only its most likely outcome ``(p, s')`` is kept, so
@@ -284,7 +285,7 @@ def label_correcting(ns, pr, rsa, term, gamma, v, order, max_pushes):  # pragma:
     head = 0
     size = 0
     for s in range(S):
-        if term[s]:
+        if term[s] or zero[s]:
             v[s] = 0.0
             queue[size] = s
             inq[s] = True
@@ -319,6 +320,55 @@ def label_correcting(ns, pr, rsa, term, gamma, v, order, max_pushes):  # pragma:
                     size += 1
                     pushes += 1
     return n_ordered, size == 0
+
+
+@njit(cache=True, nogil=True)
+def improper_states(ns, pr, term, policy, out):  # pragma: no cover - compiled
+    """``out[s]``: live ``s`` from which ``policy`` fails to reach a terminal with probability 1.
+
+    The kernel twin of :func:`planners._proper.improper_mask` (kept apart: NumPy for small
+    MDPs, so that planning them never loads numba): a depth-first search over the reversed
+    outcomes of positive probability marks the states that reach a terminal, a second one
+    the states that reach any other.  ``O(S K)``.
+    """
+    S, _A, K = ns.shape
+    start = np.zeros(S + 1, dtype=np.int64)
+    for s in range(S):
+        if not term[s]:
+            for k in range(K):
+                if pr[s, policy[s], k] > 0:
+                    start[ns[s, policy[s], k] + 1] += 1
+    for t in range(S):
+        start[t + 1] += start[t]
+    fill = start[:-1].copy()
+    pred = np.empty(start[S], dtype=np.int32)
+    for s in range(S):
+        if not term[s]:
+            for k in range(K):
+                if pr[s, policy[s], k] > 0:
+                    t = ns[s, policy[s], k]
+                    pred[fill[t]] = s
+                    fill[t] += 1
+    reach = term.copy()
+    for phase in range(2):  # 0: reach a terminal; 1: reach a state of phase 0's complement
+        mark = reach if phase == 0 else out
+        stack = np.empty(S, dtype=np.int64)
+        top = 0
+        for s in range(S):
+            if phase == 1:
+                out[s] = not reach[s]
+            if mark[s]:
+                stack[top] = s
+                top += 1
+        while top > 0:
+            top -= 1
+            t = stack[top]
+            for j in range(start[t], start[t + 1]):
+                s = pred[j]
+                if not mark[s]:
+                    mark[s] = True
+                    stack[top] = s
+                    top += 1
 
 
 @njit(cache=True, nogil=True, parallel=True)

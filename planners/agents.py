@@ -1,9 +1,8 @@
 """Planned policies as agents: plug a planner's result into any Gymnasium loop.
 
 >>> import gymnasium as gym
->>> import gridworld_env
 >>> from planners import PlannerAgent
->>> env = gym.make("LectureGrid-v0", living_reward=-0.04)
+>>> env = gym.make("gridworld_env:LectureGrid-v0", living_reward=-0.04)
 >>> agent = PlannerAgent(env, gamma=1.0)
 >>> obs, _ = env.reset(seed=0)
 >>> total, done = 0.0, False
@@ -21,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ._results import as_mdp
 from .mdp import TabularMDP
 from .solvers import SOLVERS, PlanResult
 
@@ -32,11 +32,14 @@ class PlannerAgent:
 
     Parameters
     ----------
-    env_or_mdp : Gymnasium env (wrapped or not) or TabularMDP
+    env_or_mdp : Gymnasium env (wrapped or not), model or TabularMDP
         What to plan for (converted with :meth:`TabularMDP.from_env`).
     planner : str
-        A key of :data:`planners.SOLVERS` (``"value_iteration"``, ``"gauss_seidel"``,
-        ``"fast"``, ``"policy_iteration"``, ``"modified_policy_iteration"``).
+        A key of :data:`planners.SOLVERS`: ``"solve"`` (the default: the fastest exact
+        method, :func:`planners.solve`), ``"value_iteration"``, ``"gauss_seidel"``,
+        ``"fast"``, ``"policy_iteration"``, ``"modified_policy_iteration"``.  At ``gamma = 1``
+        every planner's policy reaches a terminal where any optimal one does, so the agent
+        finishes its episodes (``result.proper``).
     gamma : float in [0, 1]
         Discount (default 0.99).
     **kwargs
@@ -51,10 +54,10 @@ class PlannerAgent:
         ``result.policy``.
     """
 
-    def __init__(self, env_or_mdp: Any, planner: str = "value_iteration", gamma: float = 0.99, **kwargs: Any) -> None:
+    def __init__(self, env_or_mdp: Any, planner: str = "solve", gamma: float = 0.99, **kwargs: Any) -> None:
         if planner not in SOLVERS:
             raise ValueError(f"unknown planner {planner!r}; choose one of {sorted(SOLVERS)}")
-        self.mdp: TabularMDP = env_or_mdp if isinstance(env_or_mdp, TabularMDP) else TabularMDP.from_env(env_or_mdp)
+        self.mdp: TabularMDP = as_mdp(env_or_mdp)
         self.planner = planner
         self.result: PlanResult = SOLVERS[planner](self.mdp, gamma, **kwargs)
         self.policy: np.ndarray = self.result.policy

@@ -7,8 +7,10 @@ For ``S`` states, ``A`` actions and at most ``K`` outcomes per state-action pair
 * ``prob[S, A, K]`` (float64): its probability (each ``prob[s, a]`` sums to 1 within 1e-9;
   unused outcome slots have probability 0);
 * ``reward[S, A, K]`` (float64): the reward received on that outcome;
-* ``terminal[S]`` (bool): terminal (absorbing) states, whose value is 0 by definition: the
-  episode ends on entering one, so their rows of the arrays are never used by a planner.
+* ``terminal[S]`` (bool): the absorbing states, whose value is 0 by definition: the episode
+  ends on entering one (or, for a grid's walls, is never in one), so their rows of the arrays
+  are never used by a planner.  For a gridworld this is the model's ``absorbing`` mask,
+  terminal squares *and* walls; ``mdp.grid.terminal`` keeps the terminal squares alone.
 
 This is the state-action-pair formulation of QuantEcon's ``DiscreteDP`` with a fixed outcome
 width: memory ``O(S A K)`` instead of the ``O(A S^2)`` of a dense ``P[A, S, S]``, and the same
@@ -61,7 +63,13 @@ class TabularMDP:
     reward : array_like of float, shape (S, A, K)
         Finite reward of each outcome.
     terminal : array_like of bool, shape (S,)
-        Terminal states (value 0).
+        Absorbing states (value 0): terminal states, and states no episode is ever in (a
+        grid's walls).  Named ``terminal`` because that is how every planner treats them.
+
+    Attributes
+    ----------
+    grid : object or None
+        The grid description of the model the MDP was built from (:meth:`from_env`), if any.
 
     Raises
     ------
@@ -75,6 +83,7 @@ class TabularMDP:
     """
 
     __slots__ = ("__dict__", "next_state", "prob", "reward", "terminal")
+    grid: Any = None
 
     def __init__(self, next_state: Any, prob: Any, reward: Any, terminal: Any) -> None:
         ns = np.asarray(next_state)
@@ -146,7 +155,8 @@ class TabularMDP:
     @property
     def shape(self) -> tuple[int, int, int]:
         """``(S, A, K)``."""
-        return self.next_state.shape  # type: ignore[return-value]
+        S, A, K = self.next_state.shape
+        return S, A, K
 
     def __repr__(self) -> str:
         S, A, K = self.shape
@@ -171,13 +181,18 @@ class TabularMDP:
     # ---------------------------------------------------------- constructors
     @classmethod
     def from_env(cls, env: Any) -> TabularMDP:
-        """Build the MDP of a Gymnasium env (wrapped or not).
+        """Build the MDP of a Gymnasium env (wrapped or not), or of a model object directly.
 
-        Two kinds of env are understood:
+        Three kinds of source are understood:
 
-        * a LectureGrid env (anything whose unwrapped env has a ``model`` with ``next_state``,
-          ``prob``, ``reward`` arrays and an ``absorbing`` mask): its arrays are used as they
-          are, no copy and no ``P`` dict; walls and terminal squares are the terminal states;
+        * a model: any object with ``next_state``, ``prob``, ``reward`` arrays ``(S, A, K)``
+          and an ``absorbing`` mask ``(S,)`` (gridworld_env's ``GridModel``), or an env whose
+          unwrapped env has one as ``model`` (LectureGrid): its arrays are used as they are,
+          no copy and no ``P`` dict; the absorbing states (a grid's walls and terminal
+          squares) are the MDP's ``terminal`` states.  When the model also describes a grid
+          (``shape``, ``wall``, ``terminal``, ``terminal_reward``, ``living_reward``,
+          ``slip``), it is kept as :attr:`grid` (read by grid-aware backends of
+          :func:`planners.solve` and by the CLI's printing);
         * a toy-text env exposing ``P[s][a] = [(prob, next_state, reward, terminated), ...]``
           (FrozenLake, CliffWalking, Taxi).  Outcomes are padded to the longest list with
           probability-0 self-loops.  A state is terminal when some transition enters it with
@@ -193,17 +208,31 @@ class TabularMDP:
         Raises
         ------
         MDPError
-            If the env has neither, or if its spaces are not ``Discrete``.
+            If the source is none of these, or if its spaces are not ``Discrete``.
+
+        Examples
+        --------
+        >>> import gymnasium as gym
+        >>> mdp = TabularMDP.from_env(gym.make("FrozenLake-v1"))
+        >>> mdp, mdp.grid is None
+        (TabularMDP(n_states=16, n_actions=4, n_outcomes=3, n_terminal=5), True)
+        >>> env = gym.make("gridworld_env:LectureGrid-v0")
+        >>> m = env.unwrapped.model
+        >>> TabularMDP.from_env(m).grid is m and TabularMDP.from_env(env).prob is m.prob
+        True
         """
         base = getattr(env, "unwrapped", env)
-        model = getattr(base, "model", None)
-        if model is not None and all(hasattr(model, n) for n in ("next_state", "prob", "reward", "absorbing")):
-            return cls(model.next_state, model.prob, model.reward, model.absorbing)
+        model = base if _is_model(base) else getattr(base, "model", None)
+        if model is not None and _is_model(model):
+            mdp = cls(model.next_state, model.prob, model.reward, model.absorbing)
+            if all(hasattr(model, n) for n in _GRID_FIELDS):
+                mdp.grid = model
+            return mdp
         P = getattr(base, "P", None)
         if not isinstance(P, dict):
             raise MDPError(
-                f"cannot build a TabularMDP from {type(base).__name__}: it has neither a LectureGrid "
-                "`model` nor a toy-text `P` dict"
+                f"cannot build a TabularMDP from {type(base).__name__}: it is neither a model (next_state, prob, "
+                "reward, absorbing) nor an env with such a `model` or a toy-text `P` dict"
             )
         return cls._from_toy_text(P, base)
 
@@ -345,6 +374,14 @@ class TabularMDP:
         den = np.zeros((S, A, S))
         np.add.at(den, (rows, acts, ns), pr)
         return P, np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+
+
+_MODEL_FIELDS = ("next_state", "prob", "reward", "absorbing")
+_GRID_FIELDS = ("shape", "wall", "terminal", "terminal_reward", "living_reward", "slip")
+
+
+def _is_model(obj: Any) -> bool:
+    return obj is not None and all(hasattr(obj, n) for n in _MODEL_FIELDS)
 
 
 def _discrete_n(space: Any, what: str, fallback: int) -> int:

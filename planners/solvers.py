@@ -1,4 +1,4 @@
-r"""Exact tabular planning: value iteration, policy iteration, modified policy iteration.
+r"""Exact tabular planning: value iteration, policy iteration, modified policy iteration, and :func:`solve`.
 
 The math
 --------
@@ -13,18 +13,12 @@ with ``V(s) = 0`` at terminal states (the episode ends on entering one).  For a 
 system ``(I - gamma P_pi) V = r_pi``.  The optimal values ``V*`` are the fixed point of ``T``.
 
 * **Value iteration** repeats ``V <- T V`` (Jacobi: all states from the old values) or updates
-  states in place (Gauss-Seidel: later states see the new values of earlier ones).
-* **Policy iteration** alternates exact (or iterative) evaluation of ``pi`` and greedy
-  improvement, until the policy is stable.
-* **Modified policy iteration** replaces the exact evaluation by ``k`` sweeps of ``T_pi``.
-* ``value_iteration(method="auto")`` exploits structure.  In a deterministic MDP,
-  ``V(s) = max_a r(s, a) + gamma V(s'(s, a))`` is a longest-path problem: a label-correcting
-  pass (Bellman-Ford-Moore, a FIFO queue from the terminals outward) solves it in ``O(S A)``
-  on grids, where each state's value is final when first set; one Bellman sweep then checks
-  the result (a positive cycle, or stochastic outcomes, leave a residual and sweeping goes
-  on).  With stochastic outcomes the same pass gives a terminals-outward order, and in-place
-  sweeps in that order, starting below ``V*``, carry new values across the whole MDP in one
-  sweep instead of one step per sweep.
+  states in place (Gauss-Seidel: later states see the new values of earlier ones).  It is kept
+  as the textbook algorithm, one sweep of ``T`` per iteration, so that iteration counts,
+  residual curves and animations (:func:`value_iteration_sweeps`) mean what the lecture says.
+* **Policy iteration** alternates evaluation of ``pi`` and greedy improvement, until stable.
+* **Modified policy iteration** replaces the evaluation by ``k`` sweeps of ``T_pi``.
+* :func:`solve` is the fastest exact route for the MDP at hand (below).
 
 Stopping rule and guarantee.  Value iteration stops at the first sweep whose sup-norm change
 ``||V_{n+1} - V_n||_inf`` is below ``tol``.  For ``gamma < 1``, ``T`` (and a Gauss-Seidel
@@ -34,39 +28,85 @@ sweep in any order) is a ``gamma``-contraction in the sup norm, so then
           ||V_{\pi} - V^*||_\infty \le \frac{2\gamma}{1-\gamma}\,\mathrm{tol}
 
 for the greedy policy ``pi`` of ``V_{n+1}`` (Williams & Baird 1993; Puterman 1994, Thm 6.3.1).
-Modified policy iteration uses the same test on its Bellman step.
+Modified policy iteration and :func:`solve` use the same test on a Bellman sweep, so the same
+bound holds for them.
 
 ``gamma = 1`` (episodic problems).  ``T`` is then no contraction; value iteration still
 converges when every policy reaches a terminal state with probability 1 or the improper
 ones collect ``-inf`` (e.g. a negative living reward: stochastic shortest paths, Bertsekas &
 Tsitsiklis 1991), but the bound above is void.  Where it does not converge -- an improper
 policy with non-negative rewards, a cycle of positive rewards -- the planners stop at
-``max_iter`` with ``converged=False`` and a :class:`ConvergenceWarning` that says why.
-Policy iteration at ``gamma = 1`` starts from a *proper* policy built outward from the
-terminal states.
+``max_iter`` with ``converged=False`` and a :class:`ConvergenceWarning` that says why
+(policy iteration spots the positive-reward cycle of the policy it improved into and stops at
+once).  With zero-reward cycles ``T`` has many fixed points; the planners return the one value
+iteration from zeros converges to, ``V*(s) = sup_pi`` of the expected total reward, in which
+a state that can collect 0 forever (``Z``, the greatest set where some action has only
+zero-reward outcomes, all into ``Z``) is worth at least 0: ``method="auto"`` seeds its
+label-correcting pass with 0 there, and policy iteration switches such states to staying when
+their value is negative (the look-ahead cannot see that gain: staying is worth ``0 + V(s)``).
+
+Proper policies at ``gamma = 1``.  Zero-reward cycles let an action that never ends the
+episode tie with the optimal ones (deterministic FrozenLake: bumping into the border keeps
+the value 1 forever).  So, at ``gamma = 1`` only, every planner returns, among the optimal
+actions ``M(s) = {a : Q(s, a) >= max_b Q(s, b) - eps(s)}`` (``eps``: the tie tolerance plus
+the values' error, :meth:`PlanResult.greedy_mask`), one that reaches a terminal with
+probability 1: the lowest tied index where that policy is proper (decided exactly by an
+absorption analysis of its Markov chain), else an action of ``M`` that moves strictly closer
+(in breadth-first layers of the optimal-action subgraph) to the states already proper,
+never leaving the set ``W`` from which a proper policy inside ``M`` exists (de Alfaro's
+almost-sure reachability).  The values are not changed.  States outside ``W`` have no proper
+optimal policy (their optimum is a zero- or positive-reward cycle): ``PlanResult.proper`` is
+then False and an :class:`ImproperPolicyWarning` names them.  Details: :mod:`planners._proper`.
+
+Policy evaluation at ``gamma = 1``.  A policy that does not terminate from ``s`` has no finite
+value in general: :func:`policy_evaluation` returns ``-inf`` there when every state the chain
+can be trapped in (from which no terminal is reachable) pays a negative expected reward,
+``+inf`` when every one pays a positive one, the finite values of the zero-reward cycles when
+they all pay 0, and NaN (with a warning) for a mixture.  :func:`improper_states` gives the mask.
+
+Policy iteration's values.  Each policy is evaluated by a direct solve of
+``(I - gamma P_pi) V = r_pi`` (dense up to ``EXACT_MAX_STATES`` states, sparse LU above), with
+the a-posteriori bound ``||V - V_pi||_inf <= ||(I - gamma P_pi) V - r_pi||_inf * ||(I - gamma
+P_pi)^{-1}||_inf``, where the norm of the inverse (a non-negative matrix) is the largest entry
+of ``(I - gamma P_pi)^{-1} 1``, from the same factorisation (at ``gamma = 1``: the expected
+number of steps to termination).  Iterative refinement runs until the bound is below
+``tol``: **the returned values are within ``max(tol, 1e-9 ||V||_inf)`` of the exact value of
+the returned policy** (the relative floor only where float64 cannot do better, for policies
+taking ~1e5 expected steps; past it a :class:`ConvergenceWarning` states the bound reached).
+With ``evaluation="iterative"`` the sweeps stop when ``gamma / (1 - gamma)`` times the change
+is below ``tol`` (the same guarantee, ``gamma < 1`` only; at ``gamma = 1`` no bound).
+
+:func:`solve`.  A deterministic MDP is a longest-path problem: a label-correcting pass
+(Bellman-Ford-Moore, a FIFO queue from the terminals outward) solves it in ``O(S A)`` on
+grids and one Bellman sweep verifies it; with stochastic outcomes the same pass gives a
+terminals-outward order, and in-place sweeps in that order, from below ``V*``, carry new
+values across the whole MDP in one sweep (``value_iteration(method="auto")``).  MDPs of at
+most ``SMALL_OUTCOMES`` outcome slots run Jacobi sweeps in NumPy instead (loading numba costs
+more than they take).  Backends registered with :func:`register_backend` (e.g. a grid-stencil
+solver for MDPs carrying a ``grid`` description) are tried first.
 
 Greedy policies and ties.  ``policy[s] = argmax_a Q(s, a)``, where actions whose Q-value is
-within ``1e-12 * max(1, |max_a Q(s, a)|)`` of the best count as tied and the **lowest action
-index** wins: the result is deterministic and does not depend on rounding in the last bit.
-Terminal states have value 0, Q-values 0 and action 0.
+within ``TIE_RTOL * max(1, |max_a Q(s, a)|)`` of the best count as tied and the **lowest action
+index** wins (subject to the proper-policy rule at ``gamma = 1``): the result is deterministic
+and does not depend on rounding in the last bit.  Terminal states have value 0, Q-values 0
+and action 0.
 
 Russell & Norvig's 4x3 world (slip 0.2, living reward -0.04, ``gamma = 1``; AIMA Fig. 17.3),
 utilities as published.  The book counts the reward of the square the agent is *in*,
 ``U(s) = R(s) + V(s)`` with ``R(s) = -0.04``, and gives each exit its own reward:
 
->>> import numpy as np
->>> from gridworld_env import LectureGridEnv
->>> from planners import TabularMDP, value_iteration
->>> mdp = TabularMDP.from_env(LectureGridEnv("lecture", living_reward=-0.04, slip=0.2))
->>> res = value_iteration(mdp, gamma=1.0, tol=1e-10)
+>>> import numpy as np, gymnasium as gym
+>>> from planners import TabularMDP, solve
+>>> env = gym.make("gridworld_env:LectureGrid-v0", living_reward=-0.04, slip=0.2)
+>>> res = solve(TabularMDP.from_env(env), gamma=1.0, tol=1e-10)
 >>> u = res.values - 0.04
 >>> u[[3, 5, 7]] = 1.0, np.nan, -1.0     # the exits, and the wall (no utility)
 >>> print(u.reshape(3, 4).round(3))
 [[ 0.812  0.868  0.918  1.   ]
  [ 0.762    nan  0.66  -1.   ]
  [ 0.705  0.655  0.611  0.388]]
->>> res.converged, "".join("^v<>"[a] for a in res.policy[[0, 1, 2, 4, 6, 8, 9, 10, 11]])
-(True, '>>>^^^<<<')
+>>> res.converged, res.proper, "".join("^v<>"[a] for a in res.policy[[0, 1, 2, 4, 6, 8, 9, 10, 11]])
+(True, True, '>>>^^^<<<')
 """
 
 from __future__ import annotations
@@ -75,30 +115,52 @@ import math
 import time
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .mdp import MDPError, TabularMDP
+from . import _proper
+from ._checks import check_gamma, check_int, check_policy, check_tol, check_values
+from ._results import (
+    TIE_RTOL,
+    ConvergenceWarning,
+    ImproperPolicyWarning,
+    PlanResult,
+    as_mdp,
+    finish,
+    greedy_mask,
+    greedy_policy,
+    improper,
+    kernels,
+    np_q,
+    q_and_policy,
+    small,
+    vi_error,
+    warn_not_converged,
+)
+from .mdp import TabularMDP
 
 __all__ = [
     "SOLVERS",
+    "TIE_RTOL",
     "ConvergenceWarning",
+    "ImproperPolicyWarning",
     "PlanResult",
     "fast_value_iteration",
     "gauss_seidel_value_iteration",
+    "greedy_mask",
     "greedy_policy",
+    "improper_states",
     "modified_policy_iteration",
     "policy_evaluation",
     "policy_iteration",
     "q_values",
+    "register_backend",
+    "solve",
     "value_iteration",
     "value_iteration_sweeps",
 ]
 
-#: relative tolerance under which two Q-values count as tied (lowest action index wins)
-TIE_RTOL = 1e-12
 #: Jacobi sweeps run multi-threaded from this many states on, given at least PARALLEL_MIN_THREADS
 #: numba threads (below either, waking threads costs more than it saves: on a busy 2-core machine a
 #: parallel region can wait a scheduler time slice for its second thread)
@@ -107,135 +169,14 @@ PARALLEL_MIN_THREADS = 4
 _PARALLEL_BLOCK = 8192
 #: method="auto" relabels states in sweep order (one gather) from this many states on
 RELABEL_MIN_STATES = 20_000
-#: policy evaluation solves the linear system densely up to this many states ("auto")
+#: policy evaluation solves the linear system densely up to this many states (sparse LU above)
 EXACT_MAX_STATES = 1000
 _EMPTY = np.empty(0, dtype=np.int64)
-#: MDPs with at most this many outcome slots (S * A * K) run Jacobi sweeps and Q-values in NumPy:
-#: the first numba call in a process costs ~0.3 s (loading the compiled kernels), more than such an
-#: MDP takes to solve.  The arithmetic is the kernels', bit for bit.
-SMALL_OUTCOMES = 4096
 
 
-class _Kernels:
-    """The numba kernels, imported on first use (``import planners`` does not import numba)."""
-
-    _mod: Any = None
-
-    def __getattr__(self, name: str) -> Any:
-        if _Kernels._mod is None:
-            from . import _kernels
-
-            _Kernels._mod = _kernels
-        return getattr(_Kernels._mod, name)
-
-
-K = _Kernels()
-
-
-class ConvergenceWarning(RuntimeWarning):
-    """A planner stopped at ``max_iter`` before meeting its tolerance."""
-
-
-@dataclass(frozen=True, eq=False)
-class PlanResult:
-    """What a planner returns.
-
-    Attributes
-    ----------
-    values : ndarray (S,) float64
-        State values (0 at terminal states).
-    policy : ndarray (S,) int64
-        Greedy policy of ``values`` (ties to the lowest action index).
-    q : ndarray (S, A) float64
-        Q-values ``Q(s, a)`` of ``values``.
-    iterations : int
-        Sweeps (value iteration) or improvement steps (policy iteration, MPI).
-    converged : bool
-        Whether the stopping rule was met before ``max_iter``.
-    residuals : ndarray (iterations,) float64
-        Sup-norm change of the values at each iteration.
-    wall_time : float
-        Seconds spent planning.
-    method : str
-        The algorithm that produced the result.
-    gamma : float
-        The discount used.
-    """
-
-    values: np.ndarray
-    policy: np.ndarray
-    q: np.ndarray
-    iterations: int
-    converged: bool
-    residuals: np.ndarray
-    wall_time: float
-    method: str = ""
-    gamma: float = float("nan")
-
-    def __repr__(self) -> str:
-        return (
-            f"PlanResult(method={self.method!r}, gamma={self.gamma}, n_states={self.values.shape[0]}, "
-            f"iterations={self.iterations}, converged={self.converged}, wall_time={self.wall_time:.3g}s)"
-        )
-
-
-# --------------------------------------------------------------------------- checks
-def _as_mdp(mdp: Any) -> TabularMDP:
-    if isinstance(mdp, TabularMDP):
-        return mdp
-    if hasattr(mdp, "unwrapped") or hasattr(mdp, "P") or hasattr(mdp, "model"):
-        return TabularMDP.from_env(mdp)
-    raise MDPError(f"expected a TabularMDP or a Gymnasium env, got {type(mdp).__name__}")
-
-
-def _check_gamma(gamma: Any) -> float:
-    try:
-        g = float(gamma)
-    except (TypeError, ValueError):
-        raise ValueError(f"gamma must be a number in [0, 1], got {gamma!r}") from None
-    if not (0.0 <= g <= 1.0):
-        raise ValueError(f"gamma must be in [0, 1], got {gamma!r}")
-    return g
-
-
-def _check_tol(tol: Any, name: str = "tol") -> float:
-    try:
-        t = float(tol)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a positive number, got {tol!r}") from None
-    if not (t > 0.0 and math.isfinite(t)):
-        raise ValueError(f"{name} must be a positive finite number, got {tol!r}")
-    return t
-
-
-def _check_int(x: Any, name: str, minimum: int) -> int:
-    if isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {x!r}")
-    return int(x)
-
-
-def _check_values(v: Any, S: int, name: str = "v0") -> np.ndarray:
-    arr = np.array(v, dtype=np.float64, copy=True)
-    if arr.shape != (S,):
-        raise ValueError(f"{name} must have shape ({S},), got {arr.shape}")
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name} must be finite, got {arr[~np.isfinite(arr)][:3]}")
-    return np.ascontiguousarray(arr)
-
-
-def _check_policy(policy: Any, mdp: TabularMDP) -> np.ndarray:
-    arr = np.asarray(policy)
-    if arr.shape != (mdp.n_states,):
-        raise ValueError(f"policy must have shape ({mdp.n_states},), got {arr.shape}")
-    if arr.dtype.kind not in "iu":
-        if arr.dtype.kind == "f" and np.all(arr == np.round(arr)):
-            arr = arr.astype(np.int64)
-        else:
-            raise ValueError(f"policy must hold integer actions, got dtype {arr.dtype}")
-    if arr.size and (arr.min() < 0 or arr.max() >= mdp.n_actions):
-        bad = int(np.flatnonzero((arr < 0) | (arr >= mdp.n_actions))[0])
-        raise ValueError(f"policy[{bad}] = {arr[bad]} is not an action in 0..{mdp.n_actions - 1}")
-    return np.array(arr, dtype=np.int64, order="C")  # a writable copy: one compiled kernel version
+# --------------------------------------------------------------------------- basics
+def _arrays(mdp: TabularMDP) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    return mdp.next_state, mdp.prob, mdp.expected_reward, mdp.terminal
 
 
 def _default_max_iter(rsa: np.ndarray, gamma: float, tol: float, v0: np.ndarray | None) -> int:
@@ -256,11 +197,6 @@ def _default_max_iter(rsa: np.ndarray, gamma: float, tol: float, v0: np.ndarray 
     return int(math.ceil(math.log(tol / rmax) / math.log(gamma))) + 10
 
 
-# --------------------------------------------------------------------------- basics
-def _arrays(mdp: TabularMDP) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    return mdp.next_state, mdp.prob, mdp.expected_reward, mdp.terminal
-
-
 def q_values(mdp: TabularMDP, values: Any, gamma: float) -> np.ndarray:
     """One-step look-ahead ``Q(s, a) = sum_k p_k (r_k + gamma V(s'_k))`` (0 at terminal states).
 
@@ -275,87 +211,21 @@ def q_values(mdp: TabularMDP, values: Any, gamma: float) -> np.ndarray:
     -------
     ndarray (S, A) float64
     """
-    mdp = _as_mdp(mdp)
-    gamma = _check_gamma(gamma)
-    v = _check_values(values, mdp.n_states, "values")
-    return _q_and_policy(mdp, gamma, v)[0]
+    mdp = as_mdp(mdp)
+    gamma = check_gamma(gamma)
+    v = check_values(values, mdp.n_states, "values")
+    return q_and_policy(mdp, gamma, v)[0]
 
 
-def _small(mdp: TabularMDP) -> bool:
-    return mdp.next_state.size <= SMALL_OUTCOMES
+def improper_states(mdp: TabularMDP, policy: Any) -> np.ndarray:
+    """``(S,)`` bool: the live states from which ``policy`` does not reach a terminal with probability 1.
 
-
-def _np_q(mdp: TabularMDP, gamma: float, v: np.ndarray) -> np.ndarray:
-    """NumPy look-ahead with the kernels' arithmetic (outcomes summed in order, then ``r + gamma * sum``)."""
-    ns, pr, rsa, term = _arrays(mdp)
-    q = rsa + gamma * (pr * v[ns]).sum(axis=2)
-    q[term] = 0.0
-    return q
-
-
-def _q_and_policy(mdp: TabularMDP, gamma: float, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    if _small(mdp):
-        q = _np_q(mdp, gamma, v)
-        return q, greedy_policy(q)
-    q = np.empty((mdp.n_states, mdp.n_actions))
-    policy = np.empty(mdp.n_states, dtype=np.int64)
-    K.q_values(*_arrays(mdp), gamma, v, q, policy, TIE_RTOL)
-    return q, policy
-
-
-def greedy_policy(q: Any) -> np.ndarray:
-    """Greedy actions of Q-values ``(S, A)``, ties (within ``TIE_RTOL``) to the lowest action index.
-
-    Returns
-    -------
-    ndarray (S,) int64
+    Exact absorption analysis of the policy's Markov chain (see :mod:`planners._proper`):
+    in a finite chain a state is absorbed almost surely exactly when every state it can reach
+    can itself reach a terminal.  ``O(S K)``.
     """
-    q = np.asarray(q, dtype=np.float64)
-    if q.ndim != 2 or q.shape[1] < 1:
-        raise ValueError(f"q must have shape (S, A) with A >= 1, got {q.shape}")
-    qmax = q.max(axis=1, keepdims=True)
-    tied = q >= qmax - TIE_RTOL * np.maximum(1.0, np.abs(qmax))
-    return np.argmax(tied, axis=1).astype(np.int64)
-
-
-def _result(
-    mdp: TabularMDP,
-    gamma: float,
-    v: np.ndarray,
-    iterations: int,
-    converged: bool,
-    residuals: Any,
-    t0: float,
-    method: str,
-) -> PlanResult:
-    q, policy = _q_and_policy(mdp, gamma, v)
-    return PlanResult(
-        values=v,
-        policy=policy,
-        q=q,
-        iterations=int(iterations),
-        converged=bool(converged),
-        residuals=np.asarray(residuals, dtype=np.float64),
-        wall_time=time.perf_counter() - t0,
-        method=method,
-        gamma=gamma,
-    )
-
-
-def _warn_not_converged(what: str, n: int, res: float, tol: float, gamma: float, stacklevel: int = 3) -> None:
-    if gamma >= 1.0:
-        why = (
-            "with gamma=1 the values need not converge: some policy never reaches a terminal state "
-            "while its rewards do not decrease (e.g. a non-negative living reward, or a cycle of positive "
-            "rewards paying forever). Use gamma < 1 or make every non-terminal step cost something"
-        )
-    else:
-        why = f"raise max_iter (a gamma={gamma} contraction shrinks the change by {gamma} per sweep)"
-    warnings.warn(
-        f"{what} stopped after {n} iterations with change {res:.3g} > tol={tol:g}: {why}",
-        ConvergenceWarning,
-        stacklevel=stacklevel,
-    )
+    mdp = as_mdp(mdp)
+    return improper(mdp, check_policy(policy, mdp.n_states, mdp.n_actions))
 
 
 # --------------------------------------------------------------------------- value iteration
@@ -363,24 +233,67 @@ _VI_METHODS = ("jacobi", "gauss-seidel", "auto")
 
 
 def _np_jacobi_sweep(mdp: TabularMDP, gamma: float, v_in: np.ndarray, v_out: np.ndarray) -> float:
-    v_out[:] = _np_q(mdp, gamma, v_in).max(axis=1)
+    v_out[:] = np_q(mdp, gamma, v_in).max(axis=1)
     return float(np.abs(v_out - v_in).max())
+
+
+class _PyGaussSeidel:
+    """In-place sweeps of a small MDP in plain Python: the general loop of ``bellman_sweep``, op for op.
+
+    Small MDPs must not pay numba's load time (the cause of gauss-seidel's seconds on
+    FrozenLake 4x4 while Jacobi took milliseconds in NumPy); Python floats are IEEE doubles,
+    and the operations and their order are the kernel's, so the values are bit-identical.
+    """
+
+    def __init__(self, mdp: TabularMDP) -> None:
+        ns, pr, rsa, term = _arrays(mdp)
+        self.rows: list[Any] = []
+        for s in range(mdp.n_states):
+            if term[s]:
+                self.rows.append(None)
+                continue
+            acts = []
+            for a in range(mdp.n_actions):
+                acts.append((float(rsa[s, a]), list(zip(pr[s, a].tolist(), ns[s, a].tolist()))))
+            self.rows.append(acts)
+
+    def __call__(self, gamma: float, v_in: np.ndarray, v_out: np.ndarray, order: np.ndarray) -> float:
+        v = v_in.tolist()
+        res = 0.0
+        for s, acts in enumerate(self.rows):
+            if acts is None:
+                v[s] = 0.0
+                continue
+            best = -math.inf
+            for r, outs in acts:
+                acc = 0.0
+                for p, n in outs:
+                    acc += p * v[n]
+                best = max(best, r + gamma * acc)
+            res = max(res, abs(best - v[s]))
+            v[s] = best
+        v_out[:] = v
+        return res
 
 
 def _sweep_fn(mdp: TabularMDP, method: str) -> Callable[[float, np.ndarray, np.ndarray, np.ndarray], float]:
     ns, pr, rsa, term = _arrays(mdp)
-    if method == "jacobi" and _small(mdp):
-        return lambda g, vi, vo, order: _np_jacobi_sweep(mdp, g, vi, vo)
+    if small(mdp):
+        if method == "jacobi":
+            return lambda g, vi, vo, order: _np_jacobi_sweep(mdp, g, vi, vo)
+        return _PyGaussSeidel(mdp)
     if method == "jacobi" and mdp.n_states >= PARALLEL_MIN_STATES:
         import numba
 
         if numba.get_num_threads() >= PARALLEL_MIN_THREADS:
-            return lambda g, vi, vo, order: K.bellman_sweep_parallel(ns, pr, rsa, term, g, vi, vo, _PARALLEL_BLOCK)
-    return lambda g, vi, vo, order: K.bellman_sweep(ns, pr, rsa, term, g, vi, vo, order)
+            return lambda g, vi, vo, order: kernels.bellman_sweep_parallel(
+                ns, pr, rsa, term, g, vi, vo, _PARALLEL_BLOCK
+            )
+    return lambda g, vi, vo, order: kernels.bellman_sweep(ns, pr, rsa, term, g, vi, vo, order)
 
 
 def _start_values(mdp: TabularMDP, v0: Any) -> np.ndarray:
-    v = np.zeros(mdp.n_states) if v0 is None else _check_values(v0, mdp.n_states)
+    v = np.zeros(mdp.n_states) if v0 is None else check_values(v0, mdp.n_states)
     v[mdp.terminal] = 0.0
     return v
 
@@ -395,9 +308,12 @@ def value_iteration(
 ) -> PlanResult:
     """Value iteration: repeat Bellman sweeps until the values change by less than ``tol``.
 
+    The textbook algorithm, one sweep of the Bellman operator per iteration (see the module
+    docstring); :func:`solve` is the faster route to the same answer with the same guarantee.
+
     Parameters
     ----------
-    mdp : TabularMDP (or a Gymnasium env, converted with :meth:`TabularMDP.from_env`)
+    mdp : TabularMDP (or a Gymnasium env or model, converted with :meth:`TabularMDP.from_env`)
     gamma : float in [0, 1]
         Discount factor (1 for episodic problems whose policies end; see the module docstring).
     tol : float
@@ -407,58 +323,64 @@ def value_iteration(
         Most sweeps; default: the number after which a ``gamma``-contraction is guaranteed to
         meet ``tol`` (10 000 when ``gamma == 1``).  Stopping there warns.
     method : {"jacobi", "gauss-seidel", "auto"}
-        ``"jacobi"``: synchronous sweeps (the textbook algorithm; multi-threaded on large MDPs).
+        ``"jacobi"``: synchronous sweeps (multi-threaded on large MDPs).
         ``"gauss-seidel"``: in-place sweeps in state order.
-        ``"auto"``: the fastest exact route.  A label-correcting pass propagates values
-        outward from the terminal states along each action's most likely outcome: for a
-        deterministic MDP these are the exact values (one sweep verifies them); otherwise
-        in-place sweeps follow, in that terminals-outward order, from a lower bound, on a
-        copy relabelled in that order when the MDP is large.  Same stopping rule and
-        guarantee; ``iterations`` counts the sweeps.
+        ``"auto"``: a label-correcting pass propagates values outward from the terminal
+        states along each action's most likely outcome: for a deterministic MDP these are the
+        exact values (one sweep verifies them); otherwise in-place sweeps follow, in that
+        terminals-outward order, from a lower bound, on a copy relabelled in that order when
+        the MDP is large.  Same stopping rule and guarantee; ``iterations`` counts the sweeps.
     v0 : array_like (S,), optional
         Initial values (default zeros; ``"auto"`` picks its own start unless given one).
 
     Returns
     -------
     PlanResult
-        ``iterations`` sweeps, ``residuals[i]`` the change of sweep ``i``.
+        ``iterations`` sweeps, ``residuals[i]`` the change of sweep ``i``; at ``gamma = 1`` a
+        proper policy among the optimal actions (``proper`` says whether one exists).
     """
-    mdp = _as_mdp(mdp)
-    gamma = _check_gamma(gamma)
-    tol = _check_tol(tol)
+    mdp = as_mdp(mdp)
+    gamma = check_gamma(gamma)
+    tol = check_tol(tol)
     if method not in _VI_METHODS:
         raise ValueError(f"method must be one of {_VI_METHODS}, got {method!r}")
     t0 = time.perf_counter()
     v = _start_values(mdp, v0)
     if max_iter is None:
         max_iter = _default_max_iter(mdp.expected_reward, gamma, tol, None if v0 is None else v)
-    max_iter = _check_int(max_iter, "max_iter", 1)
+    max_iter = check_int(max_iter, "max_iter", 1)
     if method == "auto":
         return _value_iteration_auto(mdp, gamma, tol, max_iter, v, v0 is not None, t0)
     sweep = _sweep_fn(mdp, method)
     residuals = np.empty(max_iter)
-    if method == "jacobi":
-        w = np.empty_like(v)
-        n, res = 0, math.inf
-        while n < max_iter:
-            res = sweep(gamma, v, w, _EMPTY)
-            v, w = w, v
-            residuals[n] = res
-            n += 1
-            if res < tol:
-                break
-    else:
-        n, res = 0, math.inf
-        while n < max_iter:
-            res = sweep(gamma, v, v, _EMPTY)
-            residuals[n] = res
-            n += 1
-            if res < tol:
-                break
+    w = np.empty_like(v) if method == "jacobi" else v
+    n, res = 0, math.inf
+    while n < max_iter:
+        res = sweep(gamma, v, w, _EMPTY)
+        v, w = w, v
+        residuals[n] = res
+        n += 1
+        if res < tol:
+            break
+    return _vi_result(mdp, gamma, tol, v, n, res, residuals[:n], t0, f"value_iteration:{method}")
+
+
+def _vi_result(
+    mdp: TabularMDP,
+    gamma: float,
+    tol: float,
+    v: np.ndarray,
+    n: int,
+    res: float,
+    residuals: np.ndarray,
+    t0: float,
+    method: str,
+) -> PlanResult:
     converged = res < tol
     if not converged:
-        _warn_not_converged(f"value_iteration(method={method!r})", n, res, tol, gamma)
-    return _result(mdp, gamma, v, n, converged, residuals[:n], t0, f"value_iteration:{method}")
+        warn_not_converged(method, n, res, tol, gamma, stacklevel=4)
+    err = vi_error(gamma, residuals) if converged else math.inf
+    return finish(mdp, gamma, v, n, converged, residuals, t0, method, err, stacklevel=5)
 
 
 def _lower_bound(mdp: TabularMDP, gamma: float) -> np.ndarray:
@@ -470,6 +392,50 @@ def _lower_bound(mdp: TabularMDP, gamma: float) -> np.ndarray:
 def _frozen(a: np.ndarray) -> np.ndarray:
     a.setflags(write=False)  # kernels see read-only model arrays only: one compiled version
     return a
+
+
+def _zero_forever(mdp: TabularMDP) -> tuple[np.ndarray, np.ndarray]:
+    """``(S,)`` bool: live states that can collect reward 0 forever (a greatest fixed point), and such an action.
+
+    ``Z = {s live : some action has only zero-reward outcomes, all into Z}``.  At ``gamma = 1``
+    such states are worth at least 0 (value iteration from zeros finds that), a value no
+    terminating path needs to beat, so ``method="auto"`` seeds them with 0.
+    """
+    ns, pr = mdp.next_state, mdp.prob
+    used = pr > 0
+    zero_sa = ~mdp.terminal[:, None] & ((mdp.reward == 0.0) | ~used).all(axis=2)
+    inside = zero_sa.any(axis=1)
+    ok = zero_sa
+    while inside.any():
+        ok = zero_sa & (~used | inside[ns]).all(axis=2) & inside[:, None]
+        new = ok.any(axis=1)
+        if (new == inside).all():
+            break
+        inside = new
+    return inside, np.argmax(ok, axis=1)
+
+
+def _auto_start(mdp: TabularMDP, gamma: float) -> tuple[np.ndarray, np.ndarray, bool]:
+    """method="auto"'s start: ``(values, order, solved)``, ``solved`` when the values are exact."""
+    ns, pr, rsa, term = _arrays(mdp)
+    S = mdp.n_states
+    lc = np.empty(S)
+    order = np.empty(S, dtype=np.int64)
+    zero = _zero_forever(mdp)[0] if gamma >= 1.0 else np.zeros(S, dtype=np.bool_)
+    n_ordered, finished = kernels.label_correcting(ns, pr, rsa, term, zero, gamma, lc, order, 16 * S + 1024)
+    if n_ordered < S:  # states no terminal is reached from: after the others, in index order
+        rest = np.ones(S, dtype=bool)
+        rest[order[:n_ordered]] = False
+        order[n_ordered:] = np.flatnonzero(rest)
+    deterministic = mdp.is_deterministic
+    reached = np.isfinite(lc)
+    if gamma < 1.0 and not (deterministic and reached.all()):
+        v = _lower_bound(mdp, gamma)
+        if deterministic:
+            v = np.where(reached, lc, v)
+    else:
+        v = np.where(reached, lc, 0.0)
+    return v, order, deterministic and finished and n_ordered == S
 
 
 def _value_iteration_auto(
@@ -486,27 +452,14 @@ def _value_iteration_auto(
     """
     ns, pr, rsa, term = _arrays(mdp)
     S = mdp.n_states
-    lc = np.empty(S)
-    order = np.empty(S, dtype=np.int64)
-    n_ordered, finished = K.label_correcting(ns, pr, rsa, term, gamma, lc, order, 16 * S + 1024)
-    if n_ordered < S:  # states no terminal is reached from: after the others, in index order
-        rest = np.ones(S, dtype=bool)
-        rest[order[:n_ordered]] = False
-        order[n_ordered:] = np.flatnonzero(rest)
-    deterministic = mdp.is_deterministic
+    lc_v, order, solved = _auto_start(mdp, gamma)
     if not user_v0:
-        reached = np.isfinite(lc)
-        if gamma < 1.0 and not (deterministic and reached.all()):
-            v = _lower_bound(mdp, gamma)
-            if deterministic:
-                v = np.where(reached, lc, v)
-        else:
-            v = np.where(reached, lc, 0.0)
+        v = lc_v
     residuals = np.empty(max_iter)
     n, res = 0, math.inf
-    if deterministic and finished and n_ordered == S and not user_v0:
+    if solved and not user_v0:
         # the label-correcting values solve the Bellman equation: one sweep (in memory order) verifies
-        res = K.bellman_sweep(ns, pr, rsa, term, gamma, v, v, _EMPTY)
+        res = kernels.bellman_sweep(ns, pr, rsa, term, gamma, v, v, _EMPTY)
         residuals[0] = res
         n = 1
     if n < max_iter and not res < tol:
@@ -517,20 +470,17 @@ def _value_iteration_auto(
             ppr, prsa, pterm = _frozen(pr[order]), _frozen(rsa[order]), _frozen(term[order])
             pv = v[order]
             while n < max_iter and not res < tol:
-                res = K.bellman_sweep(pns, ppr, prsa, pterm, gamma, pv, pv, _EMPTY)
+                res = kernels.bellman_sweep(pns, ppr, prsa, pterm, gamma, pv, pv, _EMPTY)
                 residuals[n] = res
                 n += 1
             v = np.empty(S)
             v[order] = pv
         else:
             while n < max_iter and not res < tol:
-                res = K.bellman_sweep(ns, pr, rsa, term, gamma, v, v, order)
+                res = kernels.bellman_sweep(ns, pr, rsa, term, gamma, v, v, order)
                 residuals[n] = res
                 n += 1
-    converged = res < tol
-    if not converged:
-        _warn_not_converged("value_iteration(method='auto')", n, res, tol, gamma)
-    return _result(mdp, gamma, v, n, converged, residuals[:n], t0, "value_iteration:auto")
+    return _vi_result(mdp, gamma, tol, v, n, res, residuals[:n], t0, "value_iteration:auto")
 
 
 def gauss_seidel_value_iteration(mdp: TabularMDP, gamma: float, **kwargs: Any) -> PlanResult:
@@ -557,15 +507,15 @@ def value_iteration_sweeps(
     sweep, ``iterations`` = sweeps so far, ``converged`` True on the last one if ``tol`` was
     met).  Parameters as in :func:`value_iteration` (``method`` "jacobi" or "gauss-seidel").
     """
-    mdp = _as_mdp(mdp)
-    gamma = _check_gamma(gamma)
-    tol = _check_tol(tol)
+    mdp = as_mdp(mdp)
+    gamma = check_gamma(gamma)
+    tol = check_tol(tol)
     if method not in ("jacobi", "gauss-seidel"):
         raise ValueError(f"method must be 'jacobi' or 'gauss-seidel', got {method!r}")
     v = _start_values(mdp, v0)
     if max_iter is None:
         max_iter = _default_max_iter(mdp.expected_reward, gamma, tol, None if v0 is None else v)
-    max_iter = _check_int(max_iter, "max_iter", 1)
+    max_iter = check_int(max_iter, "max_iter", 1)
     return _sweeps(mdp, gamma, tol, max_iter, method, v)
 
 
@@ -582,53 +532,150 @@ def _sweeps(
         residuals.append(res)
         done = res < tol
         if n == max_iter and not done:
-            _warn_not_converged("value_iteration_sweeps", n, res, tol, gamma, stacklevel=2)
-        yield _result(mdp, gamma, v.copy(), n, done, residuals, t0, f"value_iteration:{method}")
+            warn_not_converged("value_iteration_sweeps", n, res, tol, gamma, stacklevel=2)
+        err = vi_error(gamma, np.asarray(residuals))
+        with warnings.catch_warnings():  # intermediate sweeps: their policy is not the answer
+            warnings.simplefilter("ignore", ImproperPolicyWarning)
+            yield finish(mdp, gamma, v.copy(), n, done, residuals, t0, f"value_iteration:{method}", err)
         if done:
             return
 
 
 # --------------------------------------------------------------------------- policy evaluation
-def _exact_evaluation(mdp: TabularMDP, policy: np.ndarray, gamma: float) -> np.ndarray | None:
-    """Solve ``(I - gamma P_pi) V = r_pi`` densely; None when singular or inaccurate."""
+def _policy_system(mdp: TabularMDP, policy: np.ndarray, gamma: float, sparse: bool) -> tuple[Any, np.ndarray]:
+    """``M = I - gamma P_pi`` restricted to live states (terminal rows: identity) and ``b = r_pi``."""
     S, _A, Kk = mdp.shape
     idx = np.arange(S)
     live = ~mdp.terminal
-    M = np.zeros((S, S))
-    pr = mdp.prob[idx, policy]  # (S, K)
-    ns = mdp.next_state[idx, policy]
     rows = np.repeat(idx, Kk)
-    np.add.at(M, (rows, ns.ravel()), -gamma * pr.ravel())
-    M[~live] = 0.0
-    M[idx, idx] += 1.0
+    cols = mdp.next_state[idx, policy].ravel().astype(np.int64)
+    vals = -gamma * mdp.prob[idx, policy].ravel()
+    keep = live[rows] & live[cols] & (vals != 0.0)  # terminal values are 0: their columns drop out
+    rows = np.concatenate([rows[keep], idx])
+    cols = np.concatenate([cols[keep], idx])
+    vals = np.concatenate([vals[keep], np.ones(S)])
     b = np.where(live, mdp.expected_reward[idx, policy], 0.0)
-    # terminal rows are identity rows with right-hand side 0, so their values solve to 0
+    if sparse:
+        from scipy import sparse as sp
+
+        return sp.csc_matrix((vals, (rows, cols)), shape=(S, S)), b
+    M = np.zeros((S, S))
+    np.add.at(M, (rows, cols), vals)
+    return M, b
+
+
+#: relative accuracy a direct solve is held to where float64 cannot meet an absolute ``tol``
+_REL_FLOOR = 1e-9
+
+
+def _direct_evaluation(mdp: TabularMDP, policy: np.ndarray, gamma: float, tol: float) -> np.ndarray | None:
+    """``V_pi`` by a direct solve, refined until ``||V - V_pi|| <= tol`` is proven; None if singular.
+
+    The bound: ``||V - V_pi|| <= ||M V - b|| * ||M^{-1}||`` with ``||M^{-1}||_inf = max(M^{-1} 1)``
+    (``M^{-1} >= 0`` for a proper policy or ``gamma < 1``), from the same factorisation.  When
+    float64 cannot reach ``tol`` (a policy taking very many expected steps) the refined solution
+    is still the best available (iterating would be worse): it is returned, silently when the
+    bound is within ``_REL_FLOOR`` of ``||V||``, else with a :class:`ConvergenceWarning` stating it.
+    """
+    S = mdp.n_states
+    sparse = S > EXACT_MAX_STATES
+    M, b = _policy_system(mdp, policy, gamma, sparse)
     try:
-        v = np.linalg.solve(M, b)
-    except np.linalg.LinAlgError:
+        if sparse:
+            from scipy.sparse.linalg import splu
+
+            lu = splu(M)
+            solve_m: Callable[[np.ndarray], np.ndarray] = lu.solve
+        else:
+            solve_m = lambda rhs: np.linalg.solve(M, rhs)  # noqa: E731
+        both = solve_m(np.stack([b, np.ones(S)], axis=1))
+    except (np.linalg.LinAlgError, RuntimeError):  # exactly singular (splu: RuntimeError)
         return None
-    if not np.isfinite(v).all():
-        return None
-    if np.abs(M @ v - b).max() > 1e-9 * (1.0 + np.abs(b).max() + np.abs(v).max()):
-        return None
-    v[~live] = 0.0
+    v, m = both[:, 0].copy(), both[:, 1]
+    if not (np.isfinite(both).all() and m.min() >= 1.0 - 1e-6):
+        return None  # (nearly) singular: an improper policy at gamma = 1
+    norm_inv = float(m.max())
+    bound = math.inf
+    for _ in range(4):
+        bound = float(np.abs(b - M @ v).max()) * norm_inv
+        if bound <= tol:
+            break
+        v += solve_m(b - M @ v)
+    if bound > max(tol, _REL_FLOOR * float(np.abs(v).max())):
+        warnings.warn(
+            f"policy evaluation: the direct solve's error bound {bound:.3g} exceeds tol={tol:g} (the policy takes "
+            f"up to {norm_inv:.3g} expected steps, discounted: float64 cannot do better); the values are the "
+            "refined solve's",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+    v[mdp.terminal] = 0.0
     return v
 
 
 def _iterative_evaluation(
     mdp: TabularMDP, policy: np.ndarray, gamma: float, tol: float, max_iter: int, v: np.ndarray
-) -> tuple[np.ndarray, int, float]:
+) -> tuple[np.ndarray, int, float, bool]:
+    """In-place sweeps of ``T_pi`` until ``gamma / (1 - gamma) * change <= tol`` (``change < tol`` at gamma 1)."""
     ns, pr, rsa, term = _arrays(mdp)
+    stop = tol * (1.0 - gamma) / gamma if 0.0 < gamma < 1.0 else tol
     n, res = 0, math.inf
     while n < max_iter:
-        res = K.policy_sweep(ns, pr, rsa, term, gamma, policy, v, v, _EMPTY)
+        res = kernels.policy_sweep(ns, pr, rsa, term, gamma, policy, v, v, _EMPTY)
         n += 1
-        if res < tol:
+        if res < stop:
             break
-    return v, n, res
+    return v, n, res, res < stop
 
 
 _EVAL_METHODS = ("auto", "exact", "iterative")
+
+
+def _evaluate(
+    mdp: TabularMDP, pol: np.ndarray, gamma: float, method: str, tol: float, max_iter: int | None, v: np.ndarray
+) -> tuple[np.ndarray, int, float, bool]:
+    """``(values, sweeps, last change, ok)``: direct where asked or where it is the guaranteed route."""
+    direct = method == "exact" or (method == "auto" and (mdp.n_states <= EXACT_MAX_STATES or gamma >= 1.0))
+    if direct:
+        exact = _direct_evaluation(mdp, pol, gamma, tol)
+        if exact is not None:
+            return exact, 1, 0.0, True
+    if max_iter is None:
+        stop = tol * (1.0 - gamma) / gamma if 0.0 < gamma < 1.0 else tol
+        max_iter = _default_max_iter(mdp.expected_reward, gamma, stop, v)
+    return _iterative_evaluation(mdp, pol, gamma, tol, check_int(max_iter, "max_iter", 1), v)
+
+
+def _trapped(mdp: TabularMDP, pol: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The states from which ``pol`` reaches no terminal at all, and the expected rewards it collects there."""
+    S, A, _K = mdp.shape
+    allowed = np.zeros((S, A), dtype=bool)
+    allowed[np.arange(S), pol] = True
+    allowed[mdp.terminal] = False
+    reach, _ = _proper.layered_policy(mdp.next_state, mdp.prob, allowed, mdp.terminal)
+    return ~reach, mdp.expected_reward[np.arange(S), pol][~reach]
+
+
+def _trapped_values(mdp: TabularMDP, pol: np.ndarray, bad: np.ndarray, tol: float) -> np.ndarray:
+    """Values at gamma = 1 of a policy improper on ``bad`` (the rule of the module docstring)."""
+    trapped, r = _trapped(mdp, pol)
+    S = mdp.n_states
+    if (r == 0.0).all():  # zero-reward cycles: worth 0, and the rest is a proper problem with them terminal
+        sub = TabularMDP(mdp.next_state, mdp.prob, mdp.reward, mdp.terminal | trapped)
+        return _evaluate(sub, pol, 1.0, "auto", tol, None, np.zeros(S))[0]
+    proper_part = TabularMDP(mdp.next_state, mdp.prob, mdp.reward, mdp.terminal | bad)
+    v = _evaluate(proper_part, pol, 1.0, "auto", tol, None, np.zeros(S))[0]
+    if (r < 0.0).all() or (r > 0.0).all():
+        v[bad] = -math.inf if r[0] < 0 else math.inf
+    else:
+        v[bad] = math.nan
+        warnings.warn(
+            "policy_evaluation: at gamma=1 the policy is trapped in cycles paying rewards of both signs: "
+            f"the values of {int(bad.sum())} improper state(s) are undefined (NaN)",
+            ImproperPolicyWarning,
+            stacklevel=3,
+        )
+    return v
 
 
 def policy_evaluation(
@@ -649,82 +696,109 @@ def policy_evaluation(
         The action taken in each state.
     gamma : float in [0, 1]
     method : {"auto", "exact", "iterative"}
-        ``"exact"``: dense linear solve (``O(S^3)``); ``"iterative"``: in-place sweeps of
-        ``T_pi`` until the change is below ``tol``; ``"auto"``: exact up to
-        ``EXACT_MAX_STATES`` states, iterative above.  An exact solve that fails (singular:
-        at ``gamma = 1`` a policy that never reaches a terminal) falls back to iterating.
+        ``"exact"``: direct solve (dense up to ``EXACT_MAX_STATES`` states, sparse LU above),
+        refined until the error bound of the module docstring is below ``tol``;
+        ``"iterative"``: in-place sweeps of ``T_pi`` until ``gamma / (1 - gamma)`` times the
+        change is below ``tol`` (at ``gamma = 1``: the change); ``"auto"``: exact up to
+        ``EXACT_MAX_STATES`` states and at ``gamma = 1``, iterative otherwise.  An exact solve
+        that fails (singular) falls back to iterating.  Either way
+        ``||V - V_pi||_inf <= max(tol, 1e-9 ||V||_inf)`` for ``gamma < 1`` and for direct
+        solves (module docstring).
     tol, max_iter, v0
-        Stopping rule, sweep limit and start of the iterative method.
+        Error bound, sweep limit and start of the iterative method.
 
     Returns
     -------
     ndarray (S,) float64
+        At ``gamma = 1``, states from which the policy never terminates for sure
+        (:func:`improper_states`) get ``-inf`` / ``+inf`` when the cycles they are trapped in
+        pay negative / positive rewards, the finite values of zero-reward cycles when those
+        pay 0, NaN (and an :class:`ImproperPolicyWarning`) for a mixture.
     """
-    mdp = _as_mdp(mdp)
-    gamma = _check_gamma(gamma)
-    pol = _check_policy(policy, mdp)
-    tol = _check_tol(tol)
+    mdp = as_mdp(mdp)
+    gamma = check_gamma(gamma)
+    pol = check_policy(policy, mdp.n_states, mdp.n_actions)
+    tol = check_tol(tol)
     if method not in _EVAL_METHODS:
         raise ValueError(f"method must be one of {_EVAL_METHODS}, got {method!r}")
-    v, _n, _res, ok = _evaluate(mdp, pol, gamma, method, tol, max_iter, _start_values(mdp, v0))
+    if gamma >= 1.0:
+        bad = improper(mdp, pol)
+        if bad.any():
+            return _trapped_values(mdp, pol, bad, tol)
+    v, n, res, ok = _evaluate(mdp, pol, gamma, method, tol, max_iter, _start_values(mdp, v0))
     if not ok:
-        _warn_not_converged("policy_evaluation", _n, _res, tol, gamma)
+        warn_not_converged("policy_evaluation", n, res, tol, gamma)
     return v
-
-
-def _evaluate(
-    mdp: TabularMDP, pol: np.ndarray, gamma: float, method: str, tol: float, max_iter: int | None, v: np.ndarray
-) -> tuple[np.ndarray, int, float, bool]:
-    if method == "exact" or (method == "auto" and mdp.n_states <= EXACT_MAX_STATES):
-        exact = _exact_evaluation(mdp, pol, gamma)
-        if exact is not None:
-            return exact, 1, 0.0, True
-    if max_iter is None:
-        max_iter = _default_max_iter(mdp.expected_reward, gamma, tol, v)
-    v, n, res = _iterative_evaluation(mdp, pol, gamma, tol, _check_int(max_iter, "max_iter", 1), v)
-    return v, n, res, res < tol
 
 
 # --------------------------------------------------------------------------- policy iteration
 def _proper_policy(mdp: TabularMDP) -> np.ndarray:
-    """A policy reaching a terminal with probability 1 where possible (built outward from terminals).
+    """A policy reaching a terminal with probability 1 from every state where any policy can.
 
-    Breadth-first from the terminal states over the reversed transitions: a state joins when
-    some action has a positive-probability outcome in the previous layer, and takes the lowest
-    such action.  Every joined state then has a positive chance of moving one layer closer to
-    a terminal at each step, so the policy is proper on the joined states.  ``O(S A K)``.
+    The layered policy of :mod:`planners._proper` over all actions, restricted to the
+    almost-sure set: each state takes the lowest action that can move it one layer closer to
+    a terminal without any risk of entering a state from which no policy terminates.
+    ``O(S A K)`` per shrinking round of the almost-sure set.
     """
-    S, A, Kk = mdp.shape
-    term = mdp.terminal
-    flat_next = mdp.next_state.reshape(-1)
-    sa = np.repeat(np.arange(S * A, dtype=np.int64), Kk)  # (s, a) index of every outcome
-    keep = (mdp.prob.reshape(-1) > 0) & ~term[sa // A]
-    succ, sa = flat_next[keep], sa[keep]
-    by_succ = np.argsort(succ, kind="stable")
-    pred_sa = sa[by_succ]  # predecessors (s, a), grouped by successor
-    start = np.zeros(S + 1, dtype=np.int64)
-    np.cumsum(np.bincount(succ, minlength=S), out=start[1:])
-    reached = term.copy()
-    policy = np.zeros(S, dtype=np.int64)
-    frontier = np.flatnonzero(term)
-    while frontier.size:
-        lo, hi = start[frontier], start[frontier + 1]
-        counts = hi - lo
-        if counts.sum() == 0:
-            break
-        pos = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
-        cand = pred_sa[pos]
-        cand = cand[~reached[cand // A]]
-        if cand.size == 0:
-            break
-        cand.sort()  # by state, then by action: the first entry of each state has its lowest action
-        states = cand // A
-        first = np.ones(cand.size, dtype=bool)
-        first[1:] = states[1:] != states[:-1]
-        frontier = states[first]
-        policy[frontier] = cand[first] - frontier * A
-        reached[frontier] = True
-    return policy
+    ns, pr, term = mdp.next_state, mdp.prob, mdp.terminal
+    act = _proper.almost_sure_actions(ns, pr, term, np.ones((mdp.n_states, mdp.n_actions), dtype=bool))
+    joined, choice = _proper.layered_policy(ns, pr, act, term)
+    if not joined.all():  # no proper policy from these: any action that might still reach a terminal
+        live_any = ~term[:, None] & np.ones_like(act)
+        _, choice2 = _proper.layered_policy(ns, pr, live_any, joined)
+        choice = np.where(joined, choice, choice2)
+    choice[term] = 0
+    return choice
+
+
+def _unbounded(mdp: TabularMDP, pol: np.ndarray, it: int) -> bool:
+    """At gamma = 1: warn and say True when policy ``it`` is trapped in cycles that do not pay 0."""
+    bad = improper(mdp, pol)
+    if not bad.any():
+        return False
+    _trapped_mask, r = _trapped(mdp, pol)
+    if (r == 0.0).all():
+        return False
+    kind = "positive" if (r > 0).all() else "non-zero"
+    warnings.warn(
+        f"policy_iteration: policy {it} never terminates from {int(bad.sum())} state(s) and collects {kind} "
+        "rewards forever there: at gamma=1 it improved into a cycle of positive rewards, whose values are "
+        "unbounded, so there is no optimal policy and raising max_iter cannot help. Use gamma < 1 or make the "
+        "cycle cost something (e.g. a negative living reward)",
+        ConvergenceWarning,
+        stacklevel=4,
+    )
+    return True
+
+
+def _zero_cycle_switch(mdp: TabularMDP, pol: np.ndarray, v: np.ndarray, margin: np.ndarray) -> bool:
+    """At gamma = 1: switch states worth less than 0 that can collect 0 forever to such an action (in place).
+
+    The Bellman look-ahead cannot see this improvement (staying is worth ``0 + V(s) = V(s)``),
+    but the policy that stays is worth 0 > V(s).  Returns whether any state switched.
+    """
+    zero, action = _zero_forever(mdp)
+    switch = zero & (v < -margin)
+    pol[switch] = action[switch]
+    return bool(switch.any())
+
+
+def _pi_evaluate(
+    mdp: TabularMDP, pol: np.ndarray, gamma: float, evaluation: str, tol: float, v: np.ndarray
+) -> tuple[np.ndarray, int, float, bool]:
+    """One evaluation of policy iteration; at gamma = 1 zero-reward cycles are worth 0 (proper elsewhere)."""
+    if gamma >= 1.0:
+        bad = improper(mdp, pol)
+        if bad.any():
+            return _trapped_values(mdp, pol, bad, tol), 1, 0.0, True
+    return _evaluate(mdp, pol, gamma, evaluation, tol, None, v)
+
+
+def _pi_warning(max_iter: int) -> str:
+    return (
+        f"policy_iteration stopped after {max_iter} improvement steps with the policy still changing: "
+        "raise max_iter (each step strictly improves a policy of finite value, so the loop ends)"
+    )
 
 
 def policy_iteration(
@@ -742,10 +816,11 @@ def policy_iteration(
     mdp : TabularMDP
     gamma : float in [0, 1]
     evaluation : {"auto", "exact", "iterative"}
-        How each policy is evaluated (see :func:`policy_evaluation`); "auto" solves exactly up
-        to ``EXACT_MAX_STATES`` states and iterates (warm-started) above.
+        How each policy is evaluated (see :func:`policy_evaluation`).
     tol : float
-        Tolerance of the iterative evaluation (sup-norm change of a sweep).
+        Error bound of each evaluation: the returned values are within ``tol`` (sup norm) of
+        the exact value of the last evaluated policy (direct solves, and iterative ones for
+        ``gamma < 1``; see the module docstring).
     max_iter : int
         Most improvement steps.
     policy0 : array_like (S,), optional
@@ -758,36 +833,36 @@ def policy_iteration(
         ``iterations`` improvement steps; ``residuals[i]`` the Bellman residual
         ``||T V_i - V_i||`` of the ``i``-th policy's values.  A switch of action happens only
         for a clear improvement (beyond the tie tolerance, and beyond ``tol`` when evaluating
-        iteratively), so the loop cannot cycle between equally good actions; the reported
-        policy is the canonical greedy one of the final values.
+        iteratively), so the loop cannot cycle between equally good actions.  The reported
+        policy is the last one evaluated, and ``values`` are within ``tol`` of its exact
+        values (at ``gamma = 1`` it is made proper among the tied actions, values unchanged).
     """
-    mdp = _as_mdp(mdp)
-    gamma = _check_gamma(gamma)
-    tol = _check_tol(tol)
-    max_iter = _check_int(max_iter, "max_iter", 1)
+    mdp = as_mdp(mdp)
+    gamma = check_gamma(gamma)
+    tol = check_tol(tol)
+    max_iter = check_int(max_iter, "max_iter", 1)
     if evaluation not in _EVAL_METHODS:
         raise ValueError(f"evaluation must be one of {_EVAL_METHODS}, got {evaluation!r}")
     t0 = time.perf_counter()
-    S = mdp.n_states
-    ns, pr, rsa, term = _arrays(mdp)
+    rsa, term = mdp.expected_reward, mdp.terminal
     if policy0 is not None:
-        pol = _check_policy(policy0, mdp).copy()
+        pol = check_policy(policy0, mdp.n_states, mdp.n_actions)
     elif gamma >= 1.0:
         pol = _proper_policy(mdp)
     else:
         pol = greedy_policy(np.where(term[:, None], 0.0, rsa))
-    v = np.zeros(S)
-    q = np.empty((S, mdp.n_actions))
-    best = np.empty(S, dtype=np.int64)
-    idx = np.arange(S)
-    residuals = []
+    v = np.zeros(mdp.n_states)
+    idx = np.arange(mdp.n_states)
+    residuals: list[float] = []
     converged = False
     for it in range(1, max_iter + 1):
-        v, n_eval, res_eval, ok = _evaluate(mdp, pol, gamma, evaluation, tol, None, v)
+        if gamma >= 1.0 and _unbounded(mdp, pol, it):
+            return finish(mdp, gamma, v, it, False, residuals, t0, f"policy_iteration:{evaluation}", math.inf)
+        v, n_eval, res_eval, ok = _pi_evaluate(mdp, pol, gamma, evaluation, tol, v)
         if not ok:
-            _warn_not_converged(f"policy_iteration (evaluating policy {it})", n_eval, res_eval, tol, gamma)
-            return _result(mdp, gamma, v, it, False, residuals, t0, "policy_iteration")
-        K.q_values(ns, pr, rsa, term, gamma, v, q, best, TIE_RTOL)
+            warn_not_converged(f"policy_iteration (evaluating policy {it})", n_eval, res_eval, tol, gamma)
+            return finish(mdp, gamma, v, it, False, residuals, t0, "policy_iteration", math.inf)
+        q, best = q_and_policy(mdp, gamma, v)
         qmax = q[idx, best]
         residuals.append(float(np.abs(np.where(term, 0.0, qmax - v)).max()))
         # switch only for a clear gain: beyond the tie tolerance, and beyond the evaluation's own
@@ -795,17 +870,26 @@ def policy_iteration(
         margin = TIE_RTOL * np.maximum(1.0, np.abs(qmax)) + (0.0 if res_eval == 0.0 else tol)
         improve = q[idx, pol] < qmax - margin
         if not improve.any():
+            if gamma >= 1.0 and _zero_cycle_switch(mdp, pol, v, margin):
+                continue  # staying at 0 forever beats a negative value
             converged = True
             break
         pol[improve] = best[improve]
     if not converged:
-        warnings.warn(
-            f"policy_iteration stopped after {max_iter} improvement steps with the policy still changing: "
-            "raise max_iter",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
-    return _result(mdp, gamma, v, len(residuals), converged, residuals, t0, f"policy_iteration:{evaluation}")
+        warnings.warn(_pi_warning(max_iter), ConvergenceWarning, stacklevel=2)
+    err = tol + (residuals[-1] / (1.0 - gamma) if gamma < 1.0 else residuals[-1])
+    method = f"policy_iteration:{evaluation}"
+    return finish(mdp, gamma, v, len(residuals), converged, residuals, t0, method, err, policy=pol)
+
+
+def _mpi_start(mdp: TabularMDP, gamma: float, v0: Any) -> np.ndarray:
+    if v0 is None and gamma < 1.0:
+        live = ~mdp.terminal
+        low = min(0.0, float(mdp.expected_reward[live].min())) if live.any() else 0.0
+        v = np.full(mdp.n_states, low / (1.0 - gamma))
+        v[mdp.terminal] = 0.0
+        return v
+    return _start_values(mdp, v0)
 
 
 def modified_policy_iteration(
@@ -839,30 +923,21 @@ def modified_policy_iteration(
     PlanResult
         ``residuals[i]`` the change of the ``i``-th Bellman step.
     """
-    mdp = _as_mdp(mdp)
-    gamma = _check_gamma(gamma)
-    tol = _check_tol(tol)
-    k = _check_int(k, "k", 0)
+    mdp = as_mdp(mdp)
+    gamma = check_gamma(gamma)
+    tol = check_tol(tol)
+    k = check_int(k, "k", 0)
     t0 = time.perf_counter()
-    S = mdp.n_states
     ns, pr, rsa, term = _arrays(mdp)
-    if v0 is None and gamma < 1.0:
-        live = ~term
-        low = min(0.0, float(rsa[live].min())) if live.any() else 0.0
-        v = np.full(S, low / (1.0 - gamma))
-        v[term] = 0.0
-    else:
-        v = _start_values(mdp, v0)
+    v = _mpi_start(mdp, gamma, v0)
     if max_iter is None:
         max_iter = _default_max_iter(mdp.expected_reward, gamma, tol, v)
-    max_iter = _check_int(max_iter, "max_iter", 1)
-    q = np.empty((S, mdp.n_actions))
-    pol = np.empty(S, dtype=np.int64)
-    idx = np.arange(S)
+    max_iter = check_int(max_iter, "max_iter", 1)
+    idx = np.arange(mdp.n_states)
     residuals = np.empty(max_iter)
     n, res = 0, math.inf
     while n < max_iter:
-        K.q_values(ns, pr, rsa, term, gamma, v, q, pol, TIE_RTOL)
+        q, pol = q_and_policy(mdp, gamma, v)
         new = q[idx, pol]
         new[term] = 0.0
         res = float(np.abs(new - v).max())
@@ -872,15 +947,68 @@ def modified_policy_iteration(
         if res < tol:
             break
         for _ in range(k):
-            K.policy_sweep(ns, pr, rsa, term, gamma, pol, v, v, _EMPTY)
-    converged = res < tol
-    if not converged:
-        _warn_not_converged("modified_policy_iteration", n, res, tol, gamma)
-    return _result(mdp, gamma, v, n, converged, residuals[:n], t0, f"modified_policy_iteration:k={k}")
+            kernels.policy_sweep(ns, pr, rsa, term, gamma, pol, v, v, _EMPTY)
+    return _vi_result(mdp, gamma, tol, v, n, res, residuals[:n], t0, f"modified_policy_iteration:k={k}")
+
+
+# --------------------------------------------------------------------------- solve
+#: Backends tried by :func:`solve` before its own methods, in order (see :func:`register_backend`).
+_BACKENDS: list[Callable[[TabularMDP, float, float, int | None], PlanResult | None]] = []
+
+
+def register_backend(backend: Callable[[TabularMDP, float, float, int | None], PlanResult | None]) -> None:
+    """Put a solver in front of :func:`solve`'s own methods.
+
+    ``backend(mdp, gamma, tol, max_iter)`` returns a :class:`PlanResult` meeting :func:`solve`'s
+    stopping guarantee, or None when the MDP is not its kind (e.g. a grid-stencil backend
+    that answers only when ``getattr(mdp, "grid", None)`` describes a grid).  Backends
+    registered later are tried first; registering one twice has no further effect.
+    """
+    if not callable(backend):
+        raise ValueError(f"backend must be callable, got {backend!r}")
+    if backend not in _BACKENDS:
+        _BACKENDS.insert(0, backend)
+
+
+def solve(mdp: TabularMDP, gamma: float, tol: float = 1e-8, max_iter: int | None = None) -> PlanResult:
+    """The optimal values and a greedy policy, by the fastest exact method for the MDP at hand.
+
+    Stops, like :func:`value_iteration`, at the first Bellman sweep whose sup-norm change is
+    below ``tol``, so for ``gamma < 1`` the values are within ``gamma / (1 - gamma) * tol`` of
+    ``V*`` and the greedy policy within ``2 gamma / (1 - gamma) * tol``; at ``gamma = 1`` the
+    policy is proper among the optimal actions (``PlanResult.proper``).  The route (module
+    docstring): a registered backend that accepts the MDP; else NumPy Jacobi sweeps for small
+    MDPs (no numba load); else ``value_iteration(method="auto")`` (label correcting, exact
+    for deterministic MDPs, then ordered in-place sweeps).  ``PlanResult.method`` names it.
+
+    Parameters
+    ----------
+    mdp : TabularMDP, Gymnasium env or model
+    gamma : float in [0, 1]
+    tol : float
+    max_iter : int, optional
+        Most sweeps (default as in :func:`value_iteration`).
+
+    Returns
+    -------
+    PlanResult
+    """
+    mdp = as_mdp(mdp)
+    gamma = check_gamma(gamma)
+    tol = check_tol(tol)
+    if max_iter is not None:
+        max_iter = check_int(max_iter, "max_iter", 1)
+    for backend in _BACKENDS:
+        res = backend(mdp, gamma, tol, max_iter)
+        if res is not None:
+            return res
+    method = "jacobi" if small(mdp) else "auto"
+    return value_iteration(mdp, gamma, tol=tol, max_iter=max_iter, method=method)
 
 
 #: Planner name -> function ``f(mdp, gamma, **kwargs) -> PlanResult``.
 SOLVERS: dict[str, Callable[..., PlanResult]] = {
+    "solve": solve,
     "value_iteration": value_iteration,
     "gauss_seidel": gauss_seidel_value_iteration,
     "fast": fast_value_iteration,

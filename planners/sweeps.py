@@ -2,17 +2,20 @@
 
 The lecture asks "what is the optimal policy given -2 / -0.5 / -0.04 per step?".  On a grid
 the living reward ``c`` enters every non-terminal step, so the expected rewards are affine in
-it, ``r(s, a; c) = r_0(s, a) + c * p_live(s, a)`` with ``p_live`` the probability of not
-entering a terminal, and the optimal values ``V*(c)`` are piecewise affine and convex in
+it, ``r(s, a; c) = r_0(s, a) + c * p_live(s, a)``.  The planners do not know that rule: they
+read it from the model (duck-typed, any object or env model with ``living_reward_parts()``
+returning per-outcome ``reward0`` and ``live`` with ``reward == reward0 + living_reward *
+live``, as gridworld_env's ``GridModel`` has) and take expectations,
+``r_0 = sum_k p_k reward0_k`` and ``p_live = sum_k p_k live_k``.  The optimal values ``V*(c)`` are piecewise affine and convex in
 ``c`` (a maximum over policies of affine functions).  The optimal policy is constant between
 breakpoints: :func:`living_reward_thresholds` finds them.
 
 * :func:`batch_value_iteration` solves one MDP's transition structure for ``B`` reward
   arrays and/or discounts in a single multi-threaded kernel call (one problem per thread);
-* :func:`batch_plan` does it for a layout and a list of living rewards;
+* :func:`batch_plan` does it for a grid env (or model) and a list of living rewards;
 * :func:`living_reward_thresholds` scans ``[lo, hi]`` on a grid of spacing at most 0.01 with
   one batch call, then bisects every bracket where the policy changes, all brackets
-  together, to width ``tol``.  On layouts of up to ``EXACT_MAX_STATES`` states each
+  together, to width ``tol``.  On grids of up to ``EXACT_MAX_STATES`` states each
   threshold is then made exact: the policy on its left has values affine in ``c`` (two dense
   linear solves), and the threshold is where its first Q-advantage turns positive.
   Elsewhere (and next to an interval with unbounded values) a threshold is its bracket's
@@ -21,7 +24,9 @@ breakpoints: :func:`living_reward_thresholds` finds them.
 At ``gamma = 1`` a positive living reward makes staying forever infinitely valuable: value
 iteration cannot converge there, and such living rewards get the policy ``None``.
 
->>> res = living_reward_thresholds("lecture", gamma=1.0, slip=0.0, lo=-2.5, hi=-0.01)
+>>> import gymnasium as gym
+>>> env = gym.make("gridworld_env:LectureGrid-v0", slip=0.0)
+>>> res = living_reward_thresholds(env, gamma=1.0, lo=-2.5, hi=-0.01)
 >>> res.thresholds.round(3).tolist()     # the -1 exit becomes worth it below -2/3, then below -2
 [-2.0, -0.667]
 >>> print(res.describe(-1.0))      # at -1 per step, (2, 3) takes the -1 exit at once
@@ -42,19 +47,11 @@ from typing import Any
 
 import numpy as np
 
-from ._format import format_policy
-from .mdp import TabularMDP
-from .solvers import (
-    EXACT_MAX_STATES,
-    TIE_RTOL,
-    ConvergenceWarning,
-    K,
-    _as_mdp,
-    _check_gamma,
-    _check_int,
-    _check_tol,
-    _default_max_iter,
-)
+from ._checks import check_finite, check_gamma, check_int, check_tol
+from ._format import format_policy, grid_view
+from ._results import TIE_RTOL, ConvergenceWarning, as_mdp, greedy_mask, kernels, make_proper
+from .mdp import MDPError, TabularMDP
+from .solvers import EXACT_MAX_STATES, _default_max_iter
 
 __all__ = ["BatchPlan", "ThresholdResult", "batch_plan", "batch_value_iteration", "living_reward_thresholds"]
 
@@ -77,6 +74,10 @@ class BatchPlan:
         The living reward of each problem (from :func:`batch_plan`).
     wall_time : float
         Seconds for the whole batch.
+    proper : ndarray (B,) bool
+        False where ``gamma = 1`` and no optimal action reaches a terminal from some state; the
+        policies follow the proper-policy rule of :mod:`planners.solvers` at ``gamma = 1``
+        (True, unchecked, where ``gamma < 1``).
     """
 
     values: np.ndarray
@@ -87,21 +88,28 @@ class BatchPlan:
     gammas: np.ndarray
     living_rewards: np.ndarray | None
     wall_time: float
+    proper: np.ndarray | None = None
 
     def __len__(self) -> int:
         return self.values.shape[0]
 
 
+#: living_reward_thresholds scans with spacing 0.01: ranges at most this wide (100_001 scan points)
+MAX_SCAN_WIDTH = 1000.0
+#: scan points solved per batch call (bounds the memory of the (B, S, A) reward array)
+_SCAN_CHUNK_OUTCOMES = 4_000_000
+
+
 def _as_float_vector(x: Any, name: str) -> np.ndarray:
-    arr = np.atleast_1d(np.asarray(x, dtype=np.float64))
-    if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(f"{name} must be a number or a non-empty 1-D sequence, got shape {arr.shape}")
-    return arr
+    items = np.atleast_1d(np.asarray(x, dtype=object))
+    if items.ndim != 1 or items.size == 0:
+        raise ValueError(f"{name} must be a number or a non-empty 1-D sequence, got shape {items.shape}")
+    return np.array([check_finite(v, f"{name}[{i}]") for i, v in enumerate(items.tolist())], dtype=np.float64)
 
 
 def batch_value_iteration(
     mdp: TabularMDP,
-    gammas: float | Sequence[float] = 0.99,
+    gammas: float | Sequence[float] | np.ndarray = 0.99,
     rewards: Any = None,
     tol: float = 1e-8,
     max_iter: int | None = None,
@@ -129,12 +137,12 @@ def batch_value_iteration(
     -------
     BatchPlan
     """
-    mdp = _as_mdp(mdp)
-    tol = _check_tol(tol)
+    mdp = as_mdp(mdp)
+    tol = check_tol(tol)
     S, A, _ = mdp.shape
     g = _as_float_vector(gammas, "gammas")
     for x in g:
-        _check_gamma(x)
+        check_gamma(x)
     if rewards is None:
         rsa = np.broadcast_to(mdp.expected_reward, (g.size, S, A))
     else:
@@ -152,17 +160,14 @@ def batch_value_iteration(
     rsa.setflags(write=False)  # the kernels' argument types: read-only model arrays, one compiled version
     if max_iter is None:
         max_iter = _default_max_iter(rsa, float(g.max()), tol, None)
-    max_iter = _check_int(max_iter, "max_iter", 1)
+    max_iter = check_int(max_iter, "max_iter", 1)
     t0 = time.perf_counter()
     v = np.zeros((B, S))
     iters = np.zeros(B, dtype=np.int64)
     res = np.zeros(B)
-    K.batch_value_iteration(mdp.next_state, mdp.prob, rsa, mdp.terminal, g, tol, max_iter, v, iters, res)
-    q = np.empty((B, S, A))
-    pol = np.empty((B, S), dtype=np.int64)
-    for b in range(B):
-        K.q_values(mdp.next_state, mdp.prob, rsa[b], mdp.terminal, float(g[b]), v[b], q[b], pol[b], TIE_RTOL)
+    kernels.batch_value_iteration(mdp.next_state, mdp.prob, rsa, mdp.terminal, g, tol, max_iter, v, iters, res)
     converged = res < tol
+    q, pol, proper = _greedy(mdp, rsa, g, v, res, converged)
     if warn and not converged.all():
         bad = np.flatnonzero(~converged)
         warnings.warn(
@@ -172,41 +177,72 @@ def batch_value_iteration(
             ConvergenceWarning,
             stacklevel=2,
         )
-    return BatchPlan(v, pol, q, iters, converged, g, None, time.perf_counter() - t0)
+    return BatchPlan(v, pol, q, iters, converged, g, None, time.perf_counter() - t0, proper)
 
 
-def _layout_and_parts(layout: Any, slip: float) -> tuple[Any, TabularMDP, np.ndarray, np.ndarray]:
-    """The layout, its MDP at living reward 0, and the affine parts ``r_0`` and ``p_live`` (S, A)."""
-    from gridworld_env.layouts import as_layout
-    from gridworld_env.model import build_model
+def _greedy(
+    mdp: TabularMDP, rsa: np.ndarray, g: np.ndarray, v: np.ndarray, res: np.ndarray, converged: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Q-values, greedy policies (proper rule at gamma = 1) and ``proper`` flags of a batch."""
+    B, S, A = rsa.shape
+    q = np.empty((B, S, A))
+    pol = np.empty((B, S), dtype=np.int64)
+    proper = np.ones(B, dtype=bool)
+    for b in range(B):
+        kernels.q_values(mdp.next_state, mdp.prob, rsa[b], mdp.terminal, float(g[b]), v[b], q[b], pol[b], TIE_RTOL)
+        if g[b] >= 1.0:
+            atol = 2.0 * float(res[b]) if converged[b] else 0.0  # vi_error with the last change only
+            pol[b], stuck = make_proper(mdp, pol[b], greedy_mask(q[b], atol))
+            proper[b] = not stuck.any()
+    return q, pol, proper
 
-    lay = as_layout(layout)
-    m0 = build_model(lay, living_reward=0.0, slip=slip)
-    mdp = TabularMDP(m0.next_state, m0.prob, m0.reward, m0.absorbing)
-    live = ~m0.terminal[m0.next_state]  # outcome does not enter a terminal
-    p_live = np.einsum("sak,sak->sa", m0.prob, live.astype(float))
-    p_live[m0.absorbing] = 0.0
-    return lay, mdp, mdp.expected_reward, p_live
+
+def _grid_parts(source: Any) -> tuple[Any, TabularMDP, np.ndarray, np.ndarray]:
+    """The grid model of ``source``, its MDP, and the affine parts ``r_0``, ``p_live`` (S, A).
+
+    ``source``: an env (wrapped or not) whose unwrapped env has a ``model``, or a model; the
+    model must have ``living_reward_parts()`` (see the module docstring).
+    """
+    if isinstance(source, (str, bytes)):
+        raise MDPError(
+            f"expected a grid env or model, got the string {source!r}: pass e.g. "
+            f"gymnasium.make('gridworld_env:LectureGrid-v0', layout={source!r}, slip=0.2)"
+        )
+    base = getattr(source, "unwrapped", source)
+    model = base if hasattr(base, "living_reward_parts") else getattr(base, "model", None)
+    if model is None or not hasattr(model, "living_reward_parts"):
+        raise MDPError(
+            f"{type(source).__name__} has no living_reward_parts(): batch_plan and living_reward_thresholds "
+            "need a grid model whose reward is affine in the living reward (gridworld_env's GridModel, or an env "
+            "holding one as .model)"
+        )
+    mdp = TabularMDP.from_env(model)
+    reward0, live = model.living_reward_parts()
+    r0 = np.einsum("sak,sak->sa", mdp.prob, np.asarray(reward0, dtype=np.float64))
+    p_live = np.einsum("sak,sak->sa", mdp.prob, np.asarray(live, dtype=np.float64))
+    r0[mdp.terminal] = 0.0
+    p_live[mdp.terminal] = 0.0
+    return model, mdp, r0, p_live
 
 
 def batch_plan(
-    layout: Any,
+    source: Any,
     living_rewards: float | Sequence[float],
     gammas: float | Sequence[float] = 1.0,
-    slip: float = 0.0,
     tol: float = 1e-8,
     max_iter: int | None = None,
     warn: bool = True,
 ) -> BatchPlan:
-    """Plan a layout for many living rewards (and/or discounts) in one parallel call.
+    """Plan a grid for many living rewards (and/or discounts) in one parallel call.
 
     Parameters
     ----------
-    layout : str, ASCII map or gridworld_env Layout
+    source : grid env (wrapped or not) or grid model
+        Anything whose model has ``living_reward_parts()`` (see the module docstring); its
+        transition structure (layout, slip) is kept, its own living reward ignored.
     living_rewards : float or sequence of float
     gammas : float or sequence of float
         Broadcast against ``living_rewards``.
-    slip : float in [0, 1]
     tol, max_iter, warn
         As in :func:`batch_value_iteration`.
 
@@ -217,16 +253,17 @@ def batch_plan(
 
     Examples
     --------
-    >>> plan = batch_plan("lecture", [-2.0, -0.04], gammas=1.0)
+    >>> import gymnasium as gym
+    >>> plan = batch_plan(gym.make("gridworld_env:LectureGrid-v0"), [-2.0, -0.04], gammas=1.0)
     >>> plan.values[:, 8].round(2).tolist()     # the start square: 5 steps either way
     [-7.0, 0.84]
     """
     c = _as_float_vector(living_rewards, "living_rewards")
-    if not np.isfinite(c).all():
-        raise ValueError(f"living_rewards must be finite, got {c[~np.isfinite(c)][:3]}")
     g = _as_float_vector(gammas, "gammas")
+    if c.size != g.size and 1 not in (c.size, g.size):
+        raise ValueError(f"living_rewards ({c.size}) and gammas ({g.size}) must have the same length or 1")
     c, g = np.broadcast_arrays(c, g)
-    _lay, mdp, r0, p_live = _layout_and_parts(layout, slip)
+    _model, mdp, r0, p_live = _grid_parts(source)
     rsa = r0[None] + c[:, None, None] * p_live[None]
     plan = batch_value_iteration(mdp, g, rsa, tol=tol, max_iter=max_iter, warn=warn)
     return BatchPlan(
@@ -238,12 +275,13 @@ def batch_plan(
         plan.gammas,
         np.array(c, dtype=float),
         plan.wall_time,
+        plan.proper,
     )
 
 
 @dataclass(frozen=True, eq=False)
 class ThresholdResult:
-    """Living-reward thresholds of a layout and the optimal policy between them.
+    """Living-reward thresholds of a grid and the optimal policy between them.
 
     Attributes
     ----------
@@ -255,14 +293,14 @@ class ThresholdResult:
     policies : list of ndarray (S,) or None
         The optimal policy on each interval (``None``: values unbounded, ``gamma = 1`` with a
         positive living reward).
-    layout, gamma, slip, tol
-        The problem.
+    grid, gamma, slip, tol
+        The problem (``grid``: the grid model planned).
     """
 
     thresholds: np.ndarray
     intervals: list
     policies: list
-    layout: Any
+    grid: Any
     gamma: float
     slip: float
     tol: float
@@ -281,10 +319,11 @@ class ThresholdResult:
     def describe(self, living_reward: float | None = None) -> str:
         """Text: each interval (or the one holding ``living_reward``) and its policy as arrows."""
         idx = range(len(self.intervals)) if living_reward is None else [self.interval_of(living_reward)]
+        view = grid_view(self.grid, np.asarray(self.grid.absorbing))
         blocks = []
         for i in idx:
             a, b = self.intervals[i]
-            blocks.append(f"living reward in [{a:.4f}, {b:.4f}]:\n{format_policy(self.layout, self.policies[i])}")
+            blocks.append(f"living reward in [{a:.4f}, {b:.4f}]:\n{format_policy(view, self.policies[i])}")
         return "\n\n".join(blocks)
 
     def __str__(self) -> str:
@@ -339,23 +378,22 @@ def _exact_crossing(
 
 
 def living_reward_thresholds(
-    layout: Any,
+    source: Any,
     gamma: float = 1.0,
-    slip: float = 0.0,
     lo: float = -2.0,
     hi: float = 0.5,
     tol: float = 1e-4,
     plan_tol: float = 1e-10,
 ) -> ThresholdResult:
-    """Living rewards in ``[lo, hi]`` at which a layout's optimal policy changes.
+    """Living rewards in ``[lo, hi]`` at which a grid's optimal policy changes.
 
     Parameters
     ----------
-    layout : str, ASCII map or gridworld_env Layout
+    source : grid env (wrapped or not) or grid model
+        As in :func:`batch_plan` (its slip and layout are kept, its living reward varied).
     gamma : float in [0, 1]
-    slip : float in [0, 1]
     lo, hi : float
-        The range scanned (``lo < hi``).
+        The range scanned (``lo < hi``, ``hi - lo <= MAX_SCAN_WIDTH``: the scan spacing is 0.01).
     tol : float
         Width to which every threshold is bisected.
     plan_tol : float
@@ -367,48 +405,42 @@ def living_reward_thresholds(
 
     Notes
     -----
-    Policies are compared on the non-terminal squares.  Each scan point and each round of
-    bisection is one :func:`batch_plan` call.  Where two actions tie exactly (e.g. at
-    ``c = 0``, ``gamma = 1`` every route to the exit is as good as any other) the tie rule
-    applies, so a single point can carry its own policy; bisection then reports it as a pair
-    of thresholds ``tol`` apart.
+    Policies are compared on the non-terminal squares.  The scan and each round of bisection
+    are :func:`batch_value_iteration` calls (in chunks bounding memory).  Where two actions tie
+    exactly (e.g. at ``c = 0``, ``gamma = 1`` every route to the exit is as good as any other)
+    the tie rule applies, so a single point can carry its own policy; bisection then reports
+    it as a pair of thresholds ``tol`` apart.
     """
-    gamma = _check_gamma(gamma)
-    tol = _check_tol(tol)
-    for name, x in (("lo", lo), ("hi", hi)):
-        if not isinstance(x, (int, float, np.floating, np.integer)) or not math.isfinite(x):
-            raise ValueError(f"{name} must be a finite number, got {x!r}")
+    gamma = check_gamma(gamma)
+    tol = check_tol(tol)
+    plan_tol = check_tol(plan_tol, "plan_tol")
+    lo, hi = check_finite(lo, "lo"), check_finite(hi, "hi")
     if not lo < hi:
         raise ValueError(f"need lo < hi, got lo={lo!r}, hi={hi!r}")
-    lay, mdp, r0, p_live = _layout_and_parts(layout, slip)
+    if hi - lo > MAX_SCAN_WIDTH:
+        raise ValueError(
+            f"hi - lo = {hi - lo:g} is wider than {MAX_SCAN_WIDTH:g} (the scan steps by 0.01): narrow [lo, hi]"
+        )
+    model, mdp, r0, p_live = _grid_parts(source)
     live = ~mdp.terminal
     max_iter = 10_000 if gamma >= 1.0 else None
+    chunk = max(1, _SCAN_CHUNK_OUTCOMES // r0.size)
 
-    def solve(cs: np.ndarray) -> list[bytes | None]:
-        rsa = r0[None] + cs[:, None, None] * p_live[None]
-        plan = batch_value_iteration(mdp, gamma, rsa, tol=plan_tol, max_iter=max_iter, warn=False)
-        return [p[live].tobytes() if ok else None for p, ok in zip(plan.policies, plan.converged)]
+    def policies_at(cs: np.ndarray) -> list[bytes | None]:
+        keys: list[bytes | None] = []
+        for i in range(0, cs.size, chunk):
+            part = cs[i : i + chunk]
+            rsa = r0[None] + part[:, None, None] * p_live[None]
+            plan = batch_value_iteration(mdp, gamma, rsa, tol=plan_tol, max_iter=max_iter, warn=False)
+            keys += [p[live].tobytes() if ok else None for p, ok in zip(plan.policies, plan.converged)]
+        return keys
 
     n = max(2, int(math.ceil((hi - lo) / 0.01)) + 1)
     cs = np.linspace(lo, hi, n)
-    keys = solve(cs)
-    # brackets (a, b, key_a, key_b) with different policies at their ends
-    brackets = [(cs[i], cs[i + 1], keys[i], keys[i + 1]) for i in range(n - 1) if keys[i] != keys[i + 1]]
-    done: list[tuple[float, float, bytes | None, bytes | None]] = []
-    while brackets:
-        wide = [br for br in brackets if br[1] - br[0] > tol]
-        done += [br for br in brackets if br[1] - br[0] <= tol]
-        if not wide:
-            break
-        mids = np.array([(a + b) / 2 for a, b, _, _ in wide])
-        mkeys = solve(mids)
-        brackets = []
-        for (a, b, ka, kb), m, km in zip(wide, mids, mkeys):
-            if km != ka:
-                brackets.append((a, m, ka, km))
-            if km != kb:
-                brackets.append((m, b, km, kb))
-    done.sort(key=lambda br: br[0])
+    keys = policies_at(cs)
+    done = _bisect(
+        [(cs[i], cs[i + 1], keys[i], keys[i + 1]) for i in range(n - 1) if keys[i] != keys[i + 1]], policies_at, tol
+    )
     S = mdp.n_states
     thresholds = np.array([(a + b) / 2 for a, b, _, _ in done])
     if S <= EXACT_MAX_STATES:
@@ -417,8 +449,28 @@ def living_reward_thresholds(
                 exact = _exact_crossing(mdp, r0, p_live, _unpack(ka, live, S), gamma, a, b)
                 if exact is not None:
                     thresholds[i] = exact
-    edges = [float(lo)] + thresholds.tolist() + [float(hi)]
+    edges = [float(lo), *thresholds.tolist(), float(hi)]
     intervals = list(zip(edges[:-1], edges[1:]))
     ends = [keys[0]] + [kb for _, _, _, kb in done]
     policies = [None if key is None else _unpack(key, live, S) for key in ends]
-    return ThresholdResult(thresholds, intervals, policies, lay, gamma, float(slip), tol)
+    return ThresholdResult(thresholds, intervals, policies, model, gamma, float(getattr(model, "slip", math.nan)), tol)
+
+
+def _bisect(brackets: list, policies_at: Any, tol: float) -> list:
+    """Halve every bracket ``(a, b, key_a, key_b)`` whose end policies differ, all at once, to width ``tol``."""
+    done: list = []
+    while brackets:
+        wide = [br for br in brackets if br[1] - br[0] > tol]
+        done += [br for br in brackets if br[1] - br[0] <= tol]
+        if not wide:
+            break
+        mids = np.array([(a + b) / 2 for a, b, _, _ in wide])
+        mkeys = policies_at(mids)
+        brackets = []
+        for (a, b, ka, kb), m, km in zip(wide, mids, mkeys):
+            if km != ka:
+                brackets.append((a, m, ka, km))
+            if km != kb:
+                brackets.append((m, b, km, kb))
+    done.sort(key=lambda br: br[0])
+    return done

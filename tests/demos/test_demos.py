@@ -196,19 +196,6 @@ def test_policy_editor_improper_policy_is_minus_infinity(tmp_path):
     assert ed.not_optimal[4] and not ed.not_optimal[8]  # up from the start is optimal (a tie with right)
 
 
-def test_improper_states_on_a_small_chain():
-    # states 0..3, one action; 3 absorbing. 0 -> 1 -> 3 exits; 2 -> 2 loops; 1 exits surely.
-    ns = np.array([[[1, 1]], [[3, 3]], [[2, 2]], [[3, 3]]])
-    pr = np.array([[[1.0, 0.0]], [[1.0, 0.0]], [[1.0, 0.0]], [[1.0, 0.0]]])
-    absorbing = np.array([False, False, False, True])
-    pol = np.zeros(4, dtype=np.int64)
-    assert policy_editor.improper_states(ns, pr, absorbing, pol).tolist() == [False, False, True, False]
-    # 0 now reaches the loop with probability 0.5: improper although it may exit
-    ns[0, 0] = [1, 2]
-    pr[0, 0] = [0.5, 0.5]
-    assert policy_editor.improper_states(ns, pr, absorbing, pol).tolist() == [True, False, True, False]
-
-
 def test_headless_is_chosen_without_a_display(monkeypatch):
     from demos._app import headless_requested
 

@@ -170,12 +170,43 @@ def test_positive_living_reward_at_gamma_1_warns_and_stops() -> None:
         assert not planners.value_iteration(mdp, 1.0, max_iter=100, method="auto").converged
 
 
-def test_improper_policy_evaluation_at_gamma_1_warns() -> None:
-    mdp = lecture(-0.04)
-    stay = np.zeros(12, dtype=int)  # always "up": the top row bumps forever
-    with pytest.warns(ConvergenceWarning):
-        v = policy_evaluation(mdp, stay, 1.0, max_iter=100)
-    assert v[0] == pytest.approx(-4.0)  # 100 sweeps of -0.04
+@pytest.mark.parametrize("c", [-0.04, 0.0, 0.1])
+def test_improper_policy_evaluation_at_gamma_1_is_infinite_by_the_sign_of_the_cycle(c: float) -> None:
+    # always "up" on the deterministic 4x3 world: the top row bumps forever, (1, 0), (1, 2), (2, 0),
+    # (2, 2) walk up into it, (2, 1) bumps into the wall; only (2, 3) exits, up into -1
+    mdp = lecture(c)
+    up = np.zeros(12, dtype=int)
+    v = policy_evaluation(mdp, up, 1.0)
+    loops = [0, 1, 2, 4, 6, 8, 9, 10]
+    expected = {-0.04: -np.inf, 0.0: 0.0, 0.1: np.inf}[c]
+    assert v[loops].tolist() == [expected] * len(loops)
+    assert v[11] == -1.0 and v[[3, 5, 7]].tolist() == [0.0, 0.0, 0.0]
+    assert planners.improper_states(mdp, up).tolist() == [s in loops for s in range(12)]
+
+
+def test_improper_policy_evaluation_with_mixed_cycles_is_nan() -> None:
+    # one action; 0 <-> 1 pays +1 then -1 forever; 2 -> 3 terminal pays 5
+    ns = np.array([[[1]], [[0]], [[3]], [[3]]])
+    rw = np.array([[[1.0]], [[-1.0]], [[5.0]], [[0.0]]])
+    mdp = TabularMDP(ns, np.ones_like(rw), rw, [False, False, False, True])
+    with pytest.warns(planners.ImproperPolicyWarning, match="both signs"):
+        v = policy_evaluation(mdp, np.zeros(4, dtype=int), 1.0)
+    assert np.isnan(v[:2]).all() and v[2:].tolist() == [5.0, 0.0]
+
+
+def test_improper_states_on_a_small_chain() -> None:
+    # moved from the policy editor demo: states 0..3, one action; 3 absorbing. 0 -> 1 -> 3 exits; 2 loops
+    ns = np.array([[[1, 1]], [[3, 3]], [[2, 2]], [[3, 3]]])
+    pr = np.array([[[1.0, 0.0]], [[1.0, 0.0]], [[1.0, 0.0]], [[1.0, 0.0]]])
+    absorbing = np.array([False, False, False, True])
+    pol = np.zeros(4, dtype=np.int64)
+    mdp = TabularMDP(ns.copy(), pr.copy(), np.zeros_like(pr), absorbing)
+    assert planners.improper_states(mdp, pol).tolist() == [False, False, True, False]
+    # 0 now reaches the loop with probability 0.5: improper although it may exit
+    ns[0, 0] = [1, 2]
+    pr[0, 0] = [0.5, 0.5]
+    mdp = TabularMDP(ns, pr, np.zeros_like(pr), absorbing)
+    assert planners.improper_states(mdp, pol).tolist() == [True, False, True, False]
 
 
 def test_policy_iteration_at_gamma_1_starts_proper() -> None:
@@ -194,7 +225,7 @@ def test_large_grids_methods_agree(layout: str, gamma: float, slip: float) -> No
     from gridworld_env import get_layout
 
     m = build_model(get_layout(layout), living_reward=-0.04, slip=slip)
-    mdp = TabularMDP(m.next_state, m.prob, m.reward, m.absorbing)
+    mdp = TabularMDP.from_env(m)
     tol = 1e-11
     ref = value_iteration(mdp, gamma, tol=tol)
     bound = 2 * tol * gamma / (1 - gamma)
@@ -235,82 +266,38 @@ def test_bad_policy_raises() -> None:
 
 
 @settings(max_examples=30, deadline=None)
-@given(mdp=random_mdps(), gamma=st.sampled_from([0.5, 0.9, 1.0]))
-def test_numpy_path_for_small_mdps_matches_the_kernels_bit_for_bit(mdp: TabularMDP, gamma: float) -> None:
-    import planners.solvers as solvers
+@given(
+    mdp=random_mdps(),
+    gamma=st.sampled_from([0.5, 0.9, 1.0]),
+    method=st.sampled_from(["jacobi", "gauss-seidel"]),
+)
+def test_numpy_path_for_small_mdps_matches_the_kernels_bit_for_bit(mdp: TabularMDP, gamma: float, method: str) -> None:
+    import planners._results as results
 
-    kwargs = dict(tol=1e-9, max_iter=300)
+    kwargs = dict(tol=1e-9, max_iter=300, method=method)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", planners.ImproperPolicyWarning)
         small = value_iteration(mdp, gamma, **kwargs)
-        steps_small = [r.values for r in value_iteration_sweeps(mdp, gamma, max_iter=5)]
-        old = solvers.SMALL_OUTCOMES
-        solvers.SMALL_OUTCOMES = -1  # force the numba kernels
+        steps_small = [r.values for r in value_iteration_sweeps(mdp, gamma, max_iter=5, method=method)]
+        old = results.SMALL_OUTCOMES
+        results.SMALL_OUTCOMES = -1  # force the numba kernels
         try:
+            assert not results.small(mdp)
             big = value_iteration(mdp, gamma, **kwargs)
-            steps_big = [r.values for r in value_iteration_sweeps(mdp, gamma, max_iter=5)]
+            steps_big = [r.values for r in value_iteration_sweeps(mdp, gamma, max_iter=5, method=method)]
             q_big = q_values(mdp, big.values, gamma)
         finally:
-            solvers.SMALL_OUTCOMES = old
+            results.SMALL_OUTCOMES = old
     assert small.iterations == big.iterations
     np.testing.assert_array_equal(small.values, big.values)
     np.testing.assert_array_equal(small.residuals, big.residuals)
     np.testing.assert_array_equal(small.q, big.q)
-    np.testing.assert_array_equal(small.policy, big.policy)
+    np.testing.assert_array_equal(small.policy, big.policy)  # the proper rule's check: NumPy and kernel
+    assert small.proper == big.proper
     np.testing.assert_array_equal(q_values(mdp, big.values, gamma), q_big)
     for a, b in zip(steps_small, steps_big):
         np.testing.assert_array_equal(a, b)
-
-
-def test_import_does_not_load_numba() -> None:
-    import subprocess
-    import sys
-
-    code = "import sys, planners; print('numba' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "False"
-
-
-@settings(max_examples=40, deadline=None)
-@given(mdp=random_mdps(max_outcomes=2), seed=st.integers(0, 10**6))
-def test_planners_agree_at_gamma_1_when_every_policy_ends(mdp: TabularMDP, seed: int) -> None:
-    # add an exit to every state-action: state S (terminal) with probability 0.2, so every
-    # policy reaches it with probability 1 and the undiscounted values are finite
-    S, A, K_ = mdp.shape
-    ns = np.concatenate([mdp.next_state, np.full((S, A, 1), S)], axis=2)
-    pr = np.concatenate([0.8 * mdp.prob, np.full((S, A, 1), 0.2)], axis=2)
-    rw = np.concatenate([mdp.reward, np.full((S, A, 1), np.random.default_rng(seed).normal())], axis=2)
-    ns = np.concatenate([ns, np.full((1, A, K_ + 1), S)])
-    pr = np.concatenate([pr, np.eye(K_ + 1)[None, None, 0].repeat(A, axis=1)])
-    rw = np.concatenate([rw, np.zeros((1, A, K_ + 1))])
-    term = np.append(np.zeros(S, dtype=bool), True)
-    ended = TabularMDP(ns, pr, rw, term)
-    exact = policy_iteration(ended, 1.0)
-    assert exact.converged
-    # the exact values solve the Bellman equation
-    np.testing.assert_allclose(q_values(ended, exact.values, 1.0).max(axis=1), exact.values, atol=1e-9)
-    for method in ALL_VI:
-        vi = value_iteration(ended, 1.0, tol=1e-11, method=method)
-        assert vi.converged
-        np.testing.assert_allclose(vi.values, exact.values, atol=1e-8)
-    np.testing.assert_allclose(modified_policy_iteration(ended, 1.0, tol=1e-11).values, exact.values, atol=1e-8)
-
-
-@pytest.mark.parametrize("layout", ["lecture", "maze:21x31:2", "four_rooms"])
-def test_policy_iteration_start_at_gamma_1_is_proper(layout: str) -> None:
-    from planners.solvers import _proper_policy
-
-    mdp = TabularMDP.from_env(LectureGridEnv(layout, slip=0.2))
-    pol = _proper_policy(mdp)
-    S = mdp.n_states
-    P, _ = mdp.to_dense()
-    P_pi = P[pol, np.arange(S)]
-    live = ~mdp.terminal
-    Q = P_pi[np.ix_(live, live)]  # transitions among non-terminal states
-    assert np.abs(np.linalg.eigvals(Q)).max() < 1 - 1e-9  # proper: the chain leaves them for sure
-    steps = np.linalg.solve(np.eye(Q.shape[0]) - Q, np.ones(Q.shape[0]))  # expected steps to the end
-    assert (steps >= 1).all() and np.isfinite(steps).all()
-    assert (pol[mdp.terminal] == 0).all()
 
 
 def _sweep_both_ways(mdp: TabularMDP, gamma: float, v: np.ndarray) -> None:
@@ -354,6 +341,6 @@ def test_tuned_sweep_loops_on_a_grid_past_the_prefetch_distance(slip: float) -> 
     from gridworld_env import open_grid
 
     m = build_model(open_grid(30, 30), living_reward=-0.04, slip=slip)
-    mdp = TabularMDP(m.next_state, m.prob, m.reward, m.absorbing)
+    mdp = TabularMDP.from_env(m)
     assert mdp.shape[1:] == (4, 1 if slip == 0 else 3)
     _sweep_both_ways(mdp, 0.99, np.random.default_rng(1).normal(size=mdp.shape[0]))

@@ -17,10 +17,14 @@ from planners import (
 from planners.__main__ import main
 
 
+def grid(slip: float = 0.0, layout: str = "lecture") -> LectureGridEnv:
+    return LectureGridEnv(layout, slip=slip)
+
+
 def test_batch_plan_equals_one_plan_at_a_time() -> None:
     cs = [-2.0, -0.5, -0.04, -0.01]
     gs = [1.0, 0.9, 0.99, 0.5]
-    plan = batch_plan("lecture", cs, gammas=gs, slip=0.2, tol=1e-11)
+    plan = batch_plan(grid(0.2), cs, gammas=gs, tol=1e-11)
     assert plan.converged.all() and len(plan) == 4
     for i, (c, g) in enumerate(zip(cs, gs)):
         one = value_iteration(TabularMDP.from_env(LectureGridEnv(living_reward=c, slip=0.2)), g, tol=1e-11)
@@ -41,13 +45,13 @@ def test_batch_value_iteration_over_discounts_and_rewards() -> None:
     with pytest.raises(ValueError, match="same length"):
         batch_value_iteration(mdp, [0.9, 0.8, 0.7], rewards=np.zeros((2, 12, 4)))
     with pytest.warns(ConvergenceWarning, match="did not converge"):
-        batch_plan("lecture", [0.1, -0.1], gammas=1.0, max_iter=100)
+        batch_plan(grid().model, [0.1, -0.1], gammas=1.0, max_iter=100)
 
 
 def test_deterministic_lecture_thresholds_by_hand() -> None:
     # (2, 3) walks round (3 steps, 3c + 1) until the -1 exit is better: 3c + 1 = -1 at c = -2/3;
     # at c = -2 the squares two steps from -1 prefer it to the +1 exit (2c + 1 = c - 1 ... = -3).
-    res = living_reward_thresholds("lecture", gamma=1.0, slip=0.0, lo=-3.0, hi=-0.01)
+    res = living_reward_thresholds(grid(0.0), gamma=1.0, lo=-3.0, hi=-0.01)
     np.testing.assert_allclose(res.thresholds, [-2.0, -2.0 / 3.0], atol=1e-12)  # exact, not just to tol
     assert res.policy_at(-0.5)[11] == 2 and res.policy_at(-1.0)[11] == 0
 
@@ -74,7 +78,7 @@ def _exact_crossing(slip: float, policy: np.ndarray, after: float, gamma: float 
 
 
 def test_russell_norvig_thresholds_match_exact_crossings() -> None:
-    res = living_reward_thresholds("lecture", gamma=1.0, slip=0.2, lo=-2.0, hi=0.5, tol=1e-4)
+    res = living_reward_thresholds(grid(0.2), gamma=1.0, lo=-2.0, hi=0.5, tol=1e-4)
     # published in AIMA (3rd ed., Fig. 17.2): the policy changes at -0.0850 and -0.0221
     for published in (-0.0850, -0.0221):
         assert np.abs(res.thresholds - published).min() < 1e-4
@@ -91,7 +95,7 @@ def test_russell_norvig_thresholds_match_exact_crossings() -> None:
     old = sw.EXACT_MAX_STATES
     sw.EXACT_MAX_STATES = 0
     try:
-        coarse = living_reward_thresholds("lecture", gamma=1.0, slip=0.2, lo=-2.0, hi=-0.01, tol=1e-4)
+        coarse = living_reward_thresholds(grid(0.2), gamma=1.0, lo=-2.0, hi=-0.01, tol=1e-4)
     finally:
         sw.EXACT_MAX_STATES = old
     np.testing.assert_allclose(coarse.thresholds, res.thresholds[res.thresholds < -0.01], atol=5e-5)
@@ -103,10 +107,10 @@ def test_russell_norvig_thresholds_match_exact_crossings() -> None:
 
 def test_thresholds_bad_arguments() -> None:
     with pytest.raises(ValueError, match="lo < hi"):
-        living_reward_thresholds("lecture", lo=0.0, hi=-1.0)
+        living_reward_thresholds(grid(), lo=0.0, hi=-1.0)
     with pytest.raises(ValueError, match="tol"):
-        living_reward_thresholds("lecture", tol=0)
-    res = living_reward_thresholds("lecture", lo=-1.0, hi=-0.5)
+        living_reward_thresholds(grid(), tol=0)
+    res = living_reward_thresholds(grid(), lo=-1.0, hi=-0.5)
     with pytest.raises(ValueError, match="outside"):
         res.policy_at(0.0)
 
