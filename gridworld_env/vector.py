@@ -130,14 +130,15 @@ class LectureGridVectorEnv(VectorEnv):
     seeded run is reproducible on any machine and any number of threads.
 
     ## Returned arrays
-    By default (``copy=False``) ``obs``, ``rewards``, ``terminations`` and ``truncations`` are
-    preallocated buffers that the **next** ``step`` or ``reset`` **overwrites** in place (as
-    Gymnasium's vector envs with ``copy=False``): storing them into a rollout buffer
-    (``buf[t] = obs``) copies and is safe, but ``history.append(obs)`` keeps a reference that
-    changes -- append ``obs.copy()``.  Reuse saves 3-33% per step (most at small N, where
-    four allocations cost as much as the kernel).  ``copy=True`` returns newly allocated arrays
-    every call (the Gymnasium ``env_checker`` convention).  Writing into the returned arrays never changes the
-    envs' states.
+    By default (``copy=True``, as Gymnasium's vector envs) every call returns newly allocated
+    arrays.  With ``copy=False`` ``obs``, ``rewards``, ``terminations`` and ``truncations`` are
+    preallocated buffers that the **next** ``step`` or ``reset`` **overwrites** in place: storing
+    them into a rollout buffer (``buf[t] = obs``) copies and is safe, but ``history.append(obs)``
+    keeps a reference that changes -- append ``obs.copy()``.  Reuse saves 3-33% per step (most at
+    small N, where four allocations cost as much as the kernel), but clients that keep the arrays
+    (torchrl's ``GymWrapper`` shares their memory) then read the *last* step's values everywhere:
+    use ``copy=False`` only in your own loops.  Writing into the returned arrays never changes
+    the envs' states.
 
     ## Rendering
     ``render_mode="rgb_array"``: :meth:`render` returns a sequence of ``num_envs`` frames
@@ -153,7 +154,7 @@ class LectureGridVectorEnv(VectorEnv):
     * ``autoreset_mode``: a ``gymnasium.vector.AutoresetMode`` (or its value, e.g. ``"SameStep"``).
     * ``max_episode_steps``: truncation horizon (int >= 1) or ``None``.
     * ``render_mode``: ``None`` or ``"rgb_array"``.
-    * ``copy``: return reused buffers (False, default) or fresh arrays (True).
+    * ``copy``: return fresh arrays (True, default) or reused buffers (False, faster, see above).
     * ``parallel``: split the envs over numba's threads (``prange``); ``None`` (default) does so
       from :data:`PARALLEL_THRESHOLD` envs when numba has :data:`PARALLEL_MIN_THREADS` or more
       threads.  One thread steps a few hundred million env-steps/s, so threads help only for
@@ -176,7 +177,7 @@ class LectureGridVectorEnv(VectorEnv):
         random_start: bool = False,
         max_episode_steps: int | None = 100,
         tile_size: int = 96,
-        copy: bool = False,
+        copy: bool = True,
         parallel: bool | None = None,
         autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
     ) -> None:
