@@ -96,8 +96,8 @@ def test_same_step_final_obs_is_the_terminal_square_and_obs_the_start():
     envs = _native(3, AutoresetMode.SAME_STEP)
     envs.reset(seed=0)
     for a in ([0, 0, 3], [0, 0, 3], [3, 3, 3], [3, 3, 3]):  # env 0 and 1: up, up, right, right
-        obs, rew, term, trunc, info = envs.step(np.array(a))
-    obs, rew, term, trunc, info = envs.step(np.array([3, 1, 2]))  # env 0 enters +1 at (0, 3)
+        envs.step(np.array(a))
+    obs, rew, term, _trunc, info = envs.step(np.array([3, 1, 2]))  # env 0 enters +1 at (0, 3)
     assert term.tolist() == [True, False, False] and rew[0] == 1.0
     assert obs[0] == 8  # already restarted at S
     assert info["final_obs"].tolist() == [3, None, None] and info["final_obs"].dtype == object
@@ -117,7 +117,7 @@ def test_disabled_leaves_ended_envs_until_a_masked_reset():
     with pytest.raises(ResetNeeded, match=r"envs \[0\] ended"):
         envs.step(np.array([0, 0]))
     envs.reset(options={"reset_mask": np.array([True, False])})
-    obs, rew, *_ = envs.step(np.array([0, 3]))
+    obs, _rew, *_ = envs.step(np.array([0, 3]))
     assert obs.tolist() == [4, 9]
 
 
