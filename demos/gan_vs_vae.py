@@ -196,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
             steps = 300 if args.quick else (args.steps or budget[ds])
             data = load_dataset(ds)
             x_data = data.test[: metrics.N_EVAL_SAMPLES].numpy()
-            pics, rows = [], [["", "modes covered", "high quality", "KL(modes || uniform)", "train s"]]
+            pics: list[Any] = []
+            rows: list[list[Any]] = [["", "modes covered", "high quality", "KL(modes || uniform)", "train s"]]
             cov = metrics.dataset_coverage(ds, x_data)
             rows.append(
                 ["data", f"{cov.modes_covered}/{cov.n_modes}", f"{100 * cov.high_quality:.1f}%", cov.kl_uniform, ""]
@@ -205,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
             extent = (-3.0, 3.0, -3.0, 3.0) if ds == "ring8" else (-6.0, 6.0, -6.0, 6.0)
             centres = metrics.ring_centres() if ds == "ring8" else metrics.grid_centres()
             pics.append(plots.scatter([(x_data, DATA_COLOR)], extent=extent, markers=centres))
-            models = [("vae", None, VAE_COLOR, "VAE"), ("gan", None, GAN_COLOR, "GAN")]
+            models: list[tuple[str, Any, Any, str]] = [("vae", None, VAE_COLOR, "VAE"), ("gan", None, GAN_COLOR, "GAN")]
             if args.plain_gan:
                 models.append(("gan", GANConfig(r1=0.0, ema=0.0), PLAIN_GAN_COLOR, "GAN, no R1/EMA"))
             for k, (method, cfg, color, label) in enumerate(models):
@@ -229,7 +230,8 @@ def main(argv: list[str] | None = None) -> int:
                 print("  " + " | ".join(f"{v:.3g}" if isinstance(v, float) else str(v) for v in r))
         if "digits" in args.datasets:
             clf = metrics.digit_classifier()
-            grids, rows = [], [["", "classes covered (10,000 samples)", "KL(classes || uniform)", "train s"]]
+            grids: list[Any] = []
+            rows = [["", "classes covered (10,000 samples)", "KL(classes || uniform)", "train s"]]
             results["digits"] = {"classifier_test_accuracy": clf.test_accuracy}
             # the MLP GAN on flat images: wider layers than the 2-D default
             for method, cfg in (("vae", None), ("gan", GANConfig(hidden=(256, 256), latent_dim=32, r1=0.1))):

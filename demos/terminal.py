@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         while not done:
             action = hand_policy(info["row"], info["col"])
             _obs, reward, terminated, truncated, info = env.step(action)
-            total += reward
+            total += float(reward)
             steps += 1
             done = terminated or truncated
             print(

@@ -204,4 +204,4 @@ def reset_envs(mask, seeds, seeded, state, steps, rng, starts, obs):
 
 def max_threads() -> int:
     """The number of threads numba's parallel kernels may use (``NUMBA_NUM_THREADS``)."""
-    return int(config.NUMBA_NUM_THREADS)
+    return int(config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]

@@ -212,10 +212,10 @@ class LectureGridEnv(gym.Env):
     def _make_views(self) -> None:
         """The hot path's memoryviews of the model arrays (they index to plain Python scalars, ~100 ns each)."""
         m = self.model
-        self._ns = memoryview(m.next_state.reshape(-1))
-        self._pr = memoryview(m.prob.reshape(-1))
-        self._rw = memoryview(m.reward.reshape(-1))
-        self._absorbing = memoryview(m.absorbing)  # indexes to Python bools
+        self._ns: Any = memoryview(m.next_state.reshape(-1))  # type: ignore[arg-type]
+        self._pr: Any = memoryview(m.prob.reshape(-1))  # type: ignore[arg-type]
+        self._rw: Any = memoryview(m.reward.reshape(-1))  # type: ignore[arg-type]
+        self._absorbing: Any = memoryview(m.absorbing)  # type: ignore[arg-type]  # indexes to Python bools
 
     # ------------------------------------------------------------------ copies
     def __getstate__(self) -> dict[str, Any]:
@@ -235,7 +235,7 @@ class LectureGridEnv(gym.Env):
         self.__dict__.update(state)
         self._make_views()
 
-    @property  # type: ignore[override]
+    @property
     def spec(self) -> EnvSpec | None:
         """The env's :class:`~gymnasium.envs.registration.EnvSpec`, its kwargs stored JSON-stable (see :func:`json_kwargs`)."""
         return self._spec

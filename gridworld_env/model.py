@@ -79,7 +79,7 @@ class GridModel:
     reward: np.ndarray  # (S, 4, K) float64
     terminal: np.ndarray  # (S,) bool
     wall: np.ndarray  # (S,) bool
-    _P: dict = field(default=None, init=False, repr=False)  # type: ignore[assignment]
+    _P: dict | None = field(default=None, init=False, repr=False)
     _parts: tuple[np.ndarray, np.ndarray] | None = field(default=None, init=False, repr=False)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -113,7 +113,9 @@ class GridModel:
         Built on first access (a Python dict per state: avoid on very large grids).
         """
         if self._P is None:
-            object.__setattr__(self, "_P", self._build_P())
+            P = self._build_P()
+            object.__setattr__(self, "_P", P)
+            return P
         return self._P
 
     def _build_P(self) -> dict[int, dict[int, list[tuple[float, int, float, bool]]]]:
@@ -168,7 +170,9 @@ class GridModel:
         if self._parts is None:
             live = ~self.absorbing[:, None, None] & ~self.terminal[self.next_state]
             reward0 = np.where(live, 0.0, self.reward)
-            object.__setattr__(self, "_parts", (_frozen(reward0), _frozen(live.astype(np.float64))))
+            parts = (_frozen(reward0), _frozen(live.astype(np.float64)))
+            object.__setattr__(self, "_parts", parts)
+            return parts
         return self._parts
 
 

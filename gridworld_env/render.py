@@ -274,7 +274,7 @@ def save_animation(frames: Iterable[Any], path: str | os.PathLike, fps: float = 
             Image.fromarray(a).quantize(colors=255, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
             for a in arrays
         ]
-        extra = {"loop": 0} if loop else {}
+        extra: dict[str, Any] = {"loop": 0} if loop else {}
         images[0].save(
             path,
             save_all=True,
@@ -287,7 +287,7 @@ def save_animation(frames: Iterable[Any], path: str | os.PathLike, fps: float = 
         return path
     if suffix == ".mp4":
         try:
-            import imageio.v3 as iio  # type: ignore[import-not-found]
+            import imageio.v3 as iio
         except ImportError:
             raise ValueError(
                 f"writing {str(path)!r} needs imageio with an ffmpeg plugin "
@@ -1014,7 +1014,7 @@ class Window:
             return []
         pg = _pygame()
         wanted = (pg.KEYDOWN, pg.KEYUP, pg.MOUSEBUTTONDOWN, pg.MOUSEBUTTONUP, pg.MOUSEWHEEL)
-        out = []
+        out: list[Any] = []
         for event in pg.event.get():
             if event.type == pg.QUIT:
                 self.close()

@@ -275,7 +275,7 @@ class LectureGridVectorEnv(VectorEnv):
         self.__dict__.update(state)
         self._bind(*arrays)
 
-    @property  # type: ignore[override]
+    @property
     def spec(self) -> EnvSpec | None:
         """The :class:`~gymnasium.envs.registration.EnvSpec` from ``make_vec``, its kwargs JSON-stable."""
         return self._spec
@@ -447,7 +447,7 @@ class LectureGridVectorEnv(VectorEnv):
         return np.where(self._steps < 0, ~self._steps, self._steps)
 
     # ---------------------------------------------------------------- render
-    def render(self) -> Frames | None:
+    def render(self) -> Frames | None:  # type: ignore[override]  # a lazy Sequence of frames, not a tuple
         """The frames of all sub-environments, drawn lazily (``render_mode="rgb_array"``).
 
         Returns
