@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._checks import positive_int
+
 if TYPE_CHECKING:
     from PIL import Image
 
@@ -146,8 +148,8 @@ def kl_directions_picture(
     return im
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Train, measure, draw; print the output folder and the tables."""
+def _parser() -> argparse.ArgumentParser:
+    """The command-line options."""
     ap = argparse.ArgumentParser(prog="python -m demos.gan_vs_vae", description=__doc__.splitlines()[0])
     ap.add_argument(
         "--out",
@@ -156,12 +158,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument(
         "--steps",
-        type=int,
+        type=positive_int,
         default=None,
         help="training steps of each model on ring8/grid25 (default: ring8 15000, grid25 30000, "
         "the benchmark's budgets; batch 100)",
     )
-    ap.add_argument("--digits-steps", type=int, default=3000, help="training steps on digits (default 3000)")
+    ap.add_argument("--digits-steps", type=positive_int, default=3000, help="training steps on digits (default 3000)")
     ap.add_argument("--seed", type=int, default=0, help="seed of both models (default 0)")
     ap.add_argument(
         "--datasets",
@@ -177,9 +179,12 @@ def main(argv: list[str] | None = None) -> int:
         help="also train the GAN without its stabilisers (R1, EMA) on ring8/grid25 (default: yes)",
     )
     ap.add_argument("--quick", action="store_true", help="a few hundred steps each (smoke test)")
-    args = ap.parse_args(argv)
-    if (args.steps is not None and args.steps < 1) or args.digits_steps < 1:
-        ap.error(f"--steps and --digits-steps must be positive, got {args.steps} and {args.digits_steps}")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Train, measure, draw; print the output folder and the tables."""
+    args = _parser().parse_args(argv)
     budget = {"ring8": 15000, "grid25": 30000}
     dsteps = 100 if args.quick else args.digits_steps
 
