@@ -156,3 +156,33 @@ def test_async_vector_env_over_make_thunks(context):
     finally:
         async_envs.close()
         sync_envs.close()
+
+
+SCRIPT = """
+import gymnasium as gym
+from gymnasium.vector import AsyncVectorEnv
+
+def make():
+    return gym.make({env_id!r}, slip=0.2)
+
+if __name__ == "__main__":
+    envs = AsyncVectorEnv([make] * 2, context="spawn")
+    print(envs.reset(seed=0)[0].tolist())
+    envs.close()
+"""
+
+
+@pytest.mark.parametrize("env_id, works", [("gridworld_env:LectureGrid-v0", True), ("LectureGrid-v0", False)])
+def test_spawned_workers_need_the_module_in_the_id_when_main_does_not_import_it(env_id, works, tmp_path):
+    """docs/env.md: a main script that never imports gridworld_env leaves spawned workers without the
+    registration; the id "gridworld_env:LectureGrid-v0" imports the module first."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "main.py"
+    script.write_text(SCRIPT.format(env_id=env_id))
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    if works:
+        assert run.returncode == 0 and run.stdout.strip() == "[8, 8]", run.stderr[-2000:]
+    else:
+        assert run.returncode != 0 and "Environment `LectureGrid` doesn't exist" in run.stderr

@@ -212,6 +212,22 @@ def test_bad_construction_raises(kwargs, error, match):
         gym.make("LectureGrid-v0", **kwargs)
 
 
+def test_reset_options_must_be_a_dict():
+    env = gym.make("LectureGrid-v0")
+    with pytest.raises(ValueError, match=r"options must be a dict or None, got 'x'$"):
+        env.reset(options="x")  # was an AttributeError ('str' object has no attribute 'get')
+
+
+def test_one_row_map_strings_are_maps_unless_they_name_a_layout():
+    env = gym.make("LectureGrid-v0", layout="S.#+")
+    assert env.unwrapped.layout.rows == ("S.#+",)
+    env.reset(seed=0)
+    assert run(env, [RIGHT, RIGHT]) == [(1, -0.04, False, False), (1, -0.04, False, False)]  # the wall
+    with_e = gym.make("LectureGrid-v0", layout="S.E", rewards={"E": 3})
+    assert with_e.unwrapped.layout.rewards == {"E": 3.0}
+    assert gym.make("LectureGrid-v0", layout="maze").unwrapped.layout.name == "maze"  # a name stays a name
+
+
 def test_custom_map_and_rewards():
     env = gym.make("LectureGrid-v0", layout=["S.E", "#.+"], rewards={"E": 10}, living_reward=-1)
     env.reset(seed=0)

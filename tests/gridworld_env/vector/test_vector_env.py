@@ -445,6 +445,13 @@ def test_step_before_reset():
         ({"parallel": 1}, "parallel"),
         ({"slip": 1.5}, "slip"),
         ({"layout": "no-such-layout"}, "no-such-layout"),
+        ({"num_envs": True}, r"num_envs must be an integer >= 1, got True$"),
+        ({"max_episode_steps": True}, r"max_episode_steps must be an integer >= 1, got True$"),
+        ({"slip": True}, r"slip must be a finite number in \[0, 1\], got True$"),
+        ({"living_reward": "0.1"}, r"living_reward must be a finite number, got '0.1'$"),
+        ({"render_mode": 1}, r"unsupported render_mode 1"),
+        ({"autoreset_mode": 1}, r"autoreset_mode must be .*got 1$"),
+        ({"tile_size": 2000}, r"tile_size must be an integer in \[4, 1024\], got 2000$"),
     ],
 )
 def test_bad_constructor_arguments(kwargs, match):
@@ -470,6 +477,7 @@ def test_layout_errors_are_layout_errors():
         ({"options": {"reset_mask": np.zeros(3, bool)}}, "at least one"),
         ({"options": {"colour": 1}}, "colour"),
         ({"options": {"start": (1, 1)}}, "wall"),
+        ({"options": "x"}, r"options must be a dict or None, got 'x'$"),
     ],
 )
 def test_bad_reset_arguments(kwargs, match):
