@@ -158,15 +158,24 @@ class LectureGridEnv(gym.Env):
 
     ## Arguments
     * ``layout``: a layout name (``"lecture"``, ``"cliff"``, ``"bridge"``, ``"discount"``,
-      ``"maze"``, ``"four_rooms"``, ``"open:NxM"``, ``"maze:NxM:SEED"``), an ASCII map (one
-      string or a list of rows) or a :class:`~gridworld_env.layouts.Layout`.
+      ``"maze"``, ``"four_rooms"``, ``"open:NxM"``, ``"maze:NxM:SEED"``), an ASCII map (a
+      multi-line string, a list of rows, or a one-row string of map characters such as
+      ``"S#+"``), a :class:`~gridworld_env.layouts.Layout` or its ``to_dict()``.
     * ``rewards``: extra terminal characters of an ASCII map and their rewards, e.g. ``{"E": 10}``.
-    * ``living_reward``: reward of every non-terminal step (finite).
-    * ``slip``: probability in ``[0, 1]`` that a move goes perpendicular.
-    * ``start``: start square ``(row, col)`` or state index, overriding the map's ``S``.
-    * ``random_start``: start each episode on a random free square.
+    * ``living_reward``: reward of every non-terminal step (finite; not a bool or a string).
+    * ``slip``: probability in ``[0, 1]`` that a move goes perpendicular (not a bool or a string).
+    * ``start``: start square ``(row, col)`` (or a list) or state index, overriding the map's ``S``.
+    * ``random_start``: start each episode on a random free square (``True`` / ``False``).
     * ``render_mode``: ``"human"`` (pygame window), ``"rgb_array"`` or ``"ansi"``.
-    * ``tile_size``: pixels per square when drawing.
+    * ``tile_size``: pixels per square when drawing, 4 to 1024 (the renderer's bounds).
+
+    Every argument is checked once, by :func:`grid_config` (shared with the vector env); a bad
+    one is a ``ValueError`` (:class:`~gridworld_env.layouts.LayoutError` for the model) naming it.
+
+    ## Copies and specs
+    pickle, ``copy.deepcopy``, cloudpickle and dill copy the env mid-episode; the copy steps
+    exactly like the original (same generator, same pending uniforms).  ``spec.kwargs`` is kept
+    JSON-stable (:func:`json_kwargs`), so ``EnvSpec.from_json(spec.to_json()) == spec``.
 
     The transition model: :attr:`model` (compact arrays, see :mod:`gridworld_env.model`) and
     :attr:`P` (toy-text dict, built lazily).
