@@ -293,13 +293,13 @@ class LectureGridEnv(gym.Env):
         elif isinstance(action, (np.integer, np.ndarray)) and not isinstance(action, bool):
             if isinstance(action, np.ndarray):
                 if action.shape != () or action.dtype.kind not in "iu":
-                    raise InvalidActionError(f"action must be an integer in 0..3, got {action!r}")
+                    raise InvalidActionError(f"action must be an integer in 0..3, got {plain(action)}")
             a = int(action)
             if 0 <= a < 4:
                 return a
         raise InvalidActionError(
             f"action must be an integer in 0..3 ({', '.join(f'{i} {n}' for i, n in enumerate(ACTION_NAMES))}), "
-            f"got {action!r}"
+            f"got {plain(action)}"
         )
 
     def step(self, action: int) -> tuple[int, float, bool, bool, dict[str, Any]]:

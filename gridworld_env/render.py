@@ -152,7 +152,7 @@ def heat_colors(values: np.ndarray, vmax: float | None = None) -> np.ndarray:
     if vmax is None:
         vmax = float(np.max(np.abs(v[finite]))) if finite.any() else 1.0
     if not (math.isfinite(vmax) and vmax >= 0):
-        raise ValueError(f"vmax must be a finite number >= 0, got {vmax!r}")
+        raise ValueError(f"vmax must be a finite number >= 0, got {plain(vmax)}")
     vmax = vmax if vmax > 0 else 1.0
     x = np.clip(np.where(finite, v, 0.0) / vmax, -1.0, 1.0)[..., None]
     mid = np.array(COLORS["heat_mid"], dtype=np.float64)
@@ -257,8 +257,8 @@ def save_animation(frames: Iterable[Any], path: str | os.PathLike, fps: float = 
         The written file.
     """
     path = Path(path)
-    if not (isinstance(fps, (int, float)) and math.isfinite(fps) and fps > 0):
-        raise ValueError(f"fps must be a positive number, got {fps!r}")
+    if check_float("fps", fps) <= 0:
+        raise ValueError(f"fps must be a positive number, got {plain(fps)}")
     arrays = [_as_rgb(f) for f in frames]
     if not arrays:
         raise ValueError("save_animation needs at least one frame, got none")
@@ -541,7 +541,7 @@ class GridRenderer:
 
     def _check_state(self, name: str, s: Any) -> int:
         if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or not 0 <= s < self.layout.n_states:
-            raise ValueError(f"{name} must be a state index in 0..{self.layout.n_states - 1}, got {s!r}")
+            raise ValueError(f"{name} must be a state index in 0..{self.layout.n_states - 1}, got {plain(s)}")
         return int(s)
 
     # -- geometry -------------------------------------------------------------------------

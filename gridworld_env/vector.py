@@ -345,13 +345,13 @@ class LectureGridVectorEnv(VectorEnv):
             return seeds, seeded
         if isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)):
             if not 0 <= seed <= _U64_MAX - (n - 1):
-                raise ValueError(f"seed must be an integer in [0, 2**64 - num_envs], got {seed!r}")
+                raise ValueError(f"seed must be an integer in [0, 2**64 - num_envs], got {plain(seed)}")
             super().reset(seed=int(seed))  # the VectorEnv's own np_random, as Gymnasium does
             seeds[:] = np.uint64(seed) + np.arange(n, dtype=np.uint64)
             seeded[:] = True
             return seeds, seeded
         if isinstance(seed, (str, bytes)) or not isinstance(seed, (Sequence, np.ndarray)) or len(seed) != n:
-            raise ValueError(f"seed must be None, an int or a list of {n} ints/None (one per env), got {seed!r}")
+            raise ValueError(f"seed must be None, an int or a list of {n} ints/None (one per env), got {plain(seed)}")
         entropy = np.random.SeedSequence().generate_state(n, np.uint64)
         for i, s in enumerate(seed):
             if s is None:
@@ -359,7 +359,7 @@ class LectureGridVectorEnv(VectorEnv):
             elif isinstance(s, (int, np.integer)) and not isinstance(s, (bool, np.bool_)) and 0 <= s <= _U64_MAX:
                 seeds[i] = s
             else:
-                raise ValueError(f"seed[{i}] must be None or an integer in [0, 2**64), got {s!r}")
+                raise ValueError(f"seed[{i}] must be None or an integer in [0, 2**64), got {plain(s)}")
         seeded[:] = True
         return seeds, seeded
 
@@ -430,7 +430,7 @@ class LectureGridVectorEnv(VectorEnv):
                 f"got {type(actions).__name__} of dtype {a.dtype} and shape {a.shape}"
             )
         if a.dtype.kind == "u" and a.size and a.max() > 3:  # would wrap to valid int64 values
-            raise InvalidActionError(f"actions must be integers in 0..3, got max {a.max()!r}")
+            raise InvalidActionError(f"actions must be integers in 0..3, got max {plain(a.max())}")
         return np.array(a, dtype=np.int64, order="C", copy=True)
 
     # ----------------------------------------------------------- properties
@@ -510,7 +510,7 @@ class Frames(Sequence):
             return [self[j] for j in range(*i.indices(len(self)))]
         n = len(self._states)
         if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not -n <= i < n:
-            raise IndexError(f"frame index must be an integer in [{-n}, {n}), got {i!r}")
+            raise IndexError(f"frame index must be an integer in [{-n}, {n}), got {plain(i)}")
         return self._renderer.rgb_array(agent=int(self._states[i]))
 
     def __repr__(self) -> str:
