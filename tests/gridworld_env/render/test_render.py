@@ -302,3 +302,20 @@ def test_q_labels_contrast_with_their_own_triangle(slip, living_reward):
                 light_seen += 1
                 assert ink.min() < bg - 60, (s, a, bg, ink.min())
     assert dark_seen + light_seen == 4 * LAY.free.sum() and dark_seen > 0  # every label; the dark case (the bug's)
+
+
+@pytest.mark.parametrize("values", [np.linspace(-1, 1, 12), np.linspace(-0.3, 0.05, 12), np.full(12, 0.7)])
+def test_value_labels_contrast_with_their_square(values):
+    """The value labels take their colour from the very heat colour drawn under them (one scale)."""
+    t = 100
+    plain = render_values(LAY, values, tile_size=t, numbers=False)
+    text = render_values(LAY, values, tile_size=t, numbers=True)
+    changed = (plain != text).any(axis=2)
+    for s in np.flatnonzero(LAY.free):
+        r, c = divmod(int(s), LAY.ncol)
+        win = (slice(r * t + int(0.35 * t), r * t + int(0.65 * t)), slice(c * t + int(0.1 * t), c * t + int(0.9 * t)))
+        bg = _luma(plain[r * t + t // 2, c * t + int(0.08 * t)])
+        lum = 0.299 * text[win][..., 0] + 0.587 * text[win][..., 1] + 0.114 * text[win][..., 2]
+        ink = lum[changed[win]]
+        assert ink.size > 20, s
+        assert (ink.max() > bg + 60) if bg < 140 else (ink.min() < bg - 60), (s, bg)

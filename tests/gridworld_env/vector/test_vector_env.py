@@ -517,3 +517,36 @@ def test_per_env_arrays_are_disjoint_zeroed_and_at_distinct_page_offsets():
         assert all(end <= nxt for (_, end), (nxt, _) in zip(spans, spans[1:]))
         offsets = [a.ctypes.data % 4096 for a in arrays]
         assert len(set(offsets)) == len(arrays) and all(o % 64 == 0 for o in offsets)
+
+
+BAD_MODEL_ARGS = [
+    {"slip": True},
+    {"slip": "0.2"},
+    {"living_reward": float("nan")},
+    {"layout": ["S.E+"], "rewards": {"E": True}},
+    {"layout": ["S.E+"], "rewards": [("E", 1)]},
+    {"start": (1, 1)},
+    {"random_start": 1},
+    {"tile_size": 3},
+    {"layout": "S#?"},
+]
+
+
+@pytest.mark.parametrize("kwargs", BAD_MODEL_ARGS)
+def test_vector_env_refuses_what_the_env_refuses_with_the_same_message(kwargs):
+    with pytest.raises(ValueError) as single:
+        LectureGridEnv(**kwargs)
+    with pytest.raises(ValueError) as vector:
+        LectureGridVectorEnv(2, **kwargs)
+    assert type(single.value) is type(vector.value) and str(single.value) == str(vector.value)
+
+
+def test_vector_env_builds_no_single_env(monkeypatch):
+    """Issue 14: the vector env validated its arguments by building a throwaway LectureGridEnv."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("LectureGridEnv built")
+
+    monkeypatch.setattr(LectureGridEnv, "__init__", refuse)
+    envs = LectureGridVectorEnv(3, slip=0.2, random_start=True)
+    assert envs.reset(seed=0)[0].shape == (3,)
