@@ -4,9 +4,10 @@ For each batch size N every contender is stepped with random actions (a pool of 
 arrays drawn up front, so the sampler is not timed) and autoresets as Gymnasium 1.x does; the
 throughput is env-steps per second (N per ``step`` call).  Contenders:
 
-* ``LectureGridVectorEnv``: ``gym.make_vec("LectureGrid-v0", num_envs=N)`` (one numba kernel),
-  default ``copy=False`` (reused output buffers), plus ``copy=True`` (fresh arrays each step) and
-  ``slip=0.2`` (one random number per env-step) variants;
+* ``LectureGridVectorEnv``: ``gym.make_vec("LectureGrid-v0", num_envs=N, copy=False)`` (one numba
+  kernel, reused output buffers), plus ``copy=True`` (fresh arrays each step, the default),
+  ``slip=0.2`` (one random number per env-step) and ``autoreset_mode=SAME_STEP`` (the ending step
+  restarts the env and reports ``info["final_obs"]``, deterministic and with ``slip=0.2``) variants;
 * ``SyncVectorEnv``: ``gym.make_vec("LectureGrid-v0", num_envs=N, vectorization_mode="sync")``,
   i.e. N single envs in a Python loop, what Gymnasium does for an env without a vector entry point;
 * ``CartPole-v1 (native vector)``: ``gym.make_vec("CartPole-v1", N, vectorization_mode="vector_entry_point")``,
@@ -49,14 +50,20 @@ def _contenders(n: int, quick: bool, parallel: bool = False) -> dict[str, tuple[
     # (env-steps, step calls) budget per timed call, whichever is smaller: ~0.1-1 s each
     budget = {"ours": (20_000_000, 50_000), "cartpole": (2_000_000, 5_000), "sync": (150_000, 10_000)}
     c = {
-        OURS: ("LectureGrid-v0", {}, budget["ours"]),
+        OURS: ("LectureGrid-v0", {"copy": False}, budget["ours"]),
         f"{OURS} (copy=True)": ("LectureGrid-v0", {"copy": True}, budget["ours"]),
-        f"{OURS} (slip=0.2)": ("LectureGrid-v0", {"slip": 0.2}, budget["ours"]),
+        f"{OURS} (slip=0.2)": ("LectureGrid-v0", {"copy": False, "slip": 0.2}, budget["ours"]),
+        f"{OURS} (SAME_STEP)": ("LectureGrid-v0", {"copy": False, "autoreset_mode": "SameStep"}, budget["ours"]),
+        f"{OURS} (SAME_STEP, slip=0.2)": (
+            "LectureGrid-v0",
+            {"copy": False, "autoreset_mode": "SameStep", "slip": 0.2},
+            budget["ours"],
+        ),
         REFERENCE: ("CartPole-v1", {}, budget["cartpole"]),
         SYNC: ("LectureGrid-v0", {"vectorization_mode": "sync"}, budget["sync"]),
     }
     if parallel:
-        c[f"{OURS} (parallel=True)"] = ("LectureGrid-v0", {"parallel": True}, budget["ours"])
+        c[f"{OURS} (parallel=True)"] = ("LectureGrid-v0", {"copy": False, "parallel": True}, budget["ours"])
     scale = 100 if quick else 1
     return {k: (i, kw, max(1, min(steps // n, calls) // scale) * n) for k, (i, kw, (steps, calls)) in c.items()}
 

@@ -24,15 +24,21 @@ from typing import Any
 import numpy as np
 
 from gridworld_env.render import COLORS, Window, save_animation, save_png, to_rgb_array
+from planners.solvers import TIE_RTOL
+
+from ._checks import layout_arg, positive_float, positive_int, unit_interval
 
 __all__ = [
     "HEADLESS_FRAME_LIMIT",
     "App",
     "HelpFormatter",
     "add_app_arguments",
+    "greedy_mask",
     "headless_requested",
+    "layout_arg",
     "positive_float",
     "positive_int",
+    "unit_interval",
 ]
 
 #: Most frames a headless run records when ``--max-frames`` is not given.
@@ -45,7 +51,7 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     def _get_help_string(self, action: argparse.Action) -> str:
         if action.default is None or action.default is False:
             return action.help or ""
-        return super()._get_help_string(action)
+        return super()._get_help_string(action) or ""
 
 
 def headless_requested(flag: bool = False) -> bool:
@@ -59,48 +65,18 @@ def headless_requested(flag: bool = False) -> bool:
     return False
 
 
-def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1."""
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return v
+def greedy_mask(q: Any, tol: float = TIE_RTOL) -> np.ndarray:
+    """(S, A) bool: every action within ``tol * max(1, |best|)`` of each state's best Q-value (the arrows of ties).
 
-
-def unit_interval(text: str) -> float:
-    """argparse type: a number in [0, 1] (a probability or a discount factor)."""
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}") from None
-    if not 0.0 <= v <= 1.0:  # also rejects NaN
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}")
-    return v
-
-
-def layout_arg(text: str) -> str:
-    """argparse type: a layout name :func:`gridworld_env.get_layout` knows (the error lists them)."""
-    from gridworld_env import LayoutError, as_layout
-
-    try:
-        as_layout(text)
-    except LayoutError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
-    return text
-
-
-def positive_float(text: str) -> float:
-    """argparse type: a number > 0."""
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not v > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return v
+    A stand-in with planners' tie tolerance (``planners.solvers.TIE_RTOL``) until ``planners``
+    exports its ``greedy_mask`` (issue 14: one tie rule, in planners); the renderer draws masks
+    as given and has no tie rule of its own.
+    """
+    q = np.asarray(q, dtype=np.float64)
+    if q.ndim != 2:
+        raise ValueError(f"q must have shape (S, A), got {q.shape}")
+    best = q.max(axis=1, keepdims=True)
+    return q >= best - tol * np.maximum(1.0, np.abs(best))
 
 
 def add_app_arguments(parser: argparse.ArgumentParser, name: str, fps: float = 4.0) -> None:

@@ -22,6 +22,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -50,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     data = load_dataset("digits")
+    assert data.train is not None and data.test_labels is not None and data.train_labels is not None  # digits have them
     x = torch.cat([data.test, data.train])
     y = torch.cat([data.test_labels, data.train_labels]).numpy()
     panels, titles = [], []
@@ -70,9 +72,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         train(method, cfg, VAEConfig(latent_dim=2, hidden=(256, 128)), resume=(run_dir / "checkpoint.pt").exists())
         run = load_run(run_dir, args.device)
-        net, dev = run.method.net, run.method.ctx.device
+        vae: Any = run.method  # the VAE / AE method (its encoder is not on the Method protocol)
+        net, dev = vae.net, vae.ctx.device
         with torch.no_grad():
-            codes = run.method.encode_mean(x.to(dev)).cpu().numpy()
+            codes = vae.encode_mean(x.to(dev)).cpu().numpy()
             prior = run.sample(64, seed=args.seed)
             u = np.linspace(-2.5, 2.5, 12)
             zz = torch.tensor([[a, b] for b in u[::-1] for a in u], dtype=torch.float32, device=dev)

@@ -20,7 +20,8 @@ from typing import Any
 from gridworld_env import LectureGridEnv, layout_names
 from gridworld_env.render import GridRenderer, auto_tile_size
 
-from ._app import App, HelpFormatter, add_app_arguments, layout_arg, positive_int, unit_interval
+from ._app import App, HelpFormatter, add_app_arguments, greedy_mask, layout_arg, positive_int, unit_interval
+from ._checks import finite_float, tile_size
 
 KEYS_HELP = "keys: space pause, n step, r new episode, q quit"
 
@@ -147,7 +148,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--layout", type=layout_arg, default="four_rooms", help=f"layout name: {', '.join(layout_names())}")
     p.add_argument("--planner", default="value_iteration", choices=sorted(planners.SOLVERS), help="planner")
     p.add_argument("--gamma", type=unit_interval, default=0.99, help="discount factor in [0, 1]")
-    p.add_argument("--living-reward", type=float, default=-0.04, help="reward of every non-terminal step")
+    p.add_argument("--living-reward", type=finite_float, default=-0.04, help="reward of every non-terminal step")
     p.add_argument("--slip", type=unit_interval, default=0.2, help="probability of slipping sideways")
     p.add_argument("--random-start", action="store_true", help="start episodes on random squares")
     p.add_argument("--q-values", action="store_true", help="draw Q-values as four triangles per square")
@@ -155,7 +156,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--episode-steps", type=positive_int, default=200, help="longest episode")
     p.add_argument("--hold", type=positive_int, default=3, help="frames to pause after an episode")
     p.add_argument("--seed", type=int, default=0, help="seed of the first episode")
-    p.add_argument("--tile-size", type=positive_int, default=None, help="pixels per square (default: fit ~900 px)")
+    p.add_argument("--tile-size", type=tile_size, default=None, help="pixels per square (default: fit ~900 px)")
     add_app_arguments(p, "agent", fps=8.0)
     return p
 

@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._checks import positive_int
+
 if TYPE_CHECKING:
     from PIL import Image
 
@@ -146,8 +148,8 @@ def kl_directions_picture(
     return im
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Train, measure, draw; print the output folder and the tables."""
+def _parser() -> argparse.ArgumentParser:
+    """The command-line options."""
     ap = argparse.ArgumentParser(prog="python -m demos.gan_vs_vae", description=__doc__.splitlines()[0])
     ap.add_argument(
         "--out",
@@ -156,12 +158,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument(
         "--steps",
-        type=int,
+        type=positive_int,
         default=None,
         help="training steps of each model on ring8/grid25 (default: ring8 15000, grid25 30000, "
         "the benchmark's budgets; batch 100)",
     )
-    ap.add_argument("--digits-steps", type=int, default=3000, help="training steps on digits (default 3000)")
+    ap.add_argument("--digits-steps", type=positive_int, default=3000, help="training steps on digits (default 3000)")
     ap.add_argument("--seed", type=int, default=0, help="seed of both models (default 0)")
     ap.add_argument(
         "--datasets",
@@ -177,9 +179,12 @@ def main(argv: list[str] | None = None) -> int:
         help="also train the GAN without its stabilisers (R1, EMA) on ring8/grid25 (default: yes)",
     )
     ap.add_argument("--quick", action="store_true", help="a few hundred steps each (smoke test)")
-    args = ap.parse_args(argv)
-    if (args.steps is not None and args.steps < 1) or args.digits_steps < 1:
-        ap.error(f"--steps and --digits-steps must be positive, got {args.steps} and {args.digits_steps}")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Train, measure, draw; print the output folder and the tables."""
+    args = _parser().parse_args(argv)
     budget = {"ring8": 15000, "grid25": 30000}
     dsteps = 100 if args.quick else args.digits_steps
 
@@ -196,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
             steps = 300 if args.quick else (args.steps or budget[ds])
             data = load_dataset(ds)
             x_data = data.test[: metrics.N_EVAL_SAMPLES].numpy()
-            pics, rows = [], [["", "modes covered", "high quality", "KL(modes || uniform)", "train s"]]
+            pics: list[Any] = []
+            rows: list[list[Any]] = [["", "modes covered", "high quality", "KL(modes || uniform)", "train s"]]
             cov = metrics.dataset_coverage(ds, x_data)
             rows.append(
                 ["data", f"{cov.modes_covered}/{cov.n_modes}", f"{100 * cov.high_quality:.1f}%", cov.kl_uniform, ""]
@@ -205,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
             extent = (-3.0, 3.0, -3.0, 3.0) if ds == "ring8" else (-6.0, 6.0, -6.0, 6.0)
             centres = metrics.ring_centres() if ds == "ring8" else metrics.grid_centres()
             pics.append(plots.scatter([(x_data, DATA_COLOR)], extent=extent, markers=centres))
-            models = [("vae", None, VAE_COLOR, "VAE"), ("gan", None, GAN_COLOR, "GAN")]
+            models: list[tuple[str, Any, Any, str]] = [("vae", None, VAE_COLOR, "VAE"), ("gan", None, GAN_COLOR, "GAN")]
             if args.plain_gan:
                 models.append(("gan", GANConfig(r1=0.0, ema=0.0), PLAIN_GAN_COLOR, "GAN, no R1/EMA"))
             for k, (method, cfg, color, label) in enumerate(models):
@@ -229,7 +235,8 @@ def main(argv: list[str] | None = None) -> int:
                 print("  " + " | ".join(f"{v:.3g}" if isinstance(v, float) else str(v) for v in r))
         if "digits" in args.datasets:
             clf = metrics.digit_classifier()
-            grids, rows = [], [["", "classes covered (10,000 samples)", "KL(classes || uniform)", "train s"]]
+            grids: list[Any] = []
+            rows = [["", "classes covered (10,000 samples)", "KL(classes || uniform)", "train s"]]
             results["digits"] = {"classifier_test_accuracy": clf.test_accuracy}
             # the MLP GAN on flat images: wider layers than the 2-D default
             for method, cfg in (("vae", None), ("gan", GANConfig(hidden=(256, 256), latent_dim=32, r1=0.1))):

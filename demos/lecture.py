@@ -23,9 +23,10 @@ from typing import Any
 import numpy as np
 
 from gridworld_env import LectureGridEnv, get_layout
-from gridworld_env.render import GridRenderer, greedy_mask
+from gridworld_env.render import GridRenderer
 
-from ._app import App, HelpFormatter, add_app_arguments, positive_int, unit_interval
+from ._app import App, HelpFormatter, add_app_arguments, greedy_mask, positive_int, unit_interval
+from ._checks import finite_float, format_string, positive_float, tile_size
 
 #: Living rewards the +/- keys step through: one in each interval with a different optimal
 #: policy of Russell & Norvig's 4x3 world (slip 0.2), and the slide's -2, -0.5, -0.04, +0.1.
@@ -231,19 +232,19 @@ def parser() -> argparse.ArgumentParser:
         epilog=KEYS_HELP,
         formatter_class=HelpFormatter,
     )
-    p.add_argument("--living-reward", type=float, default=-0.04, help="reward of every non-terminal step")
+    p.add_argument("--living-reward", type=finite_float, default=-0.04, help="reward of every non-terminal step")
     p.add_argument(
         "--slip", type=unit_interval, default=SLIP, help="probability of slipping sideways (half of it to each side)"
     )
     p.add_argument("--gamma", type=unit_interval, default=1.0, help="discount factor in [0, 1]")
-    p.add_argument("--tol", type=float, default=1e-4, help="stop value iteration when no value changes more")
+    p.add_argument("--tol", type=positive_float, default=1e-4, help="stop value iteration when no value changes more")
     p.add_argument("--max-sweeps", type=positive_int, default=60, help="most value-iteration sweeps shown")
     p.add_argument("--episodes", type=positive_int, default=1, help="episodes played before a headless run stops")
     p.add_argument("--episode-steps", type=positive_int, default=100, help="longest episode")
     p.add_argument("--hold", type=positive_int, default=3, help="frames to pause between phases")
     p.add_argument("--seed", type=int, default=0, help="seed of the first episode")
-    p.add_argument("--tile-size", type=positive_int, default=160, help="pixels per square")
-    p.add_argument("--fmt", default="{:.2f}", help="format of the printed values")
+    p.add_argument("--tile-size", type=tile_size, default=160, help="pixels per square")
+    p.add_argument("--fmt", type=format_string, default="{:.2f}", help="format of the printed values")
     add_app_arguments(p, "lecture", fps=4.0)
     return p
 

@@ -25,7 +25,8 @@ from typing import Any
 from gridworld_env import LectureGridEnv, get_layout
 from gridworld_env.render import COLORS, GridRenderer
 
-from ._app import App, HelpFormatter, add_app_arguments, positive_int, unit_interval
+from ._app import App, HelpFormatter, add_app_arguments, greedy_mask, positive_int, unit_interval
+from ._checks import finite_float, tile_size
 
 LIVING_REWARDS = (-2.0, -0.5, -0.04, 0.1)
 SLIPS = (0.0, 0.2)
@@ -98,13 +99,15 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--living-rewards",
-        type=float,
+        type=finite_float,
         nargs="+",
         default=list(LIVING_REWARDS),
         metavar="R",
         help="one column per living reward",
     )
-    p.add_argument("--slip", type=float, default=0.2, help="slip of the second row (the first is deterministic)")
+    p.add_argument(
+        "--slip", type=unit_interval, default=0.2, help="slip of the second row (the first is deterministic)"
+    )
     p.add_argument("--gamma", type=unit_interval, default=1.0, help="discount factor in [0, 1]")
     p.add_argument(
         "--horizon",
@@ -112,7 +115,7 @@ def parser() -> argparse.ArgumentParser:
         default=100,
         help="sweeps shown where values grow without bound (gamma 1, positive living reward)",
     )
-    p.add_argument("--tile-size", type=positive_int, default=100, help="pixels per square")
+    p.add_argument("--tile-size", type=tile_size, default=100, help="pixels per square")
     add_app_arguments(p, "living_reward", fps=10.0)
     return p
 

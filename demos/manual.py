@@ -19,7 +19,8 @@ from typing import Any
 from gridworld_env import ACTION_NAMES, DOWN, LEFT, RIGHT, UP, LectureGridEnv, layout_names
 from gridworld_env.render import GridRenderer, auto_tile_size
 
-from ._app import App, HelpFormatter, add_app_arguments, layout_arg, positive_int, unit_interval
+from ._app import App, HelpFormatter, add_app_arguments, layout_arg, unit_interval
+from ._checks import finite_float, tile_size
 
 KEYS_HELP = "keys: arrows or WASD move, r new episode, q quit"
 SCRIPT_ACTIONS = {"U": UP, "D": DOWN, "L": LEFT, "R": RIGHT}
@@ -145,11 +146,11 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=HelpFormatter,
     )
     p.add_argument("--layout", type=layout_arg, default="lecture", help=f"layout name: {', '.join(layout_names())}")
-    p.add_argument("--living-reward", type=float, default=-0.04, help="reward of every non-terminal step")
+    p.add_argument("--living-reward", type=finite_float, default=-0.04, help="reward of every non-terminal step")
     p.add_argument("--slip", type=unit_interval, default=0.0, help="probability of slipping sideways")
     p.add_argument("--seed", type=int, default=0, help="seed of the first episode")
     p.add_argument("--script", type=_script, default="UURRR", help="moves played headless (U, D, L, R)")
-    p.add_argument("--tile-size", type=positive_int, default=None, help="pixels per square (default: fit ~720 px)")
+    p.add_argument("--tile-size", type=tile_size, default=None, help="pixels per square (default: fit ~720 px)")
     add_app_arguments(p, "manual", fps=30.0)
     return p
 

@@ -27,7 +27,8 @@ import numpy as np
 from gridworld_env import DOWN, LEFT, RIGHT, UP, LayoutError, LectureGridEnv, as_layout, layout_names
 from gridworld_env.render import COLORS, GridRenderer, auto_tile_size
 
-from ._app import App, HelpFormatter, add_app_arguments, layout_arg, positive_int, unit_interval
+from ._app import App, HelpFormatter, add_app_arguments, greedy_mask, layout_arg, unit_interval
+from ._checks import finite_float, tile_size
 from .lecture import LADDER
 from .terminal import hand_policy
 
@@ -238,13 +239,13 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=HelpFormatter,
     )
     p.add_argument("--layout", type=layout_arg, default="lecture", help=f"layout name: {', '.join(layout_names())}")
-    p.add_argument("--living-reward", type=float, default=-0.04, help="reward of every non-terminal step")
+    p.add_argument("--living-reward", type=finite_float, default=-0.04, help="reward of every non-terminal step")
     p.add_argument("--slip", type=unit_interval, default=SLIP, help="probability of slipping sideways")
     p.add_argument("--gamma", type=unit_interval, default=1.0, help="discount factor in [0, 1]")
     p.add_argument(
         "--clicks", type=_clicks, default=_clicks("2,2;1,0;1,0"), help="squares clicked headless, 'ROW,COL;ROW,COL'"
     )
-    p.add_argument("--tile-size", type=positive_int, default=None, help="pixels per square (default: fit ~560 px)")
+    p.add_argument("--tile-size", type=tile_size, default=None, help="pixels per square (default: fit ~560 px)")
     add_app_arguments(p, "policy_editor", fps=30.0)
     return p
 

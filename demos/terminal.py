@@ -16,6 +16,8 @@ import gymnasium as gym
 import gridworld_env
 from gridworld_env import ACTION_NAMES, DOWN, LEFT, RIGHT, UP
 
+from ._checks import finite_float, nonnegative_float, positive_int, unit_interval
+
 # (row, col) -> action on the 4x3 grid: up the left column, right along the top,
 # and from the bottom row back towards the left column or up the third column.
 HAND_POLICY = {
@@ -39,11 +41,13 @@ def hand_policy(row: int, col: int) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run one or more episodes and print each step."""
     parser = argparse.ArgumentParser(prog="python -m demos.terminal", description=__doc__.splitlines()[0])
-    parser.add_argument("--slip", type=float, default=0.0, help="probability of slipping sideways (default 0)")
-    parser.add_argument("--living-reward", type=float, default=-0.04, help="reward per step (default -0.04)")
+    parser.add_argument("--slip", type=unit_interval, default=0.0, help="probability of slipping sideways (default 0)")
+    parser.add_argument("--living-reward", type=finite_float, default=-0.04, help="reward per step (default -0.04)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the first episode (default 0)")
-    parser.add_argument("--episodes", type=int, default=1, help="number of episodes (default 1)")
-    parser.add_argument("--delay", type=float, default=0.0, help="seconds to pause between steps (default 0)")
+    parser.add_argument("--episodes", type=positive_int, default=1, help="number of episodes (default 1)")
+    parser.add_argument(
+        "--delay", type=nonnegative_float, default=0.0, help="seconds to pause between steps (default 0)"
+    )
     args = parser.parse_args(argv)
 
     env = gym.make("LectureGrid-v0", render_mode="ansi", slip=args.slip, living_reward=args.living_reward)
@@ -59,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         while not done:
             action = hand_policy(info["row"], info["col"])
             _obs, reward, terminated, truncated, info = env.step(action)
-            total += reward
+            total += float(reward)
             steps += 1
             done = terminated or truncated
             print(

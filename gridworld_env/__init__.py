@@ -28,7 +28,7 @@ from .layouts import (
     register_layout,
 )
 from .model import GridModel, build_model
-from .render import GridRenderer, Window, greedy_mask, render_values, save_animation, save_png
+from .render import GridRenderer, Window, render_values, save_animation, save_png
 from .vector import LectureGridVectorEnv
 
 __all__ = [
@@ -50,7 +50,6 @@ __all__ = [
     "as_layout",
     "build_model",
     "get_layout",
-    "greedy_mask",
     "layout_names",
     "open_grid",
     "parse_layout",

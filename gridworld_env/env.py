@@ -6,14 +6,18 @@ in :mod:`gridworld_env.render`.
 
 from __future__ import annotations
 
+import copy
+import enum
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
+from gymnasium.envs.registration import EnvSpec
 from gymnasium.utils import colorize
 
+from ._checks import check_bool, check_tile_size, plain
 from .layouts import Layout, LayoutError, LayoutLike, as_layout
 from .model import GridModel, build_model
 
@@ -29,6 +33,89 @@ ACTION_ARROWS = ("\u2191", "\u2193", "\u2190", "\u2192")
 
 class InvalidActionError(ValueError):
     """An action outside ``Discrete(4)``."""
+
+
+class RenderModes(list):
+    """The ``metadata["render_modes"]`` list, refusing a non-string mode with a ValueError naming it.
+
+    ``gym.make`` tests ``render_mode not in metadata["render_modes"]`` before it calls the
+    constructor, then calls ``render_mode.endswith(...)``: an int gave an AttributeError from
+    inside Gymnasium.  Testing membership here raises the one-line ValueError first.
+    """
+
+    def __contains__(self, mode: object) -> bool:
+        if mode is not None and not isinstance(mode, str):
+            raise ValueError(f"render_mode must be None or one of {list(self)}, got {plain(mode)}")
+        return super().__contains__(mode)
+
+
+def check_render_mode(render_mode: Any, modes: list[str]) -> str | None:
+    """``render_mode`` if it is None or one of ``modes``, else a ValueError naming it."""
+    if render_mode is not None and (not isinstance(render_mode, str) or render_mode not in modes):
+        raise ValueError(f"unsupported render_mode {plain(render_mode)}; supported: {list(modes)} or None")
+    return render_mode
+
+
+class GridConfig(NamedTuple):
+    """The validated model arguments shared by :class:`LectureGridEnv` and the vector env."""
+
+    layout: Layout
+    model: GridModel
+    random_start: bool
+    tile_size: int
+    free_states: np.ndarray  # (n_free,) int64: the squares a random start picks from
+
+
+def grid_config(
+    layout: LayoutLike | Mapping[str, Any],
+    living_reward: Any,
+    slip: Any,
+    rewards: Mapping[str, float] | None,
+    start: Any,
+    random_start: Any,
+    tile_size: Any,
+) -> GridConfig:
+    """Validate the model arguments of the env (see :class:`LectureGridEnv`) and build its model once."""
+    lay = as_layout(layout, rewards)
+    if start is not None:
+        lay = lay.with_start(start)
+    random_start = check_bool("random_start", random_start)
+    tile_size = check_tile_size(tile_size)
+    model = build_model(lay, living_reward, slip)
+    free = np.flatnonzero(lay.free)
+    if random_start and free.size == 0:
+        raise LayoutError("random_start=True but the layout has no free (non-wall, non-terminal) square")
+    return GridConfig(lay, model, random_start, tile_size, free)
+
+
+def json_kwargs(value: Any) -> Any:
+    """``value`` with every part JSON can hold as itself: a :class:`Layout` as its dict, tuples as lists, enums as values.
+
+    Applied to ``spec.kwargs`` so that ``EnvSpec.from_json(spec.to_json()) == spec`` and
+    ``gym.make(spec)`` builds the same env (the env accepts every form this returns).
+    """
+    if isinstance(value, Layout):
+        return value.to_dict()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Mapping):
+        return {k: json_kwargs(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_kwargs(v) for v in value]
+    return value
+
+
+def json_spec(spec: EnvSpec | None) -> EnvSpec | None:
+    """A copy of ``spec`` whose kwargs are :func:`json_kwargs` (None stays None)."""
+    if spec is None:
+        return None
+    spec = copy.copy(spec)
+    spec.kwargs = json_kwargs(spec.kwargs)
+    return spec
 
 
 class LectureGridEnv(gym.Env):
@@ -71,25 +158,35 @@ class LectureGridEnv(gym.Env):
 
     ## Arguments
     * ``layout``: a layout name (``"lecture"``, ``"cliff"``, ``"bridge"``, ``"discount"``,
-      ``"maze"``, ``"four_rooms"``, ``"open:NxM"``, ``"maze:NxM:SEED"``), an ASCII map (one
-      string or a list of rows) or a :class:`~gridworld_env.layouts.Layout`.
+      ``"maze"``, ``"four_rooms"``, ``"open:NxM"``, ``"maze:NxM:SEED"``), an ASCII map (a
+      multi-line string, a list of rows, or a one-row string of map characters such as
+      ``"S#+"``), a :class:`~gridworld_env.layouts.Layout` or its ``to_dict()``.
     * ``rewards``: extra terminal characters of an ASCII map and their rewards, e.g. ``{"E": 10}``.
-    * ``living_reward``: reward of every non-terminal step (finite).
-    * ``slip``: probability in ``[0, 1]`` that a move goes perpendicular.
-    * ``start``: start square ``(row, col)`` or state index, overriding the map's ``S``.
-    * ``random_start``: start each episode on a random free square.
+    * ``living_reward``: reward of every non-terminal step (finite; not a bool or a string).
+    * ``slip``: probability in ``[0, 1]`` that a move goes perpendicular (not a bool or a string).
+    * ``start``: start square ``(row, col)`` (or a list) or state index, overriding the map's ``S``.
+    * ``random_start``: start each episode on a random free square (``True`` / ``False``).
     * ``render_mode``: ``"human"`` (pygame window), ``"rgb_array"`` or ``"ansi"``.
-    * ``tile_size``: pixels per square when drawing.
+    * ``tile_size``: pixels per square when drawing, 4 to 1024 (the renderer's bounds).
+
+    Every argument is checked once, by :func:`grid_config` (shared with the vector env); a bad
+    one is a ``ValueError`` (:class:`~gridworld_env.layouts.LayoutError` for the model) naming it.
+
+    ## Copies and specs
+    pickle, ``copy.deepcopy``, cloudpickle and dill copy the env mid-episode; the copy steps
+    exactly like the original (same generator, same pending uniforms).  ``spec.kwargs`` is kept
+    JSON-stable (:func:`json_kwargs`), so ``EnvSpec.from_json(spec.to_json()) == spec``.
 
     The transition model: :attr:`model` (compact arrays, see :mod:`gridworld_env.model`) and
     :attr:`P` (toy-text dict, built lazily).
     """
 
-    metadata = {"render_modes": ["human", "ansi", "rgb_array"], "render_fps": 4}
+    metadata = {"render_modes": RenderModes(["human", "ansi", "rgb_array"]), "render_fps": 4}
+    _spec: EnvSpec | None = None
 
     def __init__(
         self,
-        layout: LayoutLike = "lecture",
+        layout: LayoutLike | Mapping[str, Any] = "lecture",
         living_reward: float = -0.04,
         slip: float = 0.0,
         render_mode: str | None = None,
@@ -99,45 +196,62 @@ class LectureGridEnv(gym.Env):
         random_start: bool = False,
         tile_size: int = 96,
     ) -> None:
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(
-                f"unsupported render_mode {render_mode!r}; supported: {self.metadata['render_modes']} or None"
-            )
-        lay = as_layout(layout, rewards)
-        if start is not None:
-            lay = lay.with_start(start)
-        if not isinstance(random_start, (bool, np.bool_)):
-            raise ValueError(f"random_start must be a bool, got {random_start!r}")
-        if isinstance(tile_size, bool) or not isinstance(tile_size, (int, np.integer)) or tile_size < 8:
-            raise ValueError(f"tile_size must be an integer >= 8 pixels, got {tile_size!r}")
-        self.model: GridModel = build_model(lay, living_reward, slip)
-        self.layout: Layout = lay
-        self.nrow, self.ncol = lay.shape
-        self.random_start = bool(random_start)
-        self.render_mode = render_mode
-        self.tile_size = int(tile_size)
+        self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"])
+        cfg = grid_config(layout, living_reward, slip, rewards, start, random_start, tile_size)
+        self.model: GridModel = cfg.model
+        self.layout: Layout = cfg.layout
+        self.nrow, self.ncol = cfg.layout.shape
+        self.random_start = cfg.random_start
+        self.tile_size = cfg.tile_size
+        self._free_states = cfg.free_states
 
-        self.observation_space = spaces.Discrete(lay.n_states)
+        self.observation_space = spaces.Discrete(cfg.layout.n_states)
         self.action_space = spaces.Discrete(4)
-
-        m = self.model
-        self._K = m.n_outcomes
-        # memoryviews index to plain Python scalars: the per-step cost stays ~100 ns each.
-        self._ns = memoryview(m.next_state.reshape(-1))
-        self._pr = memoryview(m.prob.reshape(-1))
-        self._rw = memoryview(m.reward.reshape(-1))
-        self._absorbing = memoryview(m.absorbing)  # indexes to Python bools
-        self._free_states = np.flatnonzero(lay.free)
-        if self.random_start and self._free_states.size == 0:
-            raise LayoutError("random_start=True but the layout has no free (non-wall, non-terminal) square")
+        self._K = cfg.model.n_outcomes
+        self._make_views()
 
         # slip > 0: uniforms are drawn from np_random in blocks; a new generator (reset(seed=...)) starts a new block.
         self._uniforms: Iterator[float] = iter(())
         self._uniforms_from: np.random.Generator | None = None
-        self.s: int = lay.start
+        self.s: int = cfg.layout.start
         self.lastaction: int | None = None
         self.lastreward: float | None = None
         self._renderer: Any = None
+
+    def _make_views(self) -> None:
+        """The hot path's memoryviews of the model arrays (they index to plain Python scalars, ~100 ns each)."""
+        m = self.model
+        self._ns: Any = memoryview(m.next_state.reshape(-1))  # type: ignore[arg-type]
+        self._pr: Any = memoryview(m.prob.reshape(-1))  # type: ignore[arg-type]
+        self._rw: Any = memoryview(m.reward.reshape(-1))  # type: ignore[arg-type]
+        self._absorbing: Any = memoryview(m.absorbing)  # type: ignore[arg-type]  # indexes to Python bools
+
+    # ------------------------------------------------------------------ copies
+    def __getstate__(self) -> dict[str, Any]:
+        """The state for pickle / deepcopy / cloudpickle / dill: everything but the memoryviews and the window.
+
+        The random generator, the unused block of uniforms (as a list iterator) and the episode
+        go with it, so a copy steps exactly like the original from the same point.
+        """
+        state = self.__dict__.copy()
+        for key in ("_ns", "_pr", "_rw", "_absorbing"):
+            del state[key]
+        state["_renderer"] = None  # pygame surfaces and windows do not copy; the copy draws its own
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore a copy: the state, then new memoryviews over its (read-only again) model arrays."""
+        self.__dict__.update(state)
+        self._make_views()
+
+    @property
+    def spec(self) -> EnvSpec | None:
+        """The env's :class:`~gymnasium.envs.registration.EnvSpec`, its kwargs stored JSON-stable (see :func:`json_kwargs`)."""
+        return self._spec
+
+    @spec.setter
+    def spec(self, value: EnvSpec | None) -> None:
+        self._spec = json_spec(value)
 
     # ------------------------------------------------------------------ model
     @property
@@ -179,13 +293,13 @@ class LectureGridEnv(gym.Env):
         elif isinstance(action, (np.integer, np.ndarray)) and not isinstance(action, bool):
             if isinstance(action, np.ndarray):
                 if action.shape != () or action.dtype.kind not in "iu":
-                    raise InvalidActionError(f"action must be an integer in 0..3, got {action!r}")
+                    raise InvalidActionError(f"action must be an integer in 0..3, got {plain(action)}")
             a = int(action)
             if 0 <= a < 4:
                 return a
         raise InvalidActionError(
             f"action must be an integer in 0..3 ({', '.join(f'{i} {n}' for i, n in enumerate(ACTION_NAMES))}), "
-            f"got {action!r}"
+            f"got {plain(action)}"
         )
 
     def step(self, action: int) -> tuple[int, float, bool, bool, dict[str, Any]]:
@@ -229,11 +343,13 @@ class LectureGridEnv(gym.Env):
         ``options`` may hold ``"start"`` (a state index or ``(row, col)``) for this episode.
         """
         super().reset(seed=seed)
+        if options is not None and not isinstance(options, Mapping):
+            raise ValueError(f"options must be a dict or None, got {plain(options)}")
         start = None if options is None else options.get("start")
         if options is not None:
             unknown = set(options) - {"start"}
             if unknown:
-                raise ValueError(f"unknown reset option(s) {sorted(unknown)}; supported: ['start']")
+                raise ValueError(f"unknown reset option(s) {sorted(map(plain, unknown))}; supported: ['start']")
         if start is not None:
             self.s = self.layout.with_start(start).start
         elif self.random_start:

@@ -24,14 +24,16 @@ The state index of the square at ``(row, col)`` is ``row * ncol + col``.
 
 from __future__ import annotations
 
-import math
 import re
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
+
+from ._checks import check_float, check_int, plain
 
 __all__ = [
     "BASE_REWARDS",
@@ -156,6 +158,32 @@ class Layout:
         s = _resolve_start(self, start)
         return Layout(self.rows, self.rewards, s, self.name)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The layout as JSON-ready data: ``{"rows": [...], "rewards": {...}, "start": s, "name": ...}``.
+
+        :func:`as_layout` (and so ``gym.make(layout=...)``) turns it back into an equal layout;
+        this is how a layout travels in ``env.spec.kwargs``.
+        """
+        return {"rows": list(self.rows), "rewards": dict(self.rewards), "start": self.start, "name": self.name}
+
+    @staticmethod
+    def from_dict(data: Mapping[str, Any]) -> Layout:
+        """The layout of :meth:`to_dict`'s output, validated as a map (:class:`LayoutError` if it is not one)."""
+        if not isinstance(data, Mapping) or set(data) != {"rows", "rewards", "start", "name"}:
+            raise LayoutError(f"a layout dict needs exactly the keys rows, rewards, start and name, got {plain(data)}")
+        rows, start, name = data["rows"], data["start"], data["name"]
+        if not isinstance(name, str):
+            raise LayoutError(f"a layout's name must be a string, got {plain(name)}")
+        if isinstance(rows, str) or not isinstance(rows, Sequence):
+            raise LayoutError(f"a layout dict's rows must be a list of strings, got {plain(rows)}")
+        has_s = any(isinstance(r, str) and START in r for r in rows)
+        lay = parse_layout(rows, data["rewards"], start=None if has_s else start, name=name)
+        return lay if lay.start == start else lay.with_start(start)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore a copy (pickle, deepcopy) with its arrays read-only again."""
+        _restore_frozen(self, state)
+
     def to_ascii(self) -> str:
         """The map as one multi-line string (parseable by :func:`parse_layout`)."""
         return "\n".join(self.rows)
@@ -183,17 +211,25 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     return a
 
 
+def _restore_frozen(obj: object, state: dict[str, Any]) -> None:
+    """``obj.__dict__.update(state)`` with every array in it read-only (copies of frozen dataclasses)."""
+    for value in state.values():
+        for a in value if isinstance(value, tuple) else (value,):
+            if isinstance(a, np.ndarray):
+                a.setflags(write=False)
+    obj.__dict__.update(state)
+
+
 def _resolve_start(layout: Layout, start: int | tuple[int, int]) -> int:
     if isinstance(start, (tuple, list)) and len(start) == 2:
-        r, c = (int(v) for v in start)
+        r = check_int("start row", start[0], error=LayoutError)
+        c = check_int("start column", start[1], error=LayoutError)
         s = layout.state(r, c)
-    elif isinstance(start, (int, np.integer)) and not isinstance(start, bool):
-        s = int(start)
-        if not 0 <= s < layout.n_states:
-            raise LayoutError(f"start state {start} is outside 0..{layout.n_states - 1}")
+    elif isinstance(start, (int, np.integer)) and not isinstance(start, (bool, np.bool_)):
+        s = check_int("start state", start, 0, layout.n_states - 1, error=LayoutError)
     else:
-        raise LayoutError(f"start must be a state index or a (row, col) pair, got {start!r}")
-    ch = layout.grid.ravel()[s]
+        raise LayoutError(f"start must be a state index or a (row, col) pair, got {plain(start)}")
+    ch = str(layout.grid.ravel()[s])
     if ch == WALL:
         raise LayoutError(f"start {layout.position(s)} is on a wall")
     if ch in layout.rewards:
@@ -201,20 +237,19 @@ def _resolve_start(layout: Layout, start: int | tuple[int, int]) -> int:
     return s
 
 
-def _check_rewards(rewards: Mapping[str, float]) -> dict[str, float]:
+def _check_rewards(rewards: Any) -> dict[str, float]:
+    """``rewards`` as ``{character: finite float}``; bools and strings are not rewards."""
+    if not isinstance(rewards, Mapping):
+        raise LayoutError(
+            f"rewards must be a dict of terminal character -> reward, e.g. {{'E': 10}}, got {plain(rewards)}"
+        )
     out: dict[str, float] = {}
     for ch, r in rewards.items():
         if not isinstance(ch, str) or len(ch) != 1:
-            raise LayoutError(f"reward keys must be single characters, got {ch!r}")
+            raise LayoutError(f"reward keys must be single characters, got {plain(ch)}")
         if ch in _RESERVED:
             raise LayoutError(f"{ch!r} is reserved ('S' start, '.' empty, '#' wall) and cannot be a terminal")
-        try:
-            val = float(r)
-        except (TypeError, ValueError):
-            raise LayoutError(f"reward for {ch!r} must be a number, got {r!r}") from None
-        if not math.isfinite(val):
-            raise LayoutError(f"reward for {ch!r} must be finite, got {r!r}")
-        out[ch] = val
+        out[str(ch)] = check_float(f"the reward of {str(ch)!r}", r, error=LayoutError)
     return out
 
 
@@ -253,7 +288,8 @@ def parse_layout(
         lines = list(text)
         for i, ln in enumerate(lines):
             if not isinstance(ln, str):
-                raise LayoutError(f"row {i} must be a string, got {ln!r}")
+                raise LayoutError(f"row {i} must be a string, got {plain(ln)}")
+        lines = [str(ln) for ln in lines]  # plain str (np.str_ rows print as np.str_('...'))
     else:
         raise LayoutError(f"a layout must be a string or a list of strings, got {type(text).__name__}")
     if not lines or not lines[0]:
@@ -263,7 +299,7 @@ def parse_layout(
         if len(ln) != ncol:
             raise LayoutError(f"ragged layout: row {i} has {len(ln)} columns, row 0 has {ncol} ({ln!r})")
     table = dict(BASE_REWARDS)
-    table.update(_check_rewards(rewards or {}))
+    table.update(_check_rewards({} if rewards is None else rewards))
     known = _RESERVED | set(table)
     starts = []
     used: set[str] = set()
@@ -313,7 +349,7 @@ def register_layout(
     The map is validated now, so a bad map fails at registration.
     """
     if not isinstance(name, str) or not name or ":" in name:
-        raise LayoutError(f"a layout name must be a non-empty string without ':', got {name!r}")
+        raise LayoutError(f"a layout name must be a non-empty string without ':', got {plain(name)}")
     layout = parse_layout(text, rewards, name=name)
     LAYOUTS[name] = (description, layout)
 
@@ -414,7 +450,7 @@ def get_layout(name: str) -> Layout:
     (:func:`random_maze`).
     """
     if not isinstance(name, str):
-        raise LayoutError(f"a layout name must be a string, got {name!r}")
+        raise LayoutError(f"a layout name must be a string, got {plain(name)}")
     if name in LAYOUTS:
         return LAYOUTS[name][1]
     kind, _, rest = name.partition(":")
@@ -429,30 +465,49 @@ def get_layout(name: str) -> Layout:
     raise LayoutError(f"unknown layout {name!r}; known layouts: {', '.join(layout_names())}")
 
 
-def as_layout(layout: LayoutLike, rewards: Mapping[str, float] | None = None) -> Layout:
-    """Turn a name, an ASCII map or a :class:`Layout` into a :class:`Layout`.
+def as_layout(layout: LayoutLike | Mapping[str, Any], rewards: Mapping[str, float] | None = None) -> Layout:
+    """Turn a name, an ASCII map, a :class:`Layout` or its :meth:`Layout.to_dict` into a :class:`Layout`.
 
-    A single-line string without newline is taken as a name; anything else as a map.
+    A single-line string is a layout name when it names one (or a generator pattern such as
+    ``"open:5x5"``); otherwise, when it is made of map characters (``S . # + -`` and the keys of
+    ``rewards``), it is a one-row map (``"S.+"``).  A list of strings is always a map (``["S.+"]``).
     ``rewards`` only applies to maps.
     """
     if isinstance(layout, Layout):
         if rewards:
             raise LayoutError("rewards= applies to ASCII maps, not to an already built Layout")
         return layout
-    if isinstance(layout, str) and "\n" not in layout.strip("\n"):
+    if isinstance(layout, Mapping):
         if rewards:
-            raise LayoutError(f"rewards= applies to ASCII maps, not to the named layout {layout!r}")
-        return get_layout(layout)
+            raise LayoutError("rewards= applies to ASCII maps, not to a layout dict (it holds its rewards)")
+        return Layout.from_dict(layout)
+    if isinstance(layout, str) and "\n" not in layout.strip("\n"):
+        return _one_line(layout.strip("\n"), rewards)
     return parse_layout(layout, rewards)
+
+
+def _one_line(text: str, rewards: Mapping[str, float] | None) -> Layout:
+    """A one-line string: a layout name, else a one-row map made of map characters, else a LayoutError saying both."""
+    map_chars = _RESERVED | set(BASE_REWARDS) | set(rewards if isinstance(rewards, Mapping) else ())
+    is_name = text in LAYOUTS or text.partition(":")[0] in ("open", "maze")
+    if not is_name and text and set(text) <= map_chars:
+        return parse_layout([text], rewards)
+    if rewards:
+        raise LayoutError(f"rewards= applies to ASCII maps, not to the named layout {text!r}")
+    try:
+        return get_layout(text)
+    except LayoutError as e:
+        if text in LAYOUTS or is_name:
+            raise
+        raise LayoutError(f"{e} (a one-row map is a list: layout=[{text!r}], or a string of map characters)") from None
 
 
 # ---------------------------------------------------------------------------
 # Generators
 # ---------------------------------------------------------------------------
 def _check_size(nrow: int, ncol: int, minimum: int, what: str) -> tuple[int, int]:
-    for label, v in (("nrow", nrow), ("ncol", ncol)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum:
-            raise LayoutError(f"{what}: {label} must be an integer >= {minimum}, got {v!r}")
+    nrow = check_int(f"{what}: nrow", nrow, minimum, error=LayoutError)
+    ncol = check_int(f"{what}: ncol", ncol, minimum, error=LayoutError)
     if nrow * ncol < 2:
         raise LayoutError(f"{what}: a {nrow}x{ncol} grid has no room for a start and a terminal")
     return int(nrow), int(ncol)

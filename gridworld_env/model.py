@@ -34,13 +34,13 @@ Examples
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from .layouts import Layout, LayoutError
+from ._checks import check_float, check_probability
+from .layouts import Layout, LayoutError, _restore_frozen
 
 __all__ = ["ACTION_DELTAS", "OUTCOME_ACTIONS", "GridModel", "build_model", "check_living_reward", "check_slip"]
 
@@ -51,25 +51,13 @@ OUTCOME_ACTIONS = np.array([[0, 2, 3], [1, 2, 3], [2, 0, 1], [3, 0, 1]], dtype=n
 
 
 def check_slip(slip: Any) -> float:
-    """Validate a slip probability: a real number in ``[0, 1]``."""
-    try:
-        val = float(slip)
-    except (TypeError, ValueError):
-        raise LayoutError(f"slip must be a number in [0, 1], got {slip!r}") from None
-    if not (0.0 <= val <= 1.0):  # also rejects NaN
-        raise LayoutError(f"slip must be in [0, 1], got {slip!r}")
-    return val
+    """Validate a slip probability: a real number in ``[0, 1]`` (not a bool, not a string)."""
+    return check_probability("slip", slip, error=LayoutError)
 
 
 def check_living_reward(living_reward: Any) -> float:
-    """Validate a living reward: a finite real number."""
-    try:
-        val = float(living_reward)
-    except (TypeError, ValueError):
-        raise LayoutError(f"living_reward must be a finite number, got {living_reward!r}") from None
-    if not math.isfinite(val):
-        raise LayoutError(f"living_reward must be finite, got {living_reward!r}")
-    return val
+    """Validate a living reward: a finite real number (not a bool, not a string)."""
+    return check_float("living_reward", living_reward, error=LayoutError)
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -93,8 +81,12 @@ class GridModel:
     reward: np.ndarray  # (S, 4, K) float64
     terminal: np.ndarray  # (S,) bool
     wall: np.ndarray  # (S,) bool
-    _P: dict = field(default=None, init=False, repr=False)  # type: ignore[assignment]
+    _P: dict | None = field(default=None, init=False, repr=False)
     _parts: tuple[np.ndarray, np.ndarray] | None = field(default=None, init=False, repr=False)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore a copy (pickle, deepcopy) with its arrays read-only again."""
+        _restore_frozen(self, state)
 
     @property
     def n_states(self) -> int:
@@ -123,7 +115,9 @@ class GridModel:
         Built on first access (a Python dict per state: avoid on very large grids).
         """
         if self._P is None:
-            object.__setattr__(self, "_P", self._build_P())
+            P = self._build_P()
+            object.__setattr__(self, "_P", P)
+            return P
         return self._P
 
     def _build_P(self) -> dict[int, dict[int, list[tuple[float, int, float, bool]]]]:
@@ -178,7 +172,9 @@ class GridModel:
         if self._parts is None:
             live = ~self.absorbing[:, None, None] & ~self.terminal[self.next_state]
             reward0 = np.where(live, 0.0, self.reward)
-            object.__setattr__(self, "_parts", (_frozen(reward0), _frozen(live.astype(np.float64))))
+            parts = (_frozen(reward0), _frozen(live.astype(np.float64)))
+            object.__setattr__(self, "_parts", parts)
+            return parts
         return self._parts
 
 

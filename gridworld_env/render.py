@@ -12,7 +12,7 @@ What a frame can show
   largest ``|value|`` unless ``value_range`` is given), the numbers printed when squares are
   large enough;
 * ``policy``: arrows, one per square ((S,) action indices) or several on ties ((S, 4) bool,
-  e.g. :func:`greedy_mask` of the Q-values);
+  e.g. ``planners.greedy_mask`` of the Q-values); drawn as given: the renderer has no tie rule;
 * ``q`` (S, 4): CS188-style Q-value triangles, each coloured and (when large enough) labelled;
 * ``highlight`` (S,) bool: a thick gold frame around chosen squares;
 * ``trajectory``: the states visited, as a polyline in a lane near each square's lower-left
@@ -43,24 +43,30 @@ this module works headless (no display needed).
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ._checks import MAX_TILE_SIZE, MIN_TILE_SIZE, check_bool, check_float, check_int, check_tile_size, plain
 from .layouts import Layout, LayoutLike, as_layout
 
 __all__ = [
     "COLORS",
+    "DARK_BACKGROUND",
+    "MAX_TILE_SIZE",
+    "MIN_TILE_SIZE",
     "GridRenderer",
     "Window",
     "auto_tile_size",
-    "greedy_mask",
     "heat_colors",
+    "label_color",
     "render_values",
     "save_animation",
     "save_png",
@@ -91,7 +97,27 @@ COLORS: dict[str, tuple[int, int, int]] = {
     "nonfinite": (160, 160, 160),  # inf / nan values
 }
 
-_ARROW_STYLES = ("full", "edge", "small")
+#: Arrow shapes as fractions of the tile: shaft half-width, head half-width, tip, head base, tail.
+#: ``full``: a shaft from the centre and a head near the edge (no text in the square); ``edge``: a
+#: head only, near the edge (the value printed in the middle); ``small``: a short arrow around the
+#: centre (Q-value numbers near the edges).
+_ARROW_SHAPES: dict[str, tuple[float, float, float, float, float]] = {
+    "full": (0.055, 0.17, 0.44, 0.22, 0.04),
+    "edge": (0.0, 0.14, 0.45, 0.30, 0.0),
+    "small": (0.03, 0.075, 0.17, 0.07, 0.0),
+}
+
+# Pixel thresholds (tile sizes in pixels) from which each part of a frame is drawn.
+_MIN_TILE_GRID = 6  # grid lines
+_MIN_TILE_ARROWS = 10  # policy arrows
+_MIN_TILE_TERMINAL_FRAME = 12  # the thick border of terminal squares
+_MIN_TILE_TERMINAL_LABEL = 16  # a terminal's reward printed on it
+_MIN_TILE_AGENT_OUTLINE = 24  # a white ring around the agent
+_MIN_TILE_VALUE_NUMBERS = 48  # values printed (numbers=None)
+_MIN_TILE_Q_NUMBERS = 100  # Q-values printed (numbers=None)
+_MIN_TEXT_PX = 9  # no label is printed smaller than this
+#: Backgrounds darker than this luminance (0-255, ITU-R 601) get light text, the others dark text.
+DARK_BACKGROUND = 140
 
 
 def _pygame():
@@ -106,30 +132,6 @@ def _pygame():
 # ---------------------------------------------------------------------------
 # Small numeric helpers (public: demos and tests use them)
 # ---------------------------------------------------------------------------
-def greedy_mask(q: np.ndarray, tol: float = 1e-9) -> np.ndarray:
-    """All maximising actions of each state: ``q[s, a] >= max_a q[s, a] - tol * max(1, |max|)``.
-
-    Parameters
-    ----------
-    q : array_like, shape (S, A)
-        Action values.
-    tol : float
-        Relative tolerance for ties (values within it of the maximum count as maximising).
-
-    Returns
-    -------
-    ndarray of bool, shape (S, A)
-        True for every maximising action; draw it as ``policy`` to show ties as several arrows.
-    """
-    q = np.asarray(q, dtype=np.float64)
-    if q.ndim != 2 or q.shape[1] < 1:
-        raise ValueError(f"q must have shape (S, A), got {q.shape}")
-    if not (isinstance(tol, (int, float, np.floating)) and tol >= 0):
-        raise ValueError(f"tol must be a number >= 0, got {tol!r}")
-    best = q.max(axis=1, keepdims=True)
-    return q >= best - tol * np.maximum(1.0, np.abs(best))
-
-
 def heat_colors(values: np.ndarray, vmax: float | None = None) -> np.ndarray:
     """Diverging colours of values: ``heat_low`` at ``-vmax``, ``heat_mid`` at 0, ``heat_high`` at ``+vmax``.
 
@@ -150,7 +152,7 @@ def heat_colors(values: np.ndarray, vmax: float | None = None) -> np.ndarray:
     if vmax is None:
         vmax = float(np.max(np.abs(v[finite]))) if finite.any() else 1.0
     if not (math.isfinite(vmax) and vmax >= 0):
-        raise ValueError(f"vmax must be a finite number >= 0, got {vmax!r}")
+        raise ValueError(f"vmax must be a finite number >= 0, got {plain(vmax)}")
     vmax = vmax if vmax > 0 else 1.0
     x = np.clip(np.where(finite, v, 0.0) / vmax, -1.0, 1.0)[..., None]
     mid = np.array(COLORS["heat_mid"], dtype=np.float64)
@@ -255,8 +257,8 @@ def save_animation(frames: Iterable[Any], path: str | os.PathLike, fps: float = 
         The written file.
     """
     path = Path(path)
-    if not (isinstance(fps, (int, float)) and math.isfinite(fps) and fps > 0):
-        raise ValueError(f"fps must be a positive number, got {fps!r}")
+    if check_float("fps", fps) <= 0:
+        raise ValueError(f"fps must be a positive number, got {plain(fps)}")
     arrays = [_as_rgb(f) for f in frames]
     if not arrays:
         raise ValueError("save_animation needs at least one frame, got none")
@@ -272,7 +274,7 @@ def save_animation(frames: Iterable[Any], path: str | os.PathLike, fps: float = 
             Image.fromarray(a).quantize(colors=255, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
             for a in arrays
         ]
-        extra = {"loop": 0} if loop else {}
+        extra: dict[str, Any] = {"loop": 0} if loop else {}
         images[0].save(
             path,
             save_all=True,
@@ -285,7 +287,7 @@ def save_animation(frames: Iterable[Any], path: str | os.PathLike, fps: float = 
         return path
     if suffix == ".mp4":
         try:
-            import imageio.v3 as iio  # type: ignore[import-not-found]
+            import imageio.v3 as iio
         except ImportError:
             raise ValueError(
                 f"writing {str(path)!r} needs imageio with an ffmpeg plugin "
@@ -299,73 +301,51 @@ def save_animation(frames: Iterable[Any], path: str | os.PathLike, fps: float = 
 # ---------------------------------------------------------------------------
 # Per-tile masks (cached by tile size)
 # ---------------------------------------------------------------------------
-_MASK_CACHE: dict[tuple, np.ndarray] = {}
-
-
+@functools.lru_cache(maxsize=64)
 def _arrow_masks(t: int, style: str) -> np.ndarray:
-    """(4, t, t) bool masks of the arrow for each action, in one of the styles.
-
-    ``full``: a shaft from the centre and a head near the edge (no text in the square);
-    ``edge``: a head only, near the edge (the value printed in the middle);
-    ``small``: a short arrow around the centre (Q-value numbers near the edges).
-    """
-    key = ("arrow", t, style)
-    if key not in _MASK_CACHE:
-        c = (t - 1) / 2.0
-        if style == "full":
-            sw, hw, tip, head_base, tail = 0.055 * t, 0.17 * t, 0.44 * t, 0.22 * t, 0.04 * t
-        elif style == "edge":
-            sw, hw, tip, head_base, tail = 0.0, 0.14 * t, 0.45 * t, 0.30 * t, 0.0
-        elif style == "small":
-            sw, hw, tip, head_base, tail = 0.03 * t, 0.075 * t, 0.17 * t, 0.07 * t, 0.0
-        else:
-            raise ValueError(f"unknown arrow style {style!r}; use one of {_ARROW_STYLES}")
-        y, x = np.mgrid[0:t, 0:t].astype(np.float64)
-        up = c - y  # distance above the centre
-        side = np.abs(x - c)
-        head = (up >= head_base) & (up <= tip) & (side <= hw * (tip - up) / (tip - head_base) + 0.25)
-        shaft = (up >= -tail) & (up < head_base + 0.5) & (side <= sw) if sw > 0 else np.zeros_like(head)
-        m = head | shaft  # the "up" arrow, mirror-symmetric about the vertical axis
-        # np.rot90 turns counter-clockwise: up -> left (k=1), down (k=2), right (k=3)
-        masks = np.stack([m, np.rot90(m, 2), np.rot90(m, 1), np.rot90(m, 3)]).copy()
-        masks.setflags(write=False)
-        _MASK_CACHE[key] = masks
-    return _MASK_CACHE[key]
+    """(4, t, t) bool masks of the arrow for each action, in one of the styles of :data:`_ARROW_SHAPES`."""
+    if style not in _ARROW_SHAPES:
+        raise ValueError(f"unknown arrow style {style!r}; use one of {tuple(_ARROW_SHAPES)}")
+    # shaft half-width, head half-width, tip, head base, tail: fractions of the tile
+    sw, hw, tip, head_base, tail = (f * t for f in _ARROW_SHAPES[style])
+    c = (t - 1) / 2.0
+    y, x = np.mgrid[0:t, 0:t].astype(np.float64)
+    up = c - y  # distance above the centre
+    side = np.abs(x - c)
+    head = (up >= head_base) & (up <= tip) & (side <= hw * (tip - up) / (tip - head_base) + 0.25)
+    shaft = (up >= -tail) & (up < head_base + 0.5) & (side <= sw) if sw > 0 else np.zeros_like(head)
+    m = head | shaft  # the "up" arrow, mirror-symmetric about the vertical axis
+    # np.rot90 turns counter-clockwise: up -> left (k=1), down (k=2), right (k=3)
+    return _frozen(np.stack([m, np.rot90(m, 2), np.rot90(m, 1), np.rot90(m, 3)]).copy())
 
 
+@functools.lru_cache(maxsize=64)
 def _triangle_index(t: int) -> np.ndarray:
     """(t, t) int8: which Q triangle (0 up, 1 down, 2 left, 3 right) each pixel of a tile is in."""
-    key = ("tri", t)
-    if key not in _MASK_CACHE:
-        y, x = np.mgrid[0:t, 0:t].astype(np.float64)
-        d = np.stack([y, t - 1 - y, x, t - 1 - x])  # distance to top, bottom, left, right edges
-        idx = np.argmin(d, axis=0).astype(np.int8)
-        idx.setflags(write=False)
-        _MASK_CACHE[key] = idx
-    return _MASK_CACHE[key]
+    y, x = np.mgrid[0:t, 0:t].astype(np.float64)
+    d = np.stack([y, t - 1 - y, x, t - 1 - x])  # distance to top, bottom, left, right edges
+    return _frozen(np.argmin(d, axis=0).astype(np.int8))
 
 
+@functools.lru_cache(maxsize=64)
 def _diagonal_mask(t: int, width: int) -> np.ndarray:
     """(t, t) bool: the two diagonals of a tile (the borders between Q triangles)."""
-    key = ("diag", t, width)
-    if key not in _MASK_CACHE:
-        y, x = np.mgrid[0:t, 0:t]
-        m = (np.abs(y - x) < width / 2 + 0.5) | (np.abs(y - (t - 1 - x)) < width / 2 + 0.5)
-        m.setflags(write=False)
-        _MASK_CACHE[key] = m
-    return _MASK_CACHE[key]
+    y, x = np.mgrid[0:t, 0:t]
+    return _frozen((np.abs(y - x) < width / 2 + 0.5) | (np.abs(y - (t - 1 - x)) < width / 2 + 0.5))
 
 
+@functools.lru_cache(maxsize=64)
 def _frame_mask(t: int, width: int) -> np.ndarray:
     """(t, t) bool: a frame of ``width`` pixels along the inside of the tile's edges."""
-    key = ("frame", t, width)
-    if key not in _MASK_CACHE:
-        m = np.zeros((t, t), dtype=bool)
-        w = max(1, min(width, t // 2))
-        m[:w, :] = m[-w:, :] = m[:, :w] = m[:, -w:] = True
-        m.setflags(write=False)
-        _MASK_CACHE[key] = m
-    return _MASK_CACHE[key]
+    m = np.zeros((t, t), dtype=bool)
+    w = max(1, min(width, t // 2))
+    m[:w, :] = m[-w:, :] = m[:, :w] = m[:, -w:] = True
+    return _frozen(m)
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)
+    return a
 
 
 def _pack(rgb: Any) -> np.ndarray:
@@ -394,24 +374,57 @@ def _stamp(pix: np.ndarray, squares: np.ndarray, tile_mask: np.ndarray, color: A
         pix[rs, cs] = sub
 
 
+@functools.lru_cache(maxsize=64)
 def _arrow_sets(t: int, style: str) -> np.ndarray:
     """(16, t, t) bool: the union of the arrows of each 4-bit action set (bit a = action a)."""
-    key = ("arrowsets", t, style)
-    if key not in _MASK_CACHE:
-        masks = _arrow_masks(t, style)
-        sets = np.zeros((16, t, t), dtype=bool)
-        for code in range(16):
-            for a in range(4):
-                if code >> a & 1:
-                    sets[code] |= masks[a]
-        sets.setflags(write=False)
-        _MASK_CACHE[key] = sets
-    return _MASK_CACHE[key]
+    masks = _arrow_masks(t, style)
+    sets = np.zeros((16, t, t), dtype=bool)
+    for code in range(16):
+        for a in range(4):
+            if code >> a & 1:
+                sets[code] |= masks[a]
+    return _frozen(sets)
 
 
 # ---------------------------------------------------------------------------
 # The renderer
 # ---------------------------------------------------------------------------
+#: Where each action's Q-value label sits, as (dx, dy) fractions of the tile from the square's centre.
+_Q_LABEL_OFFSETS = ((0.0, -0.33), (0.0, 0.33), (-0.335, 0.0), (0.335, 0.0))
+
+
+def label_color(background: Any) -> tuple[int, int, int]:
+    """The text colour that reads on ``background`` (RGB): light below :data:`DARK_BACKGROUND` luminance, else dark."""
+    return COLORS["text_light"] if float(_luminance(background)) < DARK_BACKGROUND else COLORS["text"]
+
+
+def _heat_scale(shown: np.ndarray | None, value_range: float | None) -> float:
+    """The one ``|value|`` that gets the strongest heat colour: ``value_range``, else the largest finite shown, else 1."""
+    if value_range is not None:
+        return value_range
+    if shown is None:
+        return 1.0
+    fin = np.abs(shown[np.isfinite(shown)])
+    return float(fin.max()) if fin.size and fin.max() > 0 else 1.0
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """The validated overlays of one :meth:`GridRenderer.draw` call and what its layers share."""
+
+    agent: int | None
+    values: np.ndarray | None  # (S,)
+    arrows: np.ndarray | None  # (S, 4) bool
+    q: np.ndarray | None  # (S, 4)
+    highlight: np.ndarray | None  # (S,) bool
+    shown: np.ndarray  # (S,) bool: the squares that carry values (not walls, not terminals)
+    colors: np.ndarray  # (nrow, ncol, 3) uint8: each square's colour (board or heat-map)
+    q_colors: np.ndarray | None  # (nrow, ncol, 4, 3) uint8: each Q triangle's colour, on the same scale
+    fmt: str
+    show_values: bool
+    show_q: bool
+
+
 class GridRenderer:
     """Draws a layout, an agent and optional overlays with pygame (headless-safe).
 
@@ -420,7 +433,7 @@ class GridRenderer:
     layout : Layout
         The grid to draw.
     tile_size : int
-        Pixels per square (>= 4).
+        Pixels per square, in ``[MIN_TILE_SIZE, MAX_TILE_SIZE]`` (4 to 1024; the env checks the same bounds).
 
     Notes
     -----
@@ -432,10 +445,8 @@ class GridRenderer:
     def __init__(self, layout: Layout, tile_size: int = 96) -> None:
         if not isinstance(layout, Layout):
             raise ValueError(f"GridRenderer needs a Layout, got {type(layout).__name__}")
-        if isinstance(tile_size, bool) or not isinstance(tile_size, (int, np.integer)) or tile_size < 4:
-            raise ValueError(f"tile_size must be an integer >= 4 pixels, got {tile_size!r}")
         self.layout = layout
-        self.tile = int(tile_size)
+        self.tile = check_tile_size(tile_size)
         self.width = layout.ncol * self.tile
         self.height = layout.nrow * self.tile
         self._base: np.ndarray | None = None
@@ -530,7 +541,7 @@ class GridRenderer:
 
     def _check_state(self, name: str, s: Any) -> int:
         if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or not 0 <= s < self.layout.n_states:
-            raise ValueError(f"{name} must be a state index in 0..{self.layout.n_states - 1}, got {s!r}")
+            raise ValueError(f"{name} must be a state index in 0..{self.layout.n_states - 1}, got {plain(s)}")
         return int(s)
 
     # -- geometry -------------------------------------------------------------------------
@@ -608,6 +619,10 @@ class GridRenderer:
     ) -> Any:
         """Draw a frame as a new pygame surface.
 
+        The frame is drawn in layers that share one heat scale (:class:`_Frame`): square colours
+        (heat-map or Q triangles), frames and grid lines, arrows, trajectory and agent, labels
+        (whose colour contrasts with the very colour drawn under them), caption.
+
         Parameters
         ----------
         agent : int, optional
@@ -615,7 +630,8 @@ class GridRenderer:
         values : array_like (S,) or (nrow, ncol), optional
             State values drawn as a diverging heat-map on non-absorbing squares.
         policy : array_like (S,) int or (S, 4) bool, optional
-            Arrows: one action per square (-1 for none) or every True action (ties).
+            Arrows: one action per square (-1 for none) or every True action (ties); drawn as
+            given (the renderer has no tie rule of its own).
         q : array_like (S, 4), optional
             Q-values drawn as four coloured triangles per non-absorbing square.
         highlight : array_like (S,) bool, optional
@@ -640,14 +656,44 @@ class GridRenderer:
         pygame.Surface
             ``(ncol * tile) x (caption_height + nrow * tile)`` pixels.
         """
+        f = self._frame(agent, values, policy, q, highlight, numbers, value_range, fmt)
+        if caption_lines is not None:
+            check_int("caption_lines", caption_lines, 1)
+        pix = self._square_pixels(f)
+        self._stamp_overlays(pix, f)
         pg = _pygame()
-        lay = self.layout
-        nrow, ncol, t, S = lay.nrow, lay.ncol, self.tile, lay.n_states
-        absorbing = lay.wall | lay.terminal
-        shown = ~absorbing
+        nrow, ncol, t = self.layout.nrow, self.layout.ncol, self.tile
+        H, W = nrow * t, ncol * t
+        rows_major = np.ascontiguousarray(pix.transpose(0, 2, 1, 3)).reshape(H, W)
+        cap_h = self.caption_height(caption, W, caption_lines)
+        surf = pg.Surface((W, cap_h + H))
+        surf.fill(COLORS["background"])
+        surf.blit(pg.image.frombuffer(rows_major, (W, H), "RGBX"), (0, cap_h))
+        origin = (0, cap_h)
+        self._draw_path_and_agent(surf, origin, f, trajectory)
+        self._draw_terminal_labels(surf, origin, f)
+        if f.show_values:
+            self._draw_value_labels(surf, origin, f)
+        if f.show_q:
+            self._draw_q_labels(surf, origin, f)
+        if caption:
+            self._draw_caption(surf, caption, W, cap_h, caption_lines)
+        return surf
 
-        if agent is not None:
-            agent = self._check_state("agent", agent)
+    def _frame(
+        self,
+        agent: Any,
+        values: Any,
+        policy: Any,
+        q: Any,
+        highlight: Any,
+        numbers: bool | None,
+        value_range: Any,
+        fmt: Any,
+    ) -> _Frame:
+        """Validate the overlays and compute what every layer shares: ONE heat scale and its colours."""
+        lay, t, S = self.layout, self.tile, self.layout.n_states
+        agent = None if agent is None else self._check_state("agent", agent)
         vals = None if values is None else self._state_array("values", values, np.float64)
         arrows = None if policy is None else self._check_policy(policy)
         qv = None
@@ -656,143 +702,128 @@ class GridRenderer:
             if qv.shape != (S, 4):
                 raise ValueError(f"q must have shape ({S}, 4) for this layout, got {qv.shape}")
         hl = None if highlight is None else self._state_array("highlight", highlight, bool)
-        if value_range is not None and not (
-            isinstance(value_range, (int, float, np.floating)) and math.isfinite(value_range) and value_range > 0
-        ):
-            raise ValueError(f"value_range must be a positive number, got {value_range!r}")
+        if value_range is not None:
+            value_range = check_float("value_range", value_range, minimum=0.0)
+            if value_range == 0:
+                raise ValueError("value_range must be a positive number, got 0.0")
         if not isinstance(fmt, str) or "{" not in fmt:
-            raise ValueError(f"fmt must be a format string such as '{{:.2f}}', got {fmt!r}")
-
-        if caption_lines is not None and (
-            isinstance(caption_lines, bool) or not isinstance(caption_lines, int) or caption_lines < 1
-        ):
-            raise ValueError(f"caption_lines must be a positive integer, got {caption_lines!r}")
-
-        # -- square colours: square-major pixels (nrow, ncol, t, t), one packed RGBA uint32 each --
+            raise ValueError(f"fmt must be a format string such as '{{:.2f}}', got {plain(fmt)}")
+        if numbers is not None:
+            numbers = check_bool("numbers", numbers)
+        shown = ~(lay.wall | lay.terminal)
         base = self._base_colors(tint_start=vals is None and qv is None)
-        shown2d = shown.reshape(nrow, ncol)
-        if qv is not None:
-            vr = value_range
-            if vr is None:
-                fin = qv[shown][np.isfinite(qv[shown])]
-                vr = float(np.abs(fin).max()) if fin.size else 1.0
-            qcol = heat_colors(qv, vr).reshape(nrow, ncol, 4, 3)
-            qcol = np.where(shown2d[:, :, None, None], qcol, base[:, :, None, :])
-            pix = _pack(qcol)[:, :, _triangle_index(t)]  # (nrow, ncol, t, t)
-            _stamp(pix, shown2d, _diagonal_mask(t, max(1, t // 48)), COLORS["grid"])
-            colors = base
-        else:
-            colors = base
-            if vals is not None:
-                vr = value_range
-                if vr is None:
-                    fin = vals[shown][np.isfinite(vals[shown])]
-                    vr = float(np.abs(fin).max()) if fin.size else 1.0
-                heat = heat_colors(vals, vr).reshape(nrow, ncol, 3)
-                colors = np.where(shown2d[:, :, None], heat, base)
-            pix = np.empty((nrow, ncol, t, t), dtype=np.uint32)
-            pix[...] = _pack(colors)[:, :, None, None]
+        heat = qv if qv is not None else vals
+        scale = _heat_scale(heat[shown] if heat is not None else None, value_range)
+        colors, q_colors = base, None
+        if qv is not None:  # (nrow, ncol, 4, 3): each triangle's colour; the square's own colour stays the board's
+            q_colors = heat_colors(qv, scale).reshape(lay.nrow, lay.ncol, 4, 3)
+            q_colors = np.where(shown.reshape(lay.nrow, lay.ncol)[:, :, None, None], q_colors, base[:, :, None, :])
+        elif vals is not None:
+            heat2d = heat_colors(vals, scale).reshape(lay.nrow, lay.ncol, 3)
+            colors = np.where(shown.reshape(lay.nrow, lay.ncol)[:, :, None], heat2d, base)
+        show_values = (
+            vals is not None and qv is None and (numbers if numbers is not None else t >= _MIN_TILE_VALUE_NUMBERS)
+        )
+        show_q = qv is not None and (numbers if numbers is not None else t >= _MIN_TILE_Q_NUMBERS)
+        return _Frame(agent, vals, arrows, qv, hl, shown, colors, q_colors, fmt, show_values, show_q)
 
-        # -- frames, grid lines, arrows --------------------------------------------------------
-        if t >= 12:
-            _stamp(pix, lay.terminal.reshape(nrow, ncol), _frame_mask(t, max(2, t // 20)), COLORS["terminal_border"])
-        if hl is not None:
-            _stamp(
-                pix,
-                hl.reshape(nrow, ncol) & ~lay.wall.reshape(nrow, ncol),
-                _frame_mask(t, max(2, t // 12)),
-                COLORS["highlight"],
-            )
-        if t >= 6:
+    def _square_pixels(self, f: _Frame) -> np.ndarray:
+        """Square-major packed pixels ``(nrow, ncol, t, t)`` uint32 of the square colours (or Q triangles)."""
+        lay, t = self.layout, self.tile
+        if f.q_colors is not None:
+            pix = _pack(f.q_colors)[:, :, _triangle_index(t)]
+            _stamp(pix, f.shown.reshape(lay.shape), _diagonal_mask(t, max(1, t // 48)), COLORS["grid"])
+            return pix
+        pix = np.empty((lay.nrow, lay.ncol, t, t), dtype=np.uint32)
+        pix[...] = _pack(f.colors)[:, :, None, None]
+        return pix
+
+    def _stamp_overlays(self, pix: np.ndarray, f: _Frame) -> None:
+        """Terminal borders, highlight frames, grid lines and arrows, stamped into the packed pixels."""
+        lay, t = self.layout, self.tile
+        if t >= _MIN_TILE_TERMINAL_FRAME:
+            _stamp(pix, lay.terminal.reshape(lay.shape), _frame_mask(t, max(2, t // 20)), COLORS["terminal_border"])
+        if f.highlight is not None:
+            squares = f.highlight.reshape(lay.shape) & ~lay.wall.reshape(lay.shape)
+            _stamp(pix, squares, _frame_mask(t, max(2, t // 12)), COLORS["highlight"])
+        if t >= _MIN_TILE_GRID:
             lw = max(1, t // 64)
             grid_px = _pack(COLORS["grid"])
             pix[:, :, :lw] = grid_px
             pix[:, :, :, :lw] = grid_px
             pix[-1, :, t - lw :] = grid_px
             pix[:, -1, :, t - lw :] = grid_px
-
-        show_values = vals is not None and qv is None and (numbers if numbers is not None else t >= 48)
-        show_q = qv is not None and (numbers if numbers is not None else t >= 100)
-        if arrows is not None and t >= 10:
-            style = "small" if qv is not None else ("edge" if show_values else "full")
-            ar = (arrows & shown[:, None]).reshape(nrow, ncol, 4).astype(np.uint8)
+        if f.arrows is not None and t >= _MIN_TILE_ARROWS:
+            style = "small" if f.q is not None else ("edge" if f.show_values else "full")
+            ar = (f.arrows & f.shown[:, None]).reshape(lay.nrow, lay.ncol, 4).astype(np.uint8)
             code = ar[..., 0] | (ar[..., 1] << 1) | (ar[..., 2] << 2) | (ar[..., 3] << 3)  # 4-bit arrow set
-            mask = _arrow_sets(t, style)[code]  # (nrow, ncol, t, t)
-            np.copyto(pix, _pack(COLORS["arrow"]), where=mask)
+            np.copyto(pix, _pack(COLORS["arrow"]), where=_arrow_sets(t, style)[code])
 
-        H, W = nrow * t, ncol * t
-        rows_major = np.ascontiguousarray(pix.transpose(0, 2, 1, 3)).reshape(H, W)
-        board = pg.image.frombuffer(rows_major, (W, H), "RGBX")
-        cap_h = self.caption_height(caption, W, caption_lines)
-        surf = pg.Surface((W, cap_h + H))
-        surf.fill(COLORS["background"])
-        surf.blit(board, (0, cap_h))
-        origin = (0, cap_h)
-
-        # -- trajectory and agent -----------------------------------------------------------------
+    def _draw_path_and_agent(self, surf: Any, origin: tuple[int, int], f: _Frame, trajectory: Any) -> None:
+        pg, t = _pygame(), self.tile
         if trajectory is not None and len(trajectory) > 1:
             # a lane off the centre (left of the numbers, above the "down" arrow) keeps text readable
             dx, dy = -int(0.27 * t), int(0.27 * t)
-            pts = [
-                (x + dx, y + dy)
-                for x, y in (self.center(self._check_state("trajectory state", s), origin) for s in trajectory)
-            ]
+            centres = (self.center(self._check_state("trajectory state", s), origin) for s in trajectory)
+            pts = [(x + dx, y + dy) for x, y in centres]
             pg.draw.lines(surf, COLORS["trajectory"], False, pts, max(2, t // 18))
             for p in pts[:-1]:
                 pg.draw.circle(surf, COLORS["trajectory"], p, max(2, t // 12))
-        if agent is not None:
-            ctr = self.center(agent, origin)
+        if f.agent is not None:
+            ctr = self.center(f.agent, origin)
             rad = max(2, int(t * 0.3))
             pg.draw.circle(surf, COLORS["agent"], ctr, rad)
-            if t >= 24:
+            if t >= _MIN_TILE_AGENT_OUTLINE:
                 pg.draw.circle(surf, COLORS["agent_outline"], ctr, rad, max(2, t // 40))
 
-        # -- text ------------------------------------------------------------------------------------
-        if t >= 16:
-            labels = {ch: f"{r:+g}" for ch, r in lay.rewards.items()}
-            h = self._fit_height(labels.values(), 0.34 * t, 0.8 * t)
-            grid = lay.grid
-            for s in np.flatnonzero(lay.terminal):
-                r, c = divmod(int(s), ncol)
-                col = COLORS["text"] if _luminance(colors[r, c]) > 140 else COLORS["text_light"]
-                img = self.text(labels[grid[r, c]], h, col)
-                surf.blit(img, img.get_rect(center=self.center(int(s), origin)))
-        if show_values:
-            assert vals is not None
-            idx = np.flatnonzero(shown)
-            labels_v = [_number(fmt, v) for v in vals[idx]]
-            h = self._fit_height(labels_v, 0.25 * t, (0.48 if arrows is not None else 0.86) * t)
-            if h >= 9:
-                for s, label in zip(idx, labels_v):
-                    r, c = divmod(int(s), ncol)
-                    dark = agent == s or _luminance(colors[r, c]) < 140
-                    img = self.text(label, h, COLORS["text_light"] if dark else COLORS["text"])
-                    surf.blit(img, img.get_rect(center=self.center(int(s), origin)))
-        if show_q:
-            assert qv is not None
-            idx = np.flatnonzero(shown)
-            labels_q = [[_number(fmt, v) for v in qv[s]] for s in idx]
-            h = self._fit_height([x for row in labels_q for x in row], 0.15 * t, 0.27 * t)
-            if h >= 9:
-                qcols = heat_colors(
-                    qv[idx], value_range or float(np.abs(qv[shown][np.isfinite(qv[shown])]).max(initial=1.0))
-                )
-                offsets = ((0, -0.33), (0, 0.33), (-0.335, 0), (0.335, 0))
-                for i, s in enumerate(idx):
-                    cx, cy = self.center(int(s), origin)
-                    for a, (ox, oy) in enumerate(offsets):
-                        dark = _luminance(qcols[i, a]) < 140
-                        img = self.text(labels_q[i][a], h, COLORS["text_light"] if dark else COLORS["text"])
-                        surf.blit(img, img.get_rect(center=(cx + ox * t, cy + oy * t)))
-        if caption:
-            lines, h = self._caption_lines(caption, W, caption_lines)
-            step = (cap_h - 0.5 * h) / len(lines)
-            y = 0.25 * h + (step - h) / 2
-            for line in lines:
-                img = self.text(line, h, COLORS["caption"])
-                surf.blit(img, img.get_rect(midtop=(W // 2, int(y))))
-                y += step
-        return surf
+    def _draw_terminal_labels(self, surf: Any, origin: tuple[int, int], f: _Frame) -> None:
+        lay, t = self.layout, self.tile
+        if t < _MIN_TILE_TERMINAL_LABEL:
+            return
+        labels = {ch: f"{r:+g}" for ch, r in lay.rewards.items()}
+        h = self._fit_height(labels.values(), 0.34 * t, 0.8 * t)
+        for s in np.flatnonzero(lay.terminal):
+            r, c = divmod(int(s), lay.ncol)
+            img = self.text(labels[str(lay.grid[r, c])], h, label_color(f.colors[r, c]))
+            surf.blit(img, img.get_rect(center=self.center(int(s), origin)))
+
+    def _draw_value_labels(self, surf: Any, origin: tuple[int, int], f: _Frame) -> None:
+        assert f.values is not None
+        t, ncol = self.tile, self.layout.ncol
+        idx = np.flatnonzero(f.shown)
+        labels = [_number(f.fmt, v) for v in f.values[idx]]
+        h = self._fit_height(labels, 0.25 * t, (0.48 if f.arrows is not None else 0.86) * t)
+        if h < _MIN_TEXT_PX:
+            return
+        for s, label in zip(idx, labels):
+            r, c = divmod(int(s), ncol)
+            color = COLORS["text_light"] if f.agent == s else label_color(f.colors[r, c])  # on the agent's disc
+            img = self.text(label, h, color)
+            surf.blit(img, img.get_rect(center=self.center(int(s), origin)))
+
+    def _draw_q_labels(self, surf: Any, origin: tuple[int, int], f: _Frame) -> None:
+        assert f.q is not None and f.q_colors is not None
+        t, ncol = self.tile, self.layout.ncol
+        idx = np.flatnonzero(f.shown)
+        labels = [[_number(f.fmt, v) for v in f.q[s]] for s in idx]
+        h = self._fit_height([x for row in labels for x in row], 0.15 * t, 0.27 * t)
+        if h < _MIN_TEXT_PX:
+            return
+        for s, row in zip(idx, labels):
+            cx, cy = self.center(int(s), origin)
+            r, c = divmod(int(s), ncol)
+            for a, (ox, oy) in enumerate(_Q_LABEL_OFFSETS):
+                img = self.text(row[a], h, label_color(f.q_colors[r, c, a]))  # the triangle's own colour
+                surf.blit(img, img.get_rect(center=(cx + ox * t, cy + oy * t)))
+
+    def _draw_caption(self, surf: Any, caption: str, width: int, cap_h: int, caption_lines: int | None) -> None:
+        lines, h = self._caption_lines(caption, width, caption_lines)
+        step = (cap_h - 0.5 * h) / len(lines)
+        y = 0.25 * h + (step - h) / 2
+        for line in lines:
+            img = self.text(line, h, COLORS["caption"])
+            surf.blit(img, img.get_rect(midtop=(width // 2, int(y))))
+            y += step
 
     def rgb_array(self, agent: int | None = None, **overlays: Any) -> np.ndarray:
         """The frame of :meth:`draw` as an ``(H, W, 3)`` uint8 array (headless-safe)."""
@@ -821,7 +852,10 @@ class GridRenderer:
             self._window.close()
 
 
-_RENDERERS: OrderedDict[tuple, GridRenderer] = OrderedDict()
+@functools.lru_cache(maxsize=16)
+def _renderer_for(layout: Layout, tile_size: int) -> GridRenderer:
+    """A renderer per (layout, tile size), reused by :func:`render_values` (layouts are immutable and hashable)."""
+    return GridRenderer(layout, tile_size)
 
 
 def auto_tile_size(layout: Layout, max_side: int = 960) -> int:
@@ -838,9 +872,8 @@ def auto_tile_size(layout: Layout, max_side: int = 960) -> int:
     -------
     int
     """
-    if isinstance(max_side, bool) or not isinstance(max_side, (int, np.integer)) or max_side < 1:
-        raise ValueError(f"max_side must be a positive integer, got {max_side!r}")
-    return int(min(160, max(4, max_side // max(layout.nrow, layout.ncol))))
+    check_int("max_side", max_side, 1)
+    return int(min(160, max(MIN_TILE_SIZE, max_side // max(layout.nrow, layout.ncol))))
 
 
 def render_values(
@@ -867,7 +900,8 @@ def render_values(
     values : array_like (S,), optional
         State values, e.g. ``PlanResult.values``: a diverging heat-map with numbers.
     policy : array_like (S,) int or (S, 4) bool, optional
-        Arrows: ``PlanResult.policy``, or ``greedy_mask(result.q)`` to show every tie.
+        Arrows: ``PlanResult.policy``, or an (S, 4) bool mask (``planners.greedy_mask(result.q)``) to
+        show every tie.  Without a policy no arrows are drawn: the renderer has no tie rule.
     q, agent, trajectory, highlight, caption, numbers, value_range, fmt
         See :meth:`GridRenderer.draw`.
     tile_size : int, optional
@@ -887,13 +921,7 @@ def render_values(
     """
     lay = as_layout(layout)
     t = auto_tile_size(lay) if tile_size is None else tile_size
-    key = (lay, t)
-    r = _RENDERERS.get(key)
-    if r is None:
-        r = _RENDERERS[key] = GridRenderer(lay, t)
-        if len(_RENDERERS) > 16:
-            _RENDERERS.popitem(last=False)
-    return r.rgb_array(
+    return _renderer_for(lay, check_tile_size(t)).rgb_array(
         agent,
         values=values,
         policy=policy,
@@ -986,7 +1014,7 @@ class Window:
             return []
         pg = _pygame()
         wanted = (pg.KEYDOWN, pg.KEYUP, pg.MOUSEBUTTONDOWN, pg.MOUSEBUTTONUP, pg.MOUSEWHEEL)
-        out = []
+        out: list[Any] = []
         for event in pg.event.get():
             if event.type == pg.QUIT:
                 self.close()

@@ -7,11 +7,19 @@ absorbing mask of :mod:`gridworld_env.model`), with the same inverse-CDF rule: d
 two therefore agree in distribution; they differ only in the uniform random numbers they
 draw (PCG64 through ``np_random`` in the single env, a per-env SplitMix64 stream here).
 
-Autoreset (Gymnasium 1.x ``AutoresetMode.NEXT_STEP``, stored in ``metadata["autoreset_mode"]``).
-A step that terminates or truncates a sub-environment returns its final observation, reward
-and flags as usual; the *next* ``step`` ignores that sub-environment's action, resets it and
-returns its start observation with reward ``0.0``, ``terminated=False`` and
-``truncated=False``.
+Autoreset: the three Gymnasium 1.x ``AutoresetMode`` s, chosen by ``autoreset_mode=`` and stored
+in ``envs.autoreset_mode`` and ``envs.metadata["autoreset_mode"]``, behave as in
+``gymnasium.vector.SyncVectorEnv``:
+
+* ``NEXT_STEP`` (default): a step that terminates or truncates a sub-environment returns its
+  final observation, reward and flags; the *next* ``step`` ignores that sub-environment's
+  action, resets it and returns its start observation with reward ``0.0`` and both flags False.
+* ``SAME_STEP``: the ending step resets the sub-environment at once; ``obs`` holds its new start
+  state, and ``info["final_obs"]`` (object array, ``None`` for the others), ``info["_final_obs"]``
+  (bool mask), ``info["final_info"]`` (the step's info, ``{}``) and ``info["_final_info"]`` (mask)
+  report how the episode ended.  A step that ends no episode returns ``info = {}``.
+* ``DISABLED``: nothing is reset; ``reset(options={"reset_mask": mask})`` restarts the ended
+  sub-environments, and stepping one before that raises ``ResetNeeded``.
 
 Random numbers.  Sub-environment ``i`` owns a 64-bit SplitMix64 state ``x_i``: each draw adds
 the odd constant ``0x9E3779B97F4A7C15`` to ``x_i`` and returns the top 53 bits of a bijective
@@ -41,11 +49,13 @@ from typing import Any
 
 import numpy as np
 from gymnasium import logger, spaces
+from gymnasium.envs.registration import EnvSpec
 from gymnasium.error import ResetNeeded
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from .env import InvalidActionError, LectureGridEnv
+from ._checks import check_bool, check_int, plain
+from .env import InvalidActionError, check_render_mode, grid_config, json_spec
 from .layouts import Layout, LayoutLike
 from .model import GridModel
 
@@ -103,9 +113,11 @@ class LectureGridVectorEnv(VectorEnv):
     Dynamics and rewards are those of the single env.
 
     ## Autoreset
-    ``metadata["autoreset_mode"] = AutoresetMode.NEXT_STEP``: the step after a sub-environment
-    terminates or truncates resets it, ignoring its action, and returns its start state with
-    reward 0 and both flags False.
+    ``autoreset_mode`` (``envs.autoreset_mode``, ``envs.metadata["autoreset_mode"]``): ``NEXT_STEP``
+    (default) resets an ended sub-environment on the following step, ignoring its action
+    (start state, reward 0, both flags False); ``SAME_STEP`` resets it in the ending step and
+    reports ``info["final_obs"]`` / ``info["final_info"]`` with their ``_`` masks, as
+    ``SyncVectorEnv``; ``DISABLED`` leaves it ended until ``reset(options={"reset_mask": ...})``.
 
     ## Episode end
     Terminated on entering a terminal square.  Truncated once an episode has taken
@@ -118,14 +130,15 @@ class LectureGridVectorEnv(VectorEnv):
     seeded run is reproducible on any machine and any number of threads.
 
     ## Returned arrays
-    By default (``copy=False``) ``obs``, ``rewards``, ``terminations`` and ``truncations`` are
-    preallocated buffers that the **next** ``step`` or ``reset`` **overwrites** in place (as
-    Gymnasium's vector envs with ``copy=False``): storing them into a rollout buffer
-    (``buf[t] = obs``) copies and is safe, but ``history.append(obs)`` keeps a reference that
-    changes -- append ``obs.copy()``.  Reuse saves 3-33% per step (most at small N, where
-    four allocations cost as much as the kernel).  ``copy=True`` returns newly allocated arrays
-    every call (the Gymnasium ``env_checker`` convention).  Writing into the returned arrays never changes the
-    envs' states.
+    By default (``copy=True``, as Gymnasium's vector envs) every call returns newly allocated
+    arrays.  With ``copy=False`` ``obs``, ``rewards``, ``terminations`` and ``truncations`` are
+    preallocated buffers that the **next** ``step`` or ``reset`` **overwrites** in place: storing
+    them into a rollout buffer (``buf[t] = obs``) copies and is safe, but ``history.append(obs)``
+    keeps a reference that changes -- append ``obs.copy()``.  Reuse saves 3-33% per step (most at
+    small N, where four allocations cost as much as the kernel), but clients that keep the arrays
+    (torchrl's ``GymWrapper`` shares their memory) then read the *last* step's values everywhere:
+    use ``copy=False`` only in your own loops.  Writing into the returned arrays never changes
+    the envs' states.
 
     ## Rendering
     ``render_mode="rgb_array"``: :meth:`render` returns a sequence of ``num_envs`` frames
@@ -136,10 +149,12 @@ class LectureGridVectorEnv(VectorEnv):
     ## Arguments
     * ``num_envs``: number of sub-environments (>= 1).
     * ``layout``, ``living_reward``, ``slip``, ``rewards``, ``start``, ``random_start``,
-      ``tile_size``: as :class:`~gridworld_env.env.LectureGridEnv` (validated by it).
+      ``tile_size``: as :class:`~gridworld_env.env.LectureGridEnv` (validated by the same code,
+      :func:`~gridworld_env.env.grid_config`).
+    * ``autoreset_mode``: a ``gymnasium.vector.AutoresetMode`` (or its value, e.g. ``"SameStep"``).
     * ``max_episode_steps``: truncation horizon (int >= 1) or ``None``.
     * ``render_mode``: ``None`` or ``"rgb_array"``.
-    * ``copy``: return reused buffers (False, default) or fresh arrays (True).
+    * ``copy``: return fresh arrays (True, default) or reused buffers (False, faster, see above).
     * ``parallel``: split the envs over numba's threads (``prange``); ``None`` (default) does so
       from :data:`PARALLEL_THRESHOLD` envs when numba has :data:`PARALLEL_MIN_THREADS` or more
       threads.  One thread steps a few hundred million env-steps/s, so threads help only for
@@ -147,6 +162,7 @@ class LectureGridVectorEnv(VectorEnv):
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 4, "autoreset_mode": AutoresetMode.NEXT_STEP}
+    _spec: EnvSpec | None = None
 
     def __init__(
         self,
@@ -161,35 +177,25 @@ class LectureGridVectorEnv(VectorEnv):
         random_start: bool = False,
         max_episode_steps: int | None = 100,
         tile_size: int = 96,
-        copy: bool = False,
+        copy: bool = True,
         parallel: bool | None = None,
+        autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
     ) -> None:
-        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
-            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
-        if max_episode_steps is not None and (
-            isinstance(max_episode_steps, bool)
-            or not isinstance(max_episode_steps, (int, np.integer))
-            or max_episode_steps < 1
-        ):
-            raise ValueError(f"max_episode_steps must be an integer >= 1 or None, got {max_episode_steps!r}")
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(
-                f"unsupported render_mode {render_mode!r}; supported: {self.metadata['render_modes']} or None"
-            )
-        if not isinstance(copy, (bool, np.bool_)):
-            raise ValueError(f"copy must be a bool, got {copy!r}")
-        if parallel is not None and not isinstance(parallel, (bool, np.bool_)):
-            raise ValueError(f"parallel must be None (auto), True or False, got {parallel!r}")
-        # The single env validates every model argument and owns the model: one source of truth.
-        self._single = LectureGridEnv(
-            layout, living_reward, slip, rewards=rewards, start=start, random_start=random_start, tile_size=tile_size
-        )
-        self.model: GridModel = self._single.model
-        self.layout: Layout = self._single.layout
-        self.num_envs = int(num_envs)
-        self.max_episode_steps = None if max_episode_steps is None else int(max_episode_steps)
-        self.render_mode = render_mode
-        self.copy = bool(copy)
+        self.num_envs = check_int("num_envs", num_envs, 1)
+        if max_episode_steps is not None:
+            max_episode_steps = check_int("max_episode_steps", max_episode_steps, 1)
+        self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"])
+        self.copy = check_bool("copy", copy)
+        if parallel is not None:
+            parallel = check_bool("parallel (None: auto)", parallel)
+        self.autoreset_mode = _autoreset_mode(autoreset_mode)
+        self.metadata = {**type(self).metadata, "autoreset_mode": self.autoreset_mode}  # per instance
+        cfg = grid_config(layout, living_reward, slip, rewards, start, random_start, tile_size)
+        self.model: GridModel = cfg.model
+        self.layout: Layout = cfg.layout
+        self.random_start = cfg.random_start
+        self.tile_size = cfg.tile_size
+        self.max_episode_steps = max_episode_steps
 
         self.single_observation_space = spaces.Discrete(self.layout.n_states)
         self.single_action_space = spaces.Discrete(4)
@@ -202,47 +208,81 @@ class LectureGridVectorEnv(VectorEnv):
         # next state and "is absorbing" of every outcome in one int32: next_state << 1 | absorbing[next_state]
         ns = m.next_state.reshape(-1)
         self._trans = (ns << 1) | m.absorbing[ns].astype(np.int32)
-        self._pr = m.prob.reshape(-1)
-        self._rw = m.reward.reshape(-1)
-        self._K = m.n_outcomes
-        self._default_starts = (
-            np.flatnonzero(self.layout.free).astype(np.int32)
-            if self._single.random_start
-            else np.array([self.layout.start], dtype=np.int32)
+        self._default_starts = (cfg.free_states if self.random_start else np.array([self.layout.start])).astype(
+            np.int32
         )
-        self._max_steps = _NO_LIMIT if self.max_episode_steps is None else self.max_episode_steps
         from . import _vector_kernels as kernels  # imports numba: only when a vector env is made
 
         if parallel is None:
             parallel = self.num_envs >= PARALLEL_THRESHOLD and kernels.max_threads() >= PARALLEL_MIN_THREADS
         self.parallel = bool(parallel)
-
-        self._kernel = kernels.step_parallel if self.parallel else kernels.step_serial
-        self._reset_kernel = kernels.reset_envs
-
-        n = self.num_envs
         # steps: of each episode; ~t (< 0) once it has ended
-        self._state, self._steps, self._rng, self._obs, self._rew, self._term, self._trunc = _staggered(
-            n, (np.int64, np.int64, np.uint64, np.int64, np.float64, np.bool_, np.bool_)
+        state, steps, rng = _staggered(self.num_envs, (np.int64, np.int64, np.uint64))
+        state[:] = self.layout.start
+        rng[:] = np.random.SeedSequence().generate_state(self.num_envs, np.uint64)
+        self._bind(state, steps, rng)
+        self._n_ended = 0  # envs left ended by the last step (DISABLED: they must be reset first)
+        self._has_reset = False
+        self._renderer: Any = None
+
+    def _bind(self, state: np.ndarray, steps: np.ndarray, rng: np.ndarray) -> None:
+        """Allocate the output buffers and bind the kernels and their arguments to the env state arrays."""
+        from . import _vector_kernels as kernels
+
+        n, m = self.num_envs, self.model
+        self._state, self._steps, self._rng, self._obs, self._rew, self._term, self._trunc, self._final = _staggered(
+            n, (np.int64, np.int64, np.uint64, np.int64, np.float64, np.bool_, np.bool_, np.int64)
         )
-        self._state[:] = self.layout.start
-        self._rng[:] = np.random.SeedSequence().generate_state(n, np.uint64)
+        self._state[:], self._steps[:], self._rng[:] = state, steps, rng
         self._shape = (n,)
         self._out = (self._obs, self._rew, self._term, self._trunc)
+        self._kernel = kernels.step_parallel if self.parallel else kernels.step_serial
+        self._reset_kernel = kernels.reset_envs
+        self._restart_kernel = kernels.restart_ended
+        max_steps = _NO_LIMIT if self.max_episode_steps is None else self.max_episode_steps
         # every kernel argument between the actions and the outputs, in order
         self._kernel_args = (
             self._state,
             self._steps,
             self._rng,
             self._trans,
-            self._pr,
-            self._rw,
-            self._K,
+            m.prob.reshape(-1),
+            m.reward.reshape(-1),
+            m.n_outcomes,
             self._default_starts,
-            self._max_steps,
+            max_steps,
         )
-        self._has_reset = False
-        self._renderer: Any = None
+
+    # ------------------------------------------------------------------- copies
+    def __getstate__(self) -> dict[str, Any]:
+        """The state for pickle / deepcopy / cloudpickle / dill: no kernels, buffers or window (rebuilt on load).
+
+        Each env's state, step count and random stream go with it, so a copy steps exactly like
+        the original from the same point.
+        """
+        state = self.__dict__.copy()
+        for key in ("_state", "_steps", "_rng", "_obs", "_rew", "_term", "_trunc", "_final", "_out", "_kernel"):
+            del state[key]
+        for key in ("_reset_kernel", "_restart_kernel", "_kernel_args"):
+            del state[key]
+        state["_env_arrays"] = (self._state.copy(), self._steps.copy(), self._rng.copy())
+        state["_renderer"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore a copy: the state, then new buffers and kernel bindings."""
+        arrays = state.pop("_env_arrays")
+        self.__dict__.update(state)
+        self._bind(*arrays)
+
+    @property
+    def spec(self) -> EnvSpec | None:
+        """The :class:`~gymnasium.envs.registration.EnvSpec` from ``make_vec``, its kwargs JSON-stable."""
+        return self._spec
+
+    @spec.setter
+    def spec(self, value: EnvSpec | None) -> None:
+        self._spec = json_spec(value)
 
     # ------------------------------------------------------------------- API
     def reset(
@@ -271,16 +311,19 @@ class LectureGridVectorEnv(VectorEnv):
             Empty.
         """
         n = self.num_envs
+        if options is not None and not isinstance(options, Mapping):
+            raise ValueError(f"options must be a dict or None, got {plain(options)}")
         options = {} if options is None else dict(options)
         mask = options.pop("reset_mask", None)
         start = options.pop("start", None)
         if options:
-            raise ValueError(f"unknown reset option(s) {sorted(options)}; supported: ['reset_mask', 'start']")
+            unknown = sorted(map(plain, options))
+            raise ValueError(f"unknown reset option(s) {unknown}; supported: ['reset_mask', 'start']")
         if mask is None:
             mask = np.ones(n, dtype=np.bool_)
         else:
             if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_ or mask.shape != (n,):
-                raise ValueError(f"options['reset_mask'] must be a bool array of shape ({n},), got {mask!r}")
+                raise ValueError(f"options['reset_mask'] must be a bool array of shape ({n},), got {plain(mask)}")
             if not mask.any():
                 raise ValueError("options['reset_mask'] must select at least one env, got all False")
             if not self._has_reset and not mask.all():
@@ -290,6 +333,7 @@ class LectureGridVectorEnv(VectorEnv):
         seeds, seeded = self._seed_arrays(seed)
         self._reset_kernel(mask, seeds, seeded, self._state, self._steps, self._rng, starts, self._obs)
         self._has_reset = True
+        self._n_ended = int(np.count_nonzero(self._steps < 0)) if self._n_ended else 0
         return (self._obs.copy() if self.copy else self._obs), {}
 
     def _seed_arrays(self, seed: int | Sequence[int | None] | None) -> tuple[np.ndarray, np.ndarray]:
@@ -301,13 +345,13 @@ class LectureGridVectorEnv(VectorEnv):
             return seeds, seeded
         if isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)):
             if not 0 <= seed <= _U64_MAX - (n - 1):
-                raise ValueError(f"seed must be an integer in [0, 2**64 - num_envs], got {seed!r}")
+                raise ValueError(f"seed must be an integer in [0, 2**64 - num_envs], got {plain(seed)}")
             super().reset(seed=int(seed))  # the VectorEnv's own np_random, as Gymnasium does
             seeds[:] = np.uint64(seed) + np.arange(n, dtype=np.uint64)
             seeded[:] = True
             return seeds, seeded
         if isinstance(seed, (str, bytes)) or not isinstance(seed, (Sequence, np.ndarray)) or len(seed) != n:
-            raise ValueError(f"seed must be None, an int or a list of {n} ints/None (one per env), got {seed!r}")
+            raise ValueError(f"seed must be None, an int or a list of {n} ints/None (one per env), got {plain(seed)}")
         entropy = np.random.SeedSequence().generate_state(n, np.uint64)
         for i, s in enumerate(seed):
             if s is None:
@@ -315,7 +359,7 @@ class LectureGridVectorEnv(VectorEnv):
             elif isinstance(s, (int, np.integer)) and not isinstance(s, (bool, np.bool_)) and 0 <= s <= _U64_MAX:
                 seeds[i] = s
             else:
-                raise ValueError(f"seed[{i}] must be None or an integer in [0, 2**64), got {s!r}")
+                raise ValueError(f"seed[{i}] must be None or an integer in [0, 2**64), got {plain(s)}")
         seeded[:] = True
         return seeds, seeded
 
@@ -333,12 +377,15 @@ class LectureGridVectorEnv(VectorEnv):
         rewards : ndarray (num_envs,) float64
         terminations, truncations : ndarray (num_envs,) bool
         info : dict
-            Empty.
+            Empty, except after a SAME_STEP step that ended episodes (``final_obs``, ``final_info``
+            and their masks, see the class docstring).
 
         Raises
         ------
         InvalidActionError
             An action outside 0..3, a non-integer dtype or the wrong shape; no env is stepped.
+        ResetNeeded
+            Before the first reset, or (``DISABLED``) while an ended env has not been reset.
         """
         a = actions
         # fast path: exactly the array type the kernel was compiled for (int64, C-contiguous, writable)
@@ -346,16 +393,33 @@ class LectureGridVectorEnv(VectorEnv):
             a = self._coerce_actions(actions)
         if not self._has_reset:
             raise ResetNeeded("call reset() before step()")
+        if self._n_ended and self.autoreset_mode is AutoresetMode.DISABLED:
+            ended = np.flatnonzero(self._steps < 0).tolist()
+            raise ResetNeeded(
+                f"envs {ended} ended their episodes and autoreset_mode is DISABLED: "
+                "reset them first with reset(options={'reset_mask': mask})"
+            )
         if self.copy:
             n = self.num_envs
             out = (np.empty(n, np.int64), np.empty(n, np.float64), np.empty(n, np.bool_), np.empty(n, np.bool_))
-            bad = self._kernel(a, *self._kernel_args, *out)
         else:
             out = self._out
-            bad = self._kernel(a, *self._kernel_args, *out)
+        bad, n_ended = self._kernel(a, *self._kernel_args, *out)
         if bad >= 0:
             raise InvalidActionError(f"actions must be integers in 0..3, got actions[{bad}] = {int(a[bad])}")
+        self._n_ended = n_ended
+        if n_ended and self.autoreset_mode is AutoresetMode.SAME_STEP:
+            self._restart_kernel(self._state, self._steps, self._rng, self._default_starts, out[0], self._final)
+            self._n_ended = 0
+            return (*out, self._final_info(out[2], out[3]))
         return (*out, {})
+
+    def _final_info(self, term: np.ndarray, trunc: np.ndarray) -> dict[str, Any]:
+        """SAME_STEP's info after a step that ended episodes, laid out as ``SyncVectorEnv`` lays it out."""
+        done = term | trunc
+        final_obs = np.empty(self.num_envs, dtype=object)  # all None; Python ints where an episode ended
+        final_obs[done] = self._final[done]  # (this object array costs more than the kernel: SAME_STEP's price)
+        return {"final_obs": final_obs, "_final_obs": done, "final_info": {}, "_final_info": done.copy()}
 
     def _coerce_actions(self, actions: Any) -> np.ndarray:
         """Actions as a C-contiguous writable int64 array of shape (num_envs,), or InvalidActionError."""
@@ -366,7 +430,7 @@ class LectureGridVectorEnv(VectorEnv):
                 f"got {type(actions).__name__} of dtype {a.dtype} and shape {a.shape}"
             )
         if a.dtype.kind == "u" and a.size and a.max() > 3:  # would wrap to valid int64 values
-            raise InvalidActionError(f"actions must be integers in 0..3, got max {a.max()!r}")
+            raise InvalidActionError(f"actions must be integers in 0..3, got max {plain(a.max())}")
         return np.array(a, dtype=np.int64, order="C", copy=True)
 
     # ----------------------------------------------------------- properties
@@ -383,7 +447,7 @@ class LectureGridVectorEnv(VectorEnv):
         return np.where(self._steps < 0, ~self._steps, self._steps)
 
     # ---------------------------------------------------------------- render
-    def render(self) -> Frames | None:
+    def render(self) -> Frames | None:  # type: ignore[override]  # a lazy Sequence of frames, not a tuple
         """The frames of all sub-environments, drawn lazily (``render_mode="rgb_array"``).
 
         Returns
@@ -401,7 +465,7 @@ class LectureGridVectorEnv(VectorEnv):
         if self._renderer is None:
             from .render import GridRenderer
 
-            self._renderer = GridRenderer(self.layout, tile_size=self._single.tile_size)
+            self._renderer = GridRenderer(self.layout, tile_size=self.tile_size)
         return Frames(self._renderer, self._state.copy())
 
     def close_extras(self, **kwargs: Any) -> None:
@@ -409,7 +473,18 @@ class LectureGridVectorEnv(VectorEnv):
         if self._renderer is not None:
             self._renderer.close()
             self._renderer = None
-        self._single.close()
+
+
+def _autoreset_mode(mode: Any) -> AutoresetMode:
+    """An :class:`~gymnasium.vector.AutoresetMode`, or its value (``"SameStep"``) or name (``"SAME_STEP"``)."""
+    if isinstance(mode, AutoresetMode):
+        return mode
+    if isinstance(mode, str):
+        for m in AutoresetMode:
+            if mode in (m.value, m.name):
+                return m
+    names = [m.name for m in AutoresetMode]
+    raise ValueError(f"autoreset_mode must be a gymnasium.vector.AutoresetMode ({', '.join(names)}), got {plain(mode)}")
 
 
 class Frames(Sequence):
@@ -435,7 +510,7 @@ class Frames(Sequence):
             return [self[j] for j in range(*i.indices(len(self)))]
         n = len(self._states)
         if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not -n <= i < n:
-            raise IndexError(f"frame index must be an integer in [{-n}, {n}), got {i!r}")
+            raise IndexError(f"frame index must be an integer in [{-n}, {n}), got {plain(i)}")
         return self._renderer.rgb_array(agent=int(self._states[i]))
 
     def __repr__(self) -> str:

@@ -8,7 +8,7 @@ import pygame
 import pytest
 from PIL import Image
 
-from demos import agent, lecture, living_reward, manual, policy_editor
+from demos import agent, lecture, living_reward, manual, policy_editor, terminal
 from demos._app import App
 from gridworld_env import build_model, get_layout
 
@@ -59,13 +59,51 @@ def test_help(name, capsys):
         ("lecture", ["--gamma", "nan"], "argument --gamma: expected a number in [0, 1], got 'nan'"),
         ("living_reward", ["--gamma", "-0.1"], "argument --gamma: expected a number in [0, 1], got '-0.1'"),
         ("manual", ["--layout", "nope"], "argument --layout: unknown layout 'nope'; known layouts:"),
+        # issue 11.15: tracebacks (or exit 0) before, one-line usage errors now
+        ("agent", ["--living-reward", "nan"], "argument --living-reward: expected a finite number, got 'nan'"),
+        ("manual", ["--living-reward", "inf"], "argument --living-reward: expected a finite number, got 'inf'"),
+        ("policy_editor", ["--living-reward", "nan"], "argument --living-reward: expected a finite number, got 'nan'"),
+        ("living_reward", ["--living-rewards", "0", "nan"], "argument --living-rewards: expected a finite number"),
+        ("living_reward", ["--slip", "1.5"], "argument --slip: expected a number in [0, 1], got '1.5'"),
+        ("lecture", ["--living-reward", "nan"], "argument --living-reward: expected a finite number, got 'nan'"),
+        ("lecture", ["--fmt", "bogus"], "argument --fmt: expected a format string with one number field"),
+        ("lecture", ["--fmt", "{:d}"], "argument --fmt: expected a format string with one number field"),
+        ("lecture", ["--fmt", "{0}{1}"], "argument --fmt: expected a format string"),
+        ("lecture", ["--tol", "0"], "argument --tol: expected a positive number, got '0'"),
+        (
+            "lecture",
+            ["--tile-size", "100000"],
+            "argument --tile-size: expected an integer from 4 to 1024 pixels, got '100000'",
+        ),
+        ("agent", ["--tile-size", "3"], "argument --tile-size: expected an integer from 4 to 1024 pixels, got '3'"),
+        ("terminal", ["--delay", "-1"], "argument --delay: expected a number >= 0, got '-1'"),
+        ("terminal", ["--episodes", "-1"], "argument --episodes: expected a positive integer, got '-1'"),
+        ("terminal", ["--slip", "True"], "argument --slip: expected a number in [0, 1], got 'True'"),
     ],
 )
 def test_bad_arguments_are_rejected_naming_the_value(name, argv, message, capsys):
+    module = terminal if name == "terminal" else DEMOS[name]
+    extra = [] if name == "terminal" else ["--headless", "--max-frames", "1"]
     with pytest.raises(SystemExit) as e:
-        DEMOS[name].main(argv + ["--headless", "--max-frames", "1"])
+        module.main(argv + extra)
     assert e.value.code == 2
-    assert message in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.strip().splitlines()[-1].count("\n") == 0 and "Traceback" not in err  # one line, no traceback
+
+
+def test_the_renderer_and_the_demos_share_the_tile_size_bounds():
+    from demos._checks import tile_size
+    from gridworld_env.render import MAX_TILE_SIZE, MIN_TILE_SIZE, GridRenderer
+
+    lay = get_layout("lecture")
+    for t in (MIN_TILE_SIZE, MAX_TILE_SIZE):
+        assert tile_size(str(t)) == t and GridRenderer(lay, t).tile == t
+    for t in (MIN_TILE_SIZE - 1, MAX_TILE_SIZE + 1):
+        with pytest.raises(ValueError):
+            GridRenderer(lay, t)
+        with pytest.raises(Exception, match="expected an integer"):
+            tile_size(str(t))
 
 
 @pytest.mark.parametrize(

@@ -170,22 +170,62 @@ def test_numpy_integer_actions_accepted(action):
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
-        (dict(slip=1.5), LayoutError, r"slip must be in \[0, 1\], got 1.5"),
-        (dict(slip=-0.2), LayoutError, r"got -0.2"),
-        (dict(living_reward=float("nan")), LayoutError, r"living_reward must be finite, got nan"),
+        (dict(slip=1.5), LayoutError, r"slip must be a finite number in \[0, 1\], got 1.5$"),
+        (dict(slip=-0.2), LayoutError, r"got -0.2$"),
+        (dict(living_reward=float("nan")), LayoutError, r"living_reward must be a finite number, got nan$"),
         (dict(render_mode="window"), ValueError, r"unsupported render_mode 'window'"),
         (dict(layout="lectur"), LayoutError, r"unknown layout 'lectur'; known layouts: .*lecture"),
-        (dict(layout=["S.E+"], rewards={"E": float("inf")}), LayoutError, r"reward for 'E' must be finite"),
+        (dict(layout=["S.E+"], rewards={"E": float("inf")}), LayoutError, r"the reward of 'E' must be a finite number"),
         (dict(layout=["S.?+"]), LayoutError, r"unknown character '\?' at row 0, column 2"),
         (dict(start=(1, 1)), LayoutError, r"start \(1, 1\) is on a wall"),
-        (dict(random_start="yes"), ValueError, r"random_start must be a bool, got 'yes'"),
-        (dict(tile_size=2), ValueError, r"tile_size must be an integer >= 8 pixels, got 2"),
+        (dict(random_start="yes"), ValueError, r"random_start must be True or False, got 'yes'$"),
+        (dict(tile_size=2), ValueError, r"tile_size must be an integer in \[4, 1024\], got 2$"),
+        (dict(tile_size=100_000), ValueError, r"tile_size must be an integer in \[4, 1024\], got 100000$"),
+        # issue 11.4: bools and strings are not numbers (slip=True used to become 1.0: the agent never moved as told)
+        (dict(slip=True), LayoutError, r"slip must be a finite number in \[0, 1\], got True$"),
+        (dict(slip=np.True_), LayoutError, r"slip must be a finite number in \[0, 1\], got True$"),
+        (dict(slip="0.2"), LayoutError, r"slip must be a finite number in \[0, 1\], got '0.2'$"),
+        (dict(living_reward=True), LayoutError, r"living_reward must be a finite number, got True$"),
+        (dict(living_reward="0.1"), LayoutError, r"living_reward must be a finite number, got '0.1'$"),
+        (
+            dict(layout=["S.E+"], rewards={"E": True}),
+            LayoutError,
+            r"the reward of 'E' must be a finite number, got True$",
+        ),
+        (
+            dict(layout=["S.E+"], rewards={"E": "10"}),
+            LayoutError,
+            r"the reward of 'E' must be a finite number, got '10'$",
+        ),
+        (dict(layout=["S.E+"], rewards=[("E", 1)]), LayoutError, r"rewards must be a dict .* got \[\('E', 1\)\]$"),
+        (dict(render_mode=1), ValueError, r"render_mode must be None or one of .*, got 1$"),
+        (dict(start=(np.int64(1), True)), LayoutError, r"start column must be an integer, got True$"),
+        (dict(start=(0.0, 0)), LayoutError, r"start row must be an integer, got 0.0$"),
+        # plain values in messages, never numpy reprs
+        (dict(layout=["S.E+"], rewards={np.str_("E"): np.str_("x")}), LayoutError, r"the reward of 'E' .* got 'x'$"),
+        (dict(layout="S#?"), LayoutError, r"unknown layout 'S#\?'.*a one-row map is a list: layout=\['S#\?'\]"),
     ],
 )
 @pytest.mark.filterwarnings("ignore:.*not in the possible render_modes")
 def test_bad_construction_raises(kwargs, error, match):
     with pytest.raises(error, match=match):
         gym.make("LectureGrid-v0", **kwargs)
+
+
+def test_reset_options_must_be_a_dict():
+    env = gym.make("LectureGrid-v0")
+    with pytest.raises(ValueError, match=r"options must be a dict or None, got 'x'$"):
+        env.reset(options="x")  # was an AttributeError ('str' object has no attribute 'get')
+
+
+def test_one_row_map_strings_are_maps_unless_they_name_a_layout():
+    env = gym.make("LectureGrid-v0", layout="S.#+")
+    assert env.unwrapped.layout.rows == ("S.#+",)
+    env.reset(seed=0)
+    assert run(env, [RIGHT, RIGHT]) == [(1, -0.04, False, False), (1, -0.04, False, False)]  # the wall
+    with_e = gym.make("LectureGrid-v0", layout="S.E", rewards={"E": 3})
+    assert with_e.unwrapped.layout.rewards == {"E": 3.0}
+    assert gym.make("LectureGrid-v0", layout="maze").unwrapped.layout.name == "maze"  # a name stays a name
 
 
 def test_custom_map_and_rewards():

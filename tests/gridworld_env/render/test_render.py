@@ -17,7 +17,6 @@ from gridworld_env import build_model, get_layout
 from gridworld_env.render import (
     COLORS,
     GridRenderer,
-    greedy_mask,
     heat_colors,
     render_values,
     save_animation,
@@ -42,6 +41,11 @@ def value_iteration(layout, living_reward=-0.04, slip=0.2, gamma=1.0):
             break
     Q = np.einsum("sak,sak->sa", m.prob, m.reward + gamma * V[m.next_state])
     return V, Q
+
+
+def ties(q, atol=1e-9):
+    """(S, 4) bool: the actions within ``atol`` of each state's best (the renderer draws masks as given)."""
+    return q >= q.max(axis=1, keepdims=True) - atol
 
 
 def pixel(img, t, state, fx=0.5, fy=0.5, top=0):
@@ -84,7 +88,7 @@ def test_agent_and_wall_with_all_overlays_and_caption():
     t = 120
     r = GridRenderer(LAY, t)
     cap = "living reward -0.04, slip 0.2, gamma 1, iteration 20"
-    img = r.rgb_array(agent=8, values=V, policy=greedy_mask(Q), trajectory=[8, 4, 0], caption=cap)
+    img = r.rgb_array(agent=8, values=V, policy=ties(Q), trajectory=[8, 4, 0], caption=cap)
     top = r.caption_height(cap)
     assert top > 0 and img.shape == (top + 3 * t, 4 * t, 3)
     assert tuple(img[2, 2]) == COLORS["background"]
@@ -123,21 +127,11 @@ def test_ties_draw_every_maximising_action():
     # deterministic, gamma 1: from the start (2, 0) going up first and going right first are
     # both 5-step shortest paths to +1, and both are optimal
     V, Q = value_iteration(LAY, slip=0.0)
-    mask = greedy_mask(Q)
+    mask = ties(Q)
     assert mask[8].tolist() == [True, False, False, True]
     img = render_values(LAY, V, mask, tile_size=96)
     assert ray_hits(img, 96, 8, UP) >= 5 and ray_hits(img, 96, 8, RIGHT) >= 5
     assert ray_hits(img, 96, 8, DOWN) == 0 and ray_hits(img, 96, 8, LEFT) == 0
-
-
-def test_greedy_mask_ties_and_tolerance():
-    q = np.array([[1.0, 1.0, 0.0, 1.0 - 1e-12], [0.0, -1.0, -2.0, -3.0]])
-    assert greedy_mask(q).tolist() == [[True, True, False, True], [True, False, False, False]]
-    assert greedy_mask(q, tol=0.0).tolist()[0] == [True, True, False, False]
-    with pytest.raises(ValueError, match="shape"):
-        greedy_mask(np.zeros(4))
-    with pytest.raises(ValueError, match="tol"):
-        greedy_mask(q, tol=-1)
 
 
 def test_heat_map_colours_are_ordered_as_the_values():
@@ -188,7 +182,7 @@ def test_heat_colours_monotone(values):
 def test_q_triangles_colour_and_the_best_action():
     V, Q = value_iteration(LAY)
     t = 160
-    img = render_values(LAY, V, greedy_mask(Q), q=Q, tile_size=t)
+    img = render_values(LAY, V, ties(Q), q=Q, tile_size=t)
     where = {UP: (0.5, 0.05), DOWN: (0.5, 0.95), LEFT: (0.12, 0.32), RIGHT: (0.88, 0.32)}  # off the labels
     for s in np.flatnonzero(LAY.free):
         cols = {a: pixel(img, t, s, *where[a]) for a in range(4)}
@@ -274,3 +268,54 @@ def test_mp4_without_imageio_says_what_to_install(tmp_path, monkeypatch):
     frame = render_values(LAY, tile_size=16)
     with pytest.raises(ValueError, match="imageio"):
         save_animation([frame, frame], tmp_path / "ep.mp4")
+
+
+def _luma(rgb):
+    r, g, b = (float(x) for x in rgb)
+    return 0.299 * r + 0.587 * g + 0.114 * b
+
+
+@pytest.mark.parametrize("slip, living_reward", [(0.2, -0.04), (0.0, -0.04), (0.2, -0.4)])
+def test_q_labels_contrast_with_their_own_triangle(slip, living_reward):
+    """Issue 14: the labels' colours came from a third heat scale (``max(initial=1.0)``) that disagreed
+    with the triangles' scale, so in the 4x3 world labels were dark on dark triangles."""
+    _, Q = value_iteration(LAY, living_reward=living_reward, slip=slip)
+    t = 160
+    plain = render_values(LAY, q=Q, tile_size=t, numbers=False)
+    text = render_values(LAY, q=Q, tile_size=t, numbers=True)
+    changed = (plain != text).any(axis=2)
+    offsets = {UP: (0.0, -0.33), DOWN: (0.0, 0.33), LEFT: (-0.335, 0.0), RIGHT: (0.335, 0.0)}
+    dark_seen = light_seen = 0
+    for s in np.flatnonzero(LAY.free):
+        r, c = divmod(int(s), LAY.ncol)
+        for a, (ox, oy) in offsets.items():
+            x, y = int(c * t + (0.5 + ox) * t), int(r * t + (0.5 + oy) * t)
+            win = (slice(y - int(0.06 * t), y + int(0.06 * t)), slice(x - int(0.1 * t), x + int(0.1 * t)))
+            bg = _luma(plain[y, x - int(0.1 * t)])  # the triangle beside the label
+            lum = 0.299 * text[win][..., 0] + 0.587 * text[win][..., 1] + 0.114 * text[win][..., 2]
+            ink = lum[changed[win]]
+            assert ink.size > 20, (s, a)  # a label is there
+            if bg < 140:  # dark triangle: light text, brighter than the triangle
+                dark_seen += 1
+                assert ink.max() > bg + 60, (s, a, bg, ink.max())
+            else:
+                light_seen += 1
+                assert ink.min() < bg - 60, (s, a, bg, ink.min())
+    assert dark_seen + light_seen == 4 * LAY.free.sum() and dark_seen > 0  # every label; the dark case (the bug's)
+
+
+@pytest.mark.parametrize("values", [np.linspace(-1, 1, 12), np.linspace(-0.3, 0.05, 12), np.full(12, 0.7)])
+def test_value_labels_contrast_with_their_square(values):
+    """The value labels take their colour from the very heat colour drawn under them (one scale)."""
+    t = 100
+    plain = render_values(LAY, values, tile_size=t, numbers=False)
+    text = render_values(LAY, values, tile_size=t, numbers=True)
+    changed = (plain != text).any(axis=2)
+    for s in np.flatnonzero(LAY.free):
+        r, c = divmod(int(s), LAY.ncol)
+        win = (slice(r * t + int(0.35 * t), r * t + int(0.65 * t)), slice(c * t + int(0.1 * t), c * t + int(0.9 * t)))
+        bg = _luma(plain[r * t + t // 2, c * t + int(0.08 * t)])
+        lum = 0.299 * text[win][..., 0] + 0.587 * text[win][..., 1] + 0.114 * text[win][..., 2]
+        ink = lum[changed[win]]
+        assert ink.size > 20, s
+        assert (ink.max() > bg + 60) if bg < 140 else (ink.min() < bg - 60), (s, bg)

@@ -349,7 +349,8 @@ def test_returned_arrays_copy_or_reuse():
     out2 = fresh.step(acts(0, 0, 0, 0))
     for x, y in zip((obs0, *out1[:4]), (out1[0], *out2[:4])):
         assert not np.shares_memory(x, y)
-    reused = make(4)  # the default: buffers reused
+    assert make(4).copy is True  # the default, as Gymnasium's vector envs (torchrl keeps the arrays it is given)
+    reused = make(4, copy=False)
     assert reused.copy is False
     reused.reset(seed=0)
     a = reused.step(acts(0, 0, 0, 0))
@@ -444,6 +445,13 @@ def test_step_before_reset():
         ({"parallel": 1}, "parallel"),
         ({"slip": 1.5}, "slip"),
         ({"layout": "no-such-layout"}, "no-such-layout"),
+        ({"num_envs": True}, r"num_envs must be an integer >= 1, got True$"),
+        ({"max_episode_steps": True}, r"max_episode_steps must be an integer >= 1, got True$"),
+        ({"slip": True}, r"slip must be a finite number in \[0, 1\], got True$"),
+        ({"living_reward": "0.1"}, r"living_reward must be a finite number, got '0.1'$"),
+        ({"render_mode": 1}, r"unsupported render_mode 1"),
+        ({"autoreset_mode": 1}, r"autoreset_mode must be .*got 1$"),
+        ({"tile_size": 2000}, r"tile_size must be an integer in \[4, 1024\], got 2000$"),
     ],
 )
 def test_bad_constructor_arguments(kwargs, match):
@@ -469,6 +477,7 @@ def test_layout_errors_are_layout_errors():
         ({"options": {"reset_mask": np.zeros(3, bool)}}, "at least one"),
         ({"options": {"colour": 1}}, "colour"),
         ({"options": {"start": (1, 1)}}, "wall"),
+        ({"options": "x"}, r"options must be a dict or None, got 'x'$"),
     ],
 )
 def test_bad_reset_arguments(kwargs, match):
@@ -508,3 +517,36 @@ def test_per_env_arrays_are_disjoint_zeroed_and_at_distinct_page_offsets():
         assert all(end <= nxt for (_, end), (nxt, _) in zip(spans, spans[1:]))
         offsets = [a.ctypes.data % 4096 for a in arrays]
         assert len(set(offsets)) == len(arrays) and all(o % 64 == 0 for o in offsets)
+
+
+BAD_MODEL_ARGS = [
+    {"slip": True},
+    {"slip": "0.2"},
+    {"living_reward": float("nan")},
+    {"layout": ["S.E+"], "rewards": {"E": True}},
+    {"layout": ["S.E+"], "rewards": [("E", 1)]},
+    {"start": (1, 1)},
+    {"random_start": 1},
+    {"tile_size": 3},
+    {"layout": "S#?"},
+]
+
+
+@pytest.mark.parametrize("kwargs", BAD_MODEL_ARGS)
+def test_vector_env_refuses_what_the_env_refuses_with_the_same_message(kwargs):
+    with pytest.raises(ValueError) as single:
+        LectureGridEnv(**kwargs)
+    with pytest.raises(ValueError) as vector:
+        LectureGridVectorEnv(2, **kwargs)
+    assert type(single.value) is type(vector.value) and str(single.value) == str(vector.value)
+
+
+def test_vector_env_builds_no_single_env(monkeypatch):
+    """Issue 14: the vector env validated its arguments by building a throwaway LectureGridEnv."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("LectureGridEnv built")
+
+    monkeypatch.setattr(LectureGridEnv, "__init__", refuse)
+    envs = LectureGridVectorEnv(3, slip=0.2, random_start=True)
+    assert envs.reset(seed=0)[0].shape == (3,)
