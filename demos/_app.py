@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 
 from gridworld_env.render import COLORS, Window, save_animation, save_png, to_rgb_array
-from planners.solvers import TIE_RTOL
 
 from ._checks import layout_arg, positive_float, positive_int, unit_interval
 
@@ -33,7 +32,6 @@ __all__ = [
     "App",
     "HelpFormatter",
     "add_app_arguments",
-    "greedy_mask",
     "headless_requested",
     "layout_arg",
     "positive_float",
@@ -63,20 +61,6 @@ def headless_requested(flag: bool = False) -> bool:
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         return True
     return False
-
-
-def greedy_mask(q: Any, tol: float = TIE_RTOL) -> np.ndarray:
-    """(S, A) bool: every action within ``tol * max(1, |best|)`` of each state's best Q-value (the arrows of ties).
-
-    A stand-in with planners' tie tolerance (``planners.solvers.TIE_RTOL``) until ``planners``
-    exports its ``greedy_mask`` (issue 14: one tie rule, in planners); the renderer draws masks
-    as given and has no tie rule of its own.
-    """
-    q = np.asarray(q, dtype=np.float64)
-    if q.ndim != 2:
-        raise ValueError(f"q must have shape (S, A), got {q.shape}")
-    best = q.max(axis=1, keepdims=True)
-    return q >= best - tol * np.maximum(1.0, np.abs(best))
 
 
 def add_app_arguments(parser: argparse.ArgumentParser, name: str, fps: float = 4.0) -> None:

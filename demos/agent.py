@@ -20,7 +20,7 @@ from typing import Any
 from gridworld_env import LectureGridEnv, layout_names
 from gridworld_env.render import GridRenderer, auto_tile_size
 
-from ._app import App, HelpFormatter, add_app_arguments, greedy_mask, layout_arg, positive_int, unit_interval
+from ._app import App, HelpFormatter, add_app_arguments, layout_arg, positive_int, unit_interval
 from ._checks import finite_float, tile_size
 
 KEYS_HELP = "keys: space pause, n step, r new episode, q quit"
@@ -146,7 +146,7 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=HelpFormatter,
     )
     p.add_argument("--layout", type=layout_arg, default="four_rooms", help=f"layout name: {', '.join(layout_names())}")
-    p.add_argument("--planner", default="value_iteration", choices=sorted(planners.SOLVERS), help="planner")
+    p.add_argument("--planner", default="solve", choices=sorted(planners.SOLVERS), help="planner")
     p.add_argument("--gamma", type=unit_interval, default=0.99, help="discount factor in [0, 1]")
     p.add_argument("--living-reward", type=finite_float, default=-0.04, help="reward of every non-terminal step")
     p.add_argument("--slip", type=unit_interval, default=0.2, help="probability of slipping sideways")

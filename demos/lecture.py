@@ -25,7 +25,7 @@ import numpy as np
 from gridworld_env import LectureGridEnv, get_layout
 from gridworld_env.render import GridRenderer
 
-from ._app import App, HelpFormatter, add_app_arguments, greedy_mask, positive_int, unit_interval
+from ._app import App, HelpFormatter, add_app_arguments, positive_int, unit_interval
 from ._checks import finite_float, format_string, positive_float, tile_size
 
 #: Living rewards the +/- keys step through: one in each interval with a different optimal
@@ -194,7 +194,7 @@ class LectureDemo:
         """The current frame (a pygame surface)."""
         plan = self.plan
         values = None if plan is None else plan.values
-        policy = None if plan is None else greedy_mask(plan.q)
+        policy = None if plan is None else plan.greedy_mask()
         if plan is None:
             values = np.zeros(self.layout.n_states)
         return self.renderer.draw(

@@ -25,7 +25,7 @@ from typing import Any
 from gridworld_env import LectureGridEnv, get_layout
 from gridworld_env.render import COLORS, GridRenderer
 
-from ._app import App, HelpFormatter, add_app_arguments, greedy_mask, positive_int, unit_interval
+from ._app import App, HelpFormatter, add_app_arguments, positive_int, unit_interval
 from ._checks import finite_float, tile_size
 
 LIVING_REWARDS = (-2.0, -0.5, -0.04, 0.1)

@@ -27,7 +27,7 @@ import numpy as np
 from gridworld_env import DOWN, LEFT, RIGHT, UP, LayoutError, LectureGridEnv, as_layout, layout_names
 from gridworld_env.render import COLORS, GridRenderer, auto_tile_size
 
-from ._app import App, HelpFormatter, add_app_arguments, greedy_mask, layout_arg, unit_interval
+from ._app import App, HelpFormatter, add_app_arguments, layout_arg, unit_interval
 from ._checks import finite_float, tile_size
 from .lecture import LADDER
 from .terminal import hand_policy
