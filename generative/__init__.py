@@ -30,9 +30,9 @@ from generative.data import (
     DataError,
     DataInfo,
     DataSet,
-    grid25_centers,
+    grid_centers,
     load_dataset,
-    ring8_centers,
+    ring_centers,
 )
 from generative.train import (
     Context,
@@ -66,10 +66,10 @@ __all__ = [
     "TrainingInterrupted",
     "available_methods",
     "get_method",
-    "grid25_centers",
+    "grid_centers",
     "load_dataset",
     "load_run",
     "register_method",
-    "ring8_centers",
+    "ring_centers",
     "train",
 ]

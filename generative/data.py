@@ -7,10 +7,10 @@ Built-in datasets (nothing is downloaded):
     ``[0, 1]``, split once by a fixed seeded permutation into 1,500 training and 297 test images.
 ``ring8[:radius=2,std=0.02]``
     8 equal-weight Gaussians with standard deviation ``std`` centred on the circle of radius
-    ``radius`` at the angles ``2 pi k / 8``, k = 0..7 (:func:`ring8_centers`).
+    ``radius`` at the angles ``2 pi k / 8``, k = 0..7 (:func:`ring_centers`).
 ``grid25[:spacing=2,std=0.05]``
     25 equal-weight Gaussians centred at ``(spacing (i - 2), spacing (j - 2))``, i, j = 0..4, i.e.
-    ``(-4 + 2i, -4 + 2j)`` by default (:func:`grid25_centers`).
+    ``(-4 + 2i, -4 + 2j)`` by default (:func:`grid_centers`).
 ``moons[:noise=0.1]``
     two interleaved half circles (scikit-learn's ``make_moons`` construction) with Gaussian noise.
 
@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .metrics import grid_centres, ring_centres  # one definition of the mixtures' geometry
+from generative._checks import check_int, check_number
 
 __all__ = [
     "GRID25_SPACING",
@@ -58,10 +58,10 @@ __all__ = [
     "DataInfo",
     "DataSet",
     "builtin_datasets",
-    "grid25_centers",
+    "grid_centers",
     "load_dataset",
     "read_idx",
-    "ring8_centers",
+    "ring_centers",
     "sample_mixture",
     "sample_moons",
     "write_idx",
@@ -76,6 +76,7 @@ STREAM_TEST_SIZE = 10_000
 STREAM_EPOCH_SIZE = 10_000  # examples per nominal "epoch" of an on-the-fly dataset
 _TEST_SEED = 2_718_281  # fixed: test sets and splits never depend on the run's seed
 _SPLIT_SEED = 0
+SEED_INIT, SEED_METHOD, SEED_DATA, SEED_PICTURES, SEED_EVAL = range(5)  # derive_seed keys of the streams
 _IMAGE_EXT = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
 
 
@@ -83,35 +84,56 @@ class DataError(ValueError):
     """A dataset name, file or array that cannot be used; the message names the culprit."""
 
 
+def derive_seed(seed: int, *key: int) -> int:
+    """An independent seed in ``[0, 2**63)`` for the stream named ``key``, from one user ``seed``.
+
+    NumPy's ``SeedSequence(seed, spawn_key=key)``: distinct keys give statistically independent
+    streams (no hand-mixed constants; ``key`` is e.g. ``(stream, rank)``).
+    """
+    state = np.random.SeedSequence(seed, spawn_key=key).generate_state(1, np.uint64)[0]
+    return int(state >> np.uint64(1))
+
+
 # --------------------------------------------------------------------------------------------
 # Mixtures
 # --------------------------------------------------------------------------------------------
 
 
-def ring8_centers(radius: float = RING8_RADIUS) -> np.ndarray:
-    """Centres of the ``ring8`` mixture: ``radius (cos 2 pi k/8, sin 2 pi k/8)``, k = 0..7.
+def ring_centers(n_modes: int = 8, radius: float = RING8_RADIUS) -> np.ndarray:
+    """Centres of the ring mixture: ``radius (cos 2 pi k/n, sin 2 pi k/n)``, k = 0..n-1 (``ring8``: n = 8).
+
+    Parameters
+    ----------
+    n_modes : int
+        Number of modes (8 for ``ring8``).
+    radius : float
+        Radius of the ring (2 for ``ring8``).
 
     Returns
     -------
-    ndarray, shape (8, 2), float64
+    ndarray, shape (n_modes, 2), float64
     """
-    if not (radius > 0 and math.isfinite(radius)):
-        raise DataError(f"ring8 radius must be a positive finite number, got {radius!r}")
-    return ring_centres(8, radius)
+    n = check_int(n_modes, "n_modes")
+    r = check_number(radius, "radius", positive=True)
+    angle = 2.0 * np.pi * np.arange(n) / n
+    return np.stack([r * np.cos(angle), r * np.sin(angle)], axis=1)
 
 
-def grid25_centers(spacing: float = GRID25_SPACING) -> np.ndarray:
-    """Centres of the ``grid25`` mixture: ``(spacing (i - 2), spacing (j - 2))``, row ``5 i + j``.
+def grid_centers(side: int = 5, spacing: float = GRID25_SPACING) -> np.ndarray:
+    """Centres of the square grid mixture, centred on the origin, row ``side * i + j`` at ``(x_i, x_j)``.
 
-    With the default spacing 2 these are ``(-4 + 2i, -4 + 2j)``, i, j = 0..4.
+    ``x_i = spacing (i - (side - 1) / 2)``; for ``grid25`` (side 5, spacing 2) these are
+    ``(-4 + 2i, -4 + 2j)``, i, j = 0..4.
 
     Returns
     -------
-    ndarray, shape (25, 2), float64
+    ndarray, shape (side**2, 2), float64
     """
-    if not (spacing > 0 and math.isfinite(spacing)):
-        raise DataError(f"grid25 spacing must be a positive finite number, got {spacing!r}")
-    return grid_centres(5, spacing)
+    n = check_int(side, "side")
+    s = check_number(spacing, "spacing", positive=True)
+    axis = (np.arange(n) - (n - 1) / 2.0) * s
+    ii, jj = np.meshgrid(axis, axis, indexing="ij")
+    return np.stack([ii.ravel(), jj.ravel()], axis=1)
 
 
 def sample_mixture(centers: np.ndarray | torch.Tensor, std: float, n: int, generator: torch.Generator) -> torch.Tensor:
@@ -248,7 +270,7 @@ class BatchStream:
         self.rank, self.world_size, self.device = rank, world_size, torch.device(device)
         self.examples = 0  # examples served by this rank
         if data.train is None:
-            self._gen = torch.Generator().manual_seed(self.seed * 1_000_003 + 7919 * rank + 1)
+            self._gen = torch.Generator().manual_seed(derive_seed(self.seed, SEED_DATA, rank))
             self._train = None
         else:
             from torch.utils.data import DistributedSampler
@@ -394,11 +416,11 @@ def _builtin(name: str, arg: str, spec: str) -> DataSet:
         return _load_digits()
     if name == "ring8":
         p = _parse_params(name, arg, {"radius": RING8_RADIUS, "std": RING8_STD})
-        c = ring8_centers(p["radius"])
+        c = ring_centers(8, p["radius"])
         return _stream(name, spec, lambda n, g: sample_mixture(c, p["std"], n, g), p)
     if name == "grid25":
         p = _parse_params(name, arg, {"spacing": GRID25_SPACING, "std": GRID25_STD})
-        c = grid25_centers(p["spacing"])
+        c = grid_centers(5, p["spacing"])
         return _stream(name, spec, lambda n, g: sample_mixture(c, p["std"], n, g), p)
     if name == "moons":
         p = _parse_params(name, arg, {"noise": MOONS_NOISE})

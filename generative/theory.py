@@ -73,13 +73,13 @@ def grid_2d(lo: float = -3.0, hi: float = 3.0, n: int = 401) -> tuple[np.ndarray
     return np.stack([xx.ravel(), yy.ravel()], axis=1), h * h
 
 
-def mixture_density(points: Any, centres: Any, std: float, weights: Any = None) -> np.ndarray:
+def mixture_density(points: Any, centers: Any, std: float, weights: Any = None) -> np.ndarray:
     """Density of an isotropic Gaussian mixture at ``points``.
 
     Parameters
     ----------
     points : array_like (N, D)
-    centres : array_like (K, D)
+    centers : array_like (K, D)
     std : float
         Common standard deviation of the components.
     weights : array_like (K,), optional
@@ -90,9 +90,9 @@ def mixture_density(points: Any, centres: Any, std: float, weights: Any = None) 
     ndarray (N,)
     """
     x = np.atleast_2d(np.asarray(points, dtype=np.float64))
-    c = np.atleast_2d(np.asarray(centres, dtype=np.float64))
+    c = np.atleast_2d(np.asarray(centers, dtype=np.float64))
     if x.shape[1] != c.shape[1]:
-        raise ValueError(f"points have dimension {x.shape[1]} but centres have {c.shape[1]}")
+        raise ValueError(f"points have dimension {x.shape[1]} but centers have {c.shape[1]}")
     if not (float(std) > 0):
         raise ValueError(f"std must be positive, got {std!r}")
     w = _weights(weights, c.shape[0])
