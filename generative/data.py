@@ -36,7 +36,9 @@ from __future__ import annotations
 
 import gzip
 import math
+import os
 import struct
+import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -222,7 +224,7 @@ class DataInfo:
         a = x.detach().float().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x, np.float32)
         if self.bounded:
             a = np.clip(a, 0.0, 1.0)
-        a = a * self.scale + self.offset
+        a = a.astype(np.float64) * self.scale + self.offset  # float64: scales up to 1e300 stay finite
         dt = np.dtype(self.dtype)
         if dt.kind in "iub":
             if dt.kind == "b":
@@ -440,25 +442,52 @@ def builtin_datasets() -> tuple[str, ...]:
 _IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
-def _open_maybe_gz(path: Path) -> bytes:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"cannot read {path}: {exc}") from None
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            return gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise DataError(f"{path} is a damaged gzip file: {exc}") from None
-    return raw
+_GZIP_MAX_RATIO = 1032  # deflate emits at most ~1032 bytes per compressed byte
+_CHUNK = 1 << 24
+
+
+def _read_bounded(f: Any, n: int) -> bytearray:
+    """Up to ``n`` bytes from ``f``, in chunks: memory grows with the data really there, never past ``n``."""
+    buf = bytearray()
+    while len(buf) < n:
+        part = f.read(min(_CHUNK, n - len(buf)))
+        if not part:
+            break
+        buf += part
+    return buf
+
+
+def _idx_header(f: Any, path: Path) -> tuple[np.dtype, tuple[int, ...], int]:
+    """Read and check the IDX header: (big-endian dtype, dims, header bytes)."""
+    head = f.read(4)
+    if len(head) < 4 or head[0] != 0 or head[1] != 0:
+        raise DataError(
+            f"{path} is not an IDX file: it must start with two zero bytes, got {head.hex() or 'an empty file'}"
+        )
+    code, ndim = head[2], head[3]
+    if code not in _IDX_TYPES:
+        raise DataError(
+            f"{path}: unknown IDX type code 0x{code:02x} "
+            f"(expected one of {', '.join(f'0x{c:02x}' for c in _IDX_TYPES)})"
+        )
+    if ndim == 0:
+        raise DataError(f"{path}: IDX header declares 0 dimensions")
+    raw_dims = f.read(4 * ndim)
+    if len(raw_dims) < 4 * ndim:
+        raise DataError(f"{path}: truncated IDX header ({4 + len(raw_dims)} bytes for {ndim} dimensions)")
+    return np.dtype(_IDX_TYPES[code]), struct.unpack(f">{ndim}I", raw_dims), 4 + 4 * ndim
 
 
 def read_idx(path: str | Path) -> np.ndarray:
-    """Read an MNIST-format IDX file (optionally gzip-compressed).
+    """Read an MNIST-format IDX file (optionally gzip-compressed), header first.
 
     The format: two zero bytes, a type code (0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32,
     0x0D float32, 0x0E float64), the number of dimensions, then one big-endian uint32 per
-    dimension and the values in C order.
+    dimension and the values in C order.  The header is read first and bounds the read: a
+    plain file must hold exactly the bytes it declares; a gzip file may not declare more than
+    deflate can expand its size to (about 1032x), is decompressed in chunks only up to the
+    declared size, and is refused if more data follows (a "gzip bomb" costs no more memory
+    than its header admits).
 
     Returns
     -------
@@ -467,34 +496,44 @@ def read_idx(path: str | Path) -> np.ndarray:
     Raises
     ------
     DataError
-        If the header is not IDX or the file is shorter or longer than its header says.
+        If the header is not IDX, or the file is shorter or longer than its header says.
     """
     path = Path(path)
-    raw = _open_maybe_gz(path)
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
+    try:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            gz = fh.read(2) == b"\x1f\x8b"
+            fh.seek(0)
+            f: Any = gzip.GzipFile(fileobj=fh, mode="rb") if gz else fh
+            dt, dims, header = _idx_header(f, path)
+            expected = math.prod(dims) * dt.itemsize
+            room = size * _GZIP_MAX_RATIO if gz else size - header
+            if expected > room or (not gz and expected != room):
+                held = (
+                    f"a {size}-byte gzip file holds at most about {room} bytes"
+                    if gz
+                    else f"the file holds {room} bytes of data"
+                )
+                raise DataError(
+                    f"{path}: IDX header says shape {tuple(dims)} ({expected} bytes of {dt.name}), but {held}"
+                    + (" (truncated)" if not gz and room < expected else "")
+                )
+            body = _read_bounded(f, expected)
+            if len(body) < expected:
+                raise DataError(
+                    f"{path}: IDX header says {expected} bytes of data, the file holds {len(body)} (truncated)"
+                )
+            if f.read(1):
+                raise DataError(f"{path}: the file holds more data than its IDX header says ({expected} bytes)")
+    except OSError as exc:
         raise DataError(
-            f"{path} is not an IDX file: it must start with two zero bytes, got {raw[:4].hex() or 'an empty file'}"
-        )
-    code, ndim = raw[2], raw[3]
-    if code not in _IDX_TYPES:
-        raise DataError(
-            f"{path}: unknown IDX type code 0x{code:02x} "
-            f"(expected one of {', '.join(f'0x{c:02x}' for c in _IDX_TYPES)})"
-        )
-    if ndim == 0:
-        raise DataError(f"{path}: IDX header declares 0 dimensions")
-    if len(raw) < 4 + 4 * ndim:
-        raise DataError(f"{path}: truncated IDX header ({len(raw)} bytes for {ndim} dimensions)")
-    dims = struct.unpack(f">{ndim}I", raw[4 : 4 + 4 * ndim])
-    dt = np.dtype(_IDX_TYPES[code])
-    expected = int(np.prod(dims)) * dt.itemsize
-    body = len(raw) - 4 - 4 * ndim
-    if body != expected:
-        raise DataError(
-            f"{path}: IDX header says shape {tuple(dims)} ({expected} bytes of "
-            f"{dt.name}), but the file holds {body} bytes of data" + (" (truncated)" if body < expected else "")
-        )
-    a = np.frombuffer(raw, dtype=dt, offset=4 + 4 * ndim).reshape(dims)
+            f"cannot read {path}: {exc}"
+            if not isinstance(exc, gzip.BadGzipFile)
+            else f"{path} is a damaged gzip file: {exc}"
+        ) from None
+    except (EOFError, zlib.error) as exc:
+        raise DataError(f"{path} is a damaged gzip file: {exc}") from None
+    a = np.frombuffer(body, dtype=dt).reshape(dims)
     return a.astype(dt.newbyteorder("="))
 
 
@@ -546,6 +585,37 @@ def _labels(y: np.ndarray | None, n: int, where: str) -> np.ndarray | None:
     return y
 
 
+REAL_RANGE = 10.0  # real-valued data beyond +-REAL_RANGE is shifted and scaled into [-1, 1]
+
+
+def _model_scaling(x: np.ndarray, x_test: np.ndarray | None) -> tuple[bool, float, float]:
+    """(bounded, scale, offset) with data = model * scale + offset.
+
+    ``bool`` data is bounded as it is; unsigned integers are bounded, divided by their dtype's
+    maximum (``uint8`` by 255, ``uint16`` by 65535); floats within ``[0, 1]`` are bounded as they
+    are; other data is real-valued, unchanged within ``[-10, 10]``, else centred on the
+    midpoint of its range and divided by the power of ten that brings it into ``[-1, 1]`` (a
+    VAE's first steps overflow on raw values in the hundreds, and float32 holds no value
+    beyond 3.4e38).
+    """
+    kind = x.dtype.kind
+    if kind == "b":
+        return True, 1.0, 0.0
+    if kind == "u":
+        return True, float(np.iinfo(x.dtype).max), 0.0
+    parts = [x] if x_test is None else [x, x_test]
+    lo, hi = min(float(p.min()) for p in parts), max(float(p.max()) for p in parts)
+    if kind == "f" and lo >= 0.0 and hi <= 1.0:
+        return True, 1.0, 0.0
+    if max(abs(lo), abs(hi)) <= REAL_RANGE:
+        return False, 1.0, 0.0
+    offset, half = lo / 2 + hi / 2, hi / 2 - lo / 2
+    scale = 10.0 ** math.ceil(math.log10(half)) if half > 0 else 1.0
+    if not math.isfinite(scale):  # pragma: no cover - a range beyond 1e308
+        raise DataError(f"values span [{lo}, {hi}]: too wide to scale; rescale the data")
+    return False, scale, offset
+
+
 def _from_arrays(
     spec: str,
     x: np.ndarray,
@@ -562,21 +632,14 @@ def _from_arrays(
         if x_test.shape[1:] != x.shape[1:]:
             raise DataError(f"{where}: test examples have shape {x_test.shape[1:]}, training examples {x.shape[1:]}")
         y_test = _labels(y_test, len(x_test), where + " (test)")
-    kind = x.dtype.kind
-    scale = 1.0
-    if kind == "b":
-        bounded = True
-    elif x.dtype == np.uint8:
-        bounded, scale = True, 255.0
-    else:
-        lo = float(x.min()) if x_test is None else min(float(x.min()), float(x_test.min()))
-        hi = float(x.max()) if x_test is None else max(float(x.max()), float(x_test.max()))
-        bounded = kind == "f" and lo >= 0.0 and hi <= 1.0
+    bounded, scale, offset = _model_scaling(x, x_test)
     if image is None:
         image = x.ndim == 3 or (x.ndim == 4 and x.shape[-1] in (1, 3, 4))
 
     def model(a: np.ndarray) -> torch.Tensor:
-        return torch.tensor(a.astype(np.float32) / scale, dtype=torch.float32)
+        if x.dtype.kind in "bu" or scale == 1.0:  # exact in float32 (uint8 / 255 as it always was)
+            return torch.tensor(a.astype(np.float32) / np.float32(scale), dtype=torch.float32)
+        return torch.tensor(((a.astype(np.float64) - offset) / scale).astype(np.float32), dtype=torch.float32)
 
     if x_test is None:  # fixed seeded 90/10 split
         perm = np.random.default_rng(_SPLIT_SEED).permutation(len(x))
@@ -593,6 +656,7 @@ def _from_arrays(
         tuple(int(s) for s in x.shape[1:]),
         bounded=bounded,
         scale=scale,
+        offset=offset,
         dtype=x.dtype.name,
         image=bool(image),
         n_classes=n_classes,

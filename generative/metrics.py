@@ -226,7 +226,7 @@ def dataset_coverage(name: str, samples: Any, **params: Any) -> ModeCoverage:
 # --------------------------------------------------------------------------------------------
 # Digits
 # --------------------------------------------------------------------------------------------
-_CLASSIFIER_VERSION = 1
+_CLASSIFIER_VERSION = 2
 _HIDDEN = 128
 
 
@@ -329,15 +329,45 @@ def _split_fingerprint() -> str:
     return h.hexdigest()[:16]
 
 
+def _weights_digest(clf: DigitClassifier) -> str:
+    """SHA-256 of the classifier's weights (dtype, shape, bytes, in a fixed order) and claimed accuracy."""
+    h = hashlib.sha256()
+    for a in (clf.w1, clf.b1, clf.w2, clf.b2):
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype}{a.shape}:".encode() + a.tobytes())
+    h.update(repr(float(clf.test_accuracy)).encode())
+    return h.hexdigest()
+
+
+def _load_verified(path: Path) -> DigitClassifier | None:
+    """The cached classifier if its weights match their checksum and really score the accuracy it claims."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            clf = DigitClassifier(z["w1"], z["b1"], z["w2"], z["b2"], float(z["test_accuracy"]))
+            digest = str(z["sha256"])
+        if digest != _weights_digest(clf):
+            return None
+        _, _, x_te, y_te = _digits_split()
+        accuracy = float((clf.predict(x_te) == y_te).mean())
+    except (OSError, KeyError, ValueError, EOFError):
+        return None
+    # the accuracy is recomputed (297 images, a millisecond); one image of slack for BLAS rounding
+    return clf if abs(accuracy - clf.test_accuracy) <= 1.0 / len(y_te) else None
+
+
 def digit_classifier(*, cache: bool = True, path: str | os.PathLike | None = None) -> DigitClassifier:
-    """The digits classifier: loaded from the cache, or trained (about a second) and cached.
+    """The digits classifier: loaded from the cache and verified, or trained (about a second) and cached.
+
+    A cached file is used only if its weights match the SHA-256 stored with them and score, on
+    the digits test split, the accuracy the file claims; otherwise (damaged, edited, written by
+    another version) the classifier is retrained and the cache rewritten.
 
     Parameters
     ----------
     cache : bool
         Read and write the on-disk cache; ``False`` always trains afresh.
     path : path-like, optional
-        Cache file to use instead of ``cache_dir() / "digits_classifier_v1_<split>.npz"``.
+        Cache file to use instead of ``cache_dir() / "digits_classifier_v2_<split>.npz"``.
 
     Returns
     -------
@@ -347,18 +377,17 @@ def digit_classifier(*, cache: bool = True, path: str | os.PathLike | None = Non
         path = cache_dir() / f"digits_classifier_v{_CLASSIFIER_VERSION}_{_split_fingerprint()}.npz"
     path = Path(path)
     if cache and path.is_file():
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                return DigitClassifier(z["w1"], z["b1"], z["w2"], z["b2"], float(z["test_accuracy"]))
-        except (OSError, KeyError, ValueError):
-            pass  # unreadable cache: retrain and overwrite
+        cached = _load_verified(path)
+        if cached is not None:
+            return cached
     clf = _train_classifier()
     if cache:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
         try:
             with os.fdopen(fd, "wb") as f:
-                np.savez(f, w1=clf.w1, b1=clf.b1, w2=clf.w2, b2=clf.b2, test_accuracy=clf.test_accuracy)
+                weights = {"w1": clf.w1, "b1": clf.b1, "w2": clf.w2, "b2": clf.b2}
+                np.savez(f, **weights, test_accuracy=clf.test_accuracy, sha256=_weights_digest(clf))
             os.replace(tmp, path)  # atomic: a concurrent reader sees the old file or the new one
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
