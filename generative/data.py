@@ -278,8 +278,12 @@ class BatchStream:
             from torch.utils.data import DistributedSampler
 
             self._train = data.train.to(self.device)
-            self._sampler = DistributedSampler(
-                range(len(data.train)), num_replicas=world_size, rank=rank, shuffle=True, seed=self.seed
+            self._sampler: DistributedSampler = DistributedSampler(
+                range(len(data.train)),  # type: ignore[arg-type]  # any sized object serves
+                num_replicas=world_size,
+                rank=rank,
+                shuffle=True,
+                seed=self.seed,
             )
             self.epoch, self.pos = 0, 0
             self._order = self._epoch_order(0)
@@ -294,6 +298,7 @@ class BatchStream:
     def __next__(self) -> torch.Tensor:
         self.examples += self.batch_size
         if self._train is None:
+            assert self.data.sampler is not None  # on-the-fly data has a sampler
             return self.data.sampler(self.batch_size, self._gen).to(self.device)
         parts, need = [], self.batch_size
         while need:
@@ -720,9 +725,9 @@ def _load_idx(path: Path, spec: str) -> DataSet:
     y = read_idx(files["train-labels"]) if "train-labels" in files else None
     xt = read_idx(files["test-images"]) if "test-images" in files else None
     yt = read_idx(files["test-labels"]) if "test-labels" in files and xt is not None else None
-    for lab, imgs, key in ((y, x, "train-labels"), (yt, xt, "test-labels")):
-        if lab is not None and (lab.ndim != 1 or len(lab) != len(imgs)):
-            raise DataError(f"{files[key]}: {lab.shape} labels for {len(imgs)} images")
+    for labels, images, key in ((y, x, "train-labels"), (yt, xt, "test-labels")):
+        if labels is not None and images is not None and (labels.ndim != 1 or len(labels) != len(images)):
+            raise DataError(f"{files[key]}: {labels.shape} labels for {len(images)} images")
     return _from_arrays(spec, x, y, str(files["train-images"]), xt, yt, image=True)
 
 
@@ -735,8 +740,8 @@ def _load_image_folder(path: Path, spec: str) -> DataSet:
     arrays, size = [], None
     for f in files:
         try:
-            with Image.open(f) as im:
-                im = im.convert("RGB")
+            with Image.open(f) as opened:
+                im = opened.convert("RGB")
         except (UnidentifiedImageError, OSError) as exc:
             raise DataError(f"cannot read image {f}: {exc}") from None
         if size is None:

@@ -278,6 +278,7 @@ class DigitClassifier:
 def _digits_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The training core's digits split (``generative.data``): flat [0, 1] images and labels."""
     d = load_dataset("digits")
+    assert d.train is not None and d.train_labels is not None and d.test_labels is not None
     return (
         d.train.numpy().astype(np.float64).reshape(-1, 64),
         d.train_labels.numpy().astype(np.int64),
@@ -386,8 +387,8 @@ def digit_classifier(*, cache: bool = True, path: str | os.PathLike | None = Non
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
         try:
             with os.fdopen(fd, "wb") as f:
-                weights = {"w1": clf.w1, "b1": clf.b1, "w2": clf.w2, "b2": clf.b2}
-                np.savez(f, **weights, test_accuracy=clf.test_accuracy, sha256=_weights_digest(clf))
+                digest = _weights_digest(clf)
+                np.savez(f, w1=clf.w1, b1=clf.b1, w2=clf.w2, b2=clf.b2, test_accuracy=clf.test_accuracy, sha256=digest)
             os.replace(tmp, path)  # atomic: a concurrent reader sees the old file or the new one
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

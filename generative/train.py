@@ -55,11 +55,11 @@ import random
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, cast
 
 import numpy as np
 import torch
@@ -277,7 +277,7 @@ class Context:
             ids = [self.device.index] if self.device.type == "cuda" else None
             out = DistributedDataParallel(module, device_ids=ids, **ddp_kwargs)
         if self.compile:
-            out = torch.compile(out, backend=self.compile_backend)
+            out = torch.compile(out, backend=self.compile_backend)  # type: ignore[assignment]
         return out
 
     def all_reduce_grads(self, *modules: nn.Module) -> None:
@@ -326,7 +326,7 @@ class Method:
         """Named optimisers whose ``state_dict`` goes into checkpoints."""
         raise NotImplementedError
 
-    def train_step(self, batches: Iterator[torch.Tensor], step: int) -> dict[str, float | torch.Tensor]:
+    def train_step(self, batches: Iterator[torch.Tensor], step: int) -> Mapping[str, float | torch.Tensor]:
         """One training step: pull as many minibatches as needed with ``next(batches)``, update.
 
         ``step`` counts the steps completed before this one (0 on the first call).  Returns the
@@ -459,7 +459,8 @@ def _import_builtin(module: str) -> None:
 
 
 def _rng_state(ctx: Context, stream: Any) -> dict[str, Any]:
-    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    legacy = cast("tuple[str, np.ndarray, int, int, float]", np.random.get_state(legacy=True))
+    kind, keys, pos, has_gauss, cached = legacy
     py = random.getstate()
     return {
         "torch": torch.get_rng_state(),
@@ -684,7 +685,7 @@ def _check_configs(method: str, config: Any, method_config: Any) -> tuple[type[M
         raise ValueError(f"config must be a TrainConfig, got {type(tcfg).__name__}")
     if type(mcfg) is not cls.Config and dataclasses.is_dataclass(mcfg) and issubclass(cls.Config, type(mcfg)):
         given = explicit_fields(mcfg)
-        mcfg = config_from_dict(cls.Config, asdict(mcfg))  # e.g. a VAEConfig for the AE
+        mcfg = config_from_dict(cls.Config, asdict(mcfg))  # type: ignore[arg-type]  # e.g. a VAEConfig for the AE
         object.__setattr__(mcfg, "_explicit", given)
     if not isinstance(mcfg, cls.Config):
         raise ValueError(f"method_config for {method!r} must be a {cls.Config.__name__}, got {type(mcfg).__name__}")
