@@ -76,7 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
         mp.add_argument(
             "--resume",
             action="store_true",
-            help="continue the run in --out from its checkpoint (options given override the saved ones)",
+            help="continue the run in --out from its checkpoint; options given are applied, except --dataset, "
+            "--seed and the method's options, which the checkpoint fixes (an error if they differ)",
         )
 
     sp = sub.add_parser("sample", help="draw samples from a trained run into a .npy, .npz or .png file")

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["SEED_LIMIT", "check_fraction", "check_int", "check_number", "check_seed", "plain"]
+__all__ = ["SEED_LIMIT", "check_fraction", "check_int", "check_number", "check_seed", "check_widths", "plain"]
 
 #: Seeds are non-negative integers below 2**63 (they seed ``torch.Generator`` and NumPy's ``SeedSequence``).
 SEED_LIMIT = 2**63
@@ -66,3 +66,14 @@ def check_seed(value: Any, name: str = "seed") -> int:
     if not _is_int(value) or not 0 <= value < SEED_LIMIT:
         raise ValueError(f"{name} must be an integer in [0, 2**63), got {plain(value)!r}")
     return int(value)
+
+
+def check_widths(value: Any, name: str) -> tuple[int, ...]:
+    """One or more positive integers (layer widths), as a tuple."""
+    try:
+        widths = tuple(value)
+    except TypeError:
+        widths = ()
+    if not widths or not all(_is_int(w) and w >= 1 for w in widths):
+        raise ValueError(f"{name} must be one or more positive integers, got {plain(value)!r}")
+    return tuple(int(w) for w in widths)

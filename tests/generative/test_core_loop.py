@@ -4,11 +4,11 @@ imports that point one way, no gymnasium/pygame needed, functions that fit on a 
 from __future__ import annotations
 
 import ast
-import inspect
 import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from generative import TrainConfig, train
@@ -100,9 +100,18 @@ def test_no_function_in_generative_exceeds_100_lines():
 def test_input_checks_have_one_home():
     from generative import _checks
 
-    for path in (PKG / "train.py", PKG / "data.py", PKG / "metrics.py", PKG / "__main__.py"):
-        assert "generative._checks" in _imports(path), path.name
-    assert inspect.getsource(_checks).count("def check_") == 4
+    for name in ("train.py", "data.py", "metrics.py", "__main__.py", "veegan.py", "theory.py"):
+        assert "generative._checks" in _imports(PKG / name), name
+    # bools and strings are not numbers, anywhere
+    for bad in (True, "3", 2.5):
+        with pytest.raises(ValueError, match=f"n must be a positive integer, got {bad!r}"):
+            _checks.check_int(bad, "n")
+    for bad in (True, "0.1", float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="lr must be a finite number"):
+            _checks.check_number(bad, "lr", positive=True)
+    with pytest.raises(ValueError, match=r"hidden must be one or more positive integers, got \(32, True\)"):
+        _checks.check_widths((32, True), "hidden")
+    assert _checks.check_widths([np.int64(4), 2], "hidden") == (4, 2)
 
 
 def test_generative_imports_without_gymnasium_or_pygame():
