@@ -244,3 +244,12 @@ def test_uint16_and_values_beyond_float32_are_scaled_at_load_and_train(tmp_path)
             VAEConfig(hidden=(16,)),
         )
         assert r.step == 3 and all(np.isfinite(v) for v in r.metrics.values())
+
+
+@pytest.mark.parametrize("cut", [3, 16, 1000, 2 * 28 * 28 + 15])
+def test_concatenated_gzip_members_read_as_one_stream_like_gzip_does(tmp_path, cut):
+    img = np.random.default_rng(1).integers(0, 256, (2, 28, 28), dtype=np.uint8)
+    raw = idx_bytes(img, 0x08, "B")
+    (tmp_path / "m-idx3-ubyte.gz").write_bytes(gzip.compress(raw[:cut]) + gzip.compress(raw[cut:]))
+    assert gzip.decompress((tmp_path / "m-idx3-ubyte.gz").read_bytes()) == raw  # gzip's own reading
+    assert np.array_equal(read_idx(tmp_path / "m-idx3-ubyte.gz"), img)
