@@ -6,7 +6,8 @@
   ``ring8``/``grid25``/``moons``) and the user's own ``.npy``/``.npz`` arrays, MNIST IDX files
   and image folders, validated once;
 * :mod:`generative.train` - the training core shared by every method: device choice, config
-  dataclasses, run folders, atomic checkpoints with exact resume, DDP under ``torchrun``;
+  dataclasses, locked run folders, atomic verified checkpoints with exact resume, DDP under
+  ``torchrun``;
 * :mod:`generative.vae` - the VAE (ELBO, IWAE bound) and the plain autoencoder baseline;
 * :mod:`generative.plots` - sample grids and 2-D scatter plots as PNG (Pillow);
 * ``python -m generative`` - the command line: ``train``, ``sample``, ``eval``.
@@ -40,6 +41,7 @@ from generative.train import (
     MethodConfig,
     NonFiniteLossError,
     Run,
+    RunFolderError,
     RunResult,
     TrainConfig,
     TrainingInterrupted,
@@ -61,6 +63,7 @@ __all__ = [
     "MethodConfig",
     "NonFiniteLossError",
     "Run",
+    "RunFolderError",
     "RunResult",
     "TrainConfig",
     "TrainingInterrupted",

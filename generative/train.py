@@ -929,6 +929,7 @@ class _LossMeter:
         self.device, self.dtype = device, torch.float32 if device.type == "mps" else torch.float64
         self.keys: tuple[str, ...] | None = None
         self.n = 0
+        self.host_sums: dict[str, float] = dict(sums or {})  # the sums as of the last fetch
         if sums:
             self._start(tuple(sums), [sums[k] for k in sums], n)
 
@@ -985,7 +986,7 @@ class _LossMeter:
 
     def state(self) -> dict[str, Any]:
         """The interval's count and (last fetched) sums, for a checkpoint."""
-        return {"n": self.n, "sums": dict(getattr(self, "host_sums", {}))}
+        return {"n": self.n, "sums": dict(self.host_sums)}
 
 
 def _open_log(path: Path, step: int):

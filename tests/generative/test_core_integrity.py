@@ -84,6 +84,16 @@ def test_nan_weights_are_refused_even_with_a_valid_checksum(run_dir, tmp_path, c
         train("vae", TrainConfig(steps=5, out=str(bad), **FAST), resume=True)
 
 
+def test_a_format_1_checkpoint_without_checksum_loads_with_a_warning(run_dir, tmp_path):
+    def old(ck):
+        ck.pop("checksum")
+        ck["format"] = 1
+
+    legacy = rewrite(run_dir, tmp_path / "v1", old, fix_checksum=False)
+    with pytest.warns(UserWarning, match="predates checksums"):
+        assert load_run(legacy).step == 3
+
+
 def test_a_checkpoint_missing_entries_is_one_line(run_dir, tmp_path, capsys):
     bad = rewrite(run_dir, tmp_path / "keys", lambda ck: ck.pop("rng"), fix_checksum=True)
     with pytest.raises(ValueError, match=r"lacks the entries \['rng'\]"):

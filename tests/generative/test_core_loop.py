@@ -121,3 +121,32 @@ def test_generative_imports_without_gymnasium_or_pygame():
     code += f"    sys.modules[m] = None\nimport {mods}\nprint('ok')"
     r = run_py(code)
     assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
+
+
+def test_a_resume_from_the_middle_of_a_logging_interval_logs_what_an_uninterrupted_run_logs(tmp_path, monkeypatch):
+    """The checkpoint at step 6 holds the device sums of steps 5-6; the resumed run adds 7-8 to them."""
+    from ._helpers import read_metrics
+
+    cfg = dict(quiet=True, log_every=4, sample_every=0, eval_at_end=False)
+    small = VAEConfig(hidden=(16,), latent_dim=2)
+    ref, out = tmp_path / "ref", tmp_path / "out"
+    train("vae", TrainConfig(dataset="digits", steps=12, out=str(ref), checkpoint_every=0, **cfg), small)
+    real = VAE.train_step
+
+    def poisoned(self, batches, step):
+        if step == 7:
+            with torch.no_grad():
+                next(self.net.parameters()).fill_(float("nan"))
+        return real(self, batches, step)
+
+    monkeypatch.setattr(VAE, "train_step", poisoned)
+    with pytest.raises(Exception, match="non-finite loss at step 8"):
+        train("vae", TrainConfig(dataset="digits", steps=12, out=str(out), checkpoint_every=6, **cfg), small)
+    monkeypatch.setattr(VAE, "train_step", real)
+    assert [m["step"] for m in read_metrics(out)] == [4]
+    train("vae", TrainConfig(dataset="digits", steps=12, out=str(out), **cfg), resume=True)
+
+    def strip(rows):
+        return [{k: v for k, v in r.items() if k not in ("time", "samples_per_s")} for r in rows]
+
+    assert strip(read_metrics(out)) == strip(read_metrics(ref)) and len(read_metrics(ref)) == 3
