@@ -96,7 +96,7 @@ def pid_alive(pid: int) -> bool:
 
 def clean_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
     """Remove the ``.<name>.tmp-<pid>`` files in ``folder`` whose writer ``pid`` is dead; return them."""
-    removed = []
+    removed: list[Path] = []
     folder = Path(folder)
     if not folder.is_dir():
         return removed

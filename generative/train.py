@@ -939,7 +939,7 @@ class _LossMeter:
         self.bad = torch.zeros(len(keys), dtype=self.dtype, device=self.device)
         self.bad_step = torch.zeros((), dtype=self.dtype, device=self.device)
 
-    def add(self, out: dict[str, Any], step: int) -> None:
+    def add(self, out: Mapping[str, Any], step: int) -> None:
         """Add the losses of (1-based) ``step``, on the device."""
         if self.keys is None:
             self._start(tuple(out), [0.0] * len(out), 0)
