@@ -706,6 +706,11 @@ def _changes(given: Any, saved: Any, skip: tuple[str, ...] = ()) -> dict[str, tu
     }
 
 
+def _cli(value: Any) -> str:
+    """A config value as written on the command line (tuples as space-separated values)."""
+    return " ".join(map(str, value)) if isinstance(value, (tuple, list)) else repr(value)
+
+
 def _resume_configs(
     cls: type[Method], ck: dict[str, Any], config: Any, method_config: Any, run_dir: Path
 ) -> tuple[TrainConfig, Any]:
@@ -717,7 +722,9 @@ def _resume_configs(
     fixed = {k: v for k, v in t_changes.items() if k in _FIXED_ON_RESUME}
     fixed.update(_changes(method_config, saved_m))
     if fixed:
-        listed = ", ".join(f"--{k.replace('_', '-')} {new!r} (the run has {old!r})" for k, (old, new) in fixed.items())
+        listed = ", ".join(
+            f"--{k.replace('_', '-')} {_cli(new)} (the run has {_cli(old)})" for k, (old, new) in fixed.items()
+        )
         raise ValueError(
             f"cannot resume {run_dir} with {listed}: the dataset, the seed and the {cls.name} options are fixed "
             "by the checkpoint; start a new run with another --out"
