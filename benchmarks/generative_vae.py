@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from benchmarks._common import alternate, write_results
-from generative.data import grid25_centers, load_dataset, ring8_centers
+from generative.data import grid_centers, load_dataset, ring_centers
 from generative.metrics import mode_coverage
 from generative.train import Context
 from generative.vae import VAE, VAEConfig
@@ -83,7 +83,7 @@ def mixture(name: str, steps: int, seed: int = 0, n: int = 10_000) -> dict:
     m.train(False)
     with torch.no_grad():
         x = m.sample(n, torch.Generator().manual_seed(1)).double().numpy()
-    centers = ring8_centers() if name == "ring8" else grid25_centers()
+    centers = ring_centers() if name == "ring8" else grid_centers()
     std = data.info.params["std"]
     cov = mode_coverage(x, centers, std)  # the literature's definition (strictly within 3 std)
     # every sample to its nearest mode, high quality or not: does each mode receive samples?

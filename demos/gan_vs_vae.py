@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     dsteps = 100 if args.quick else args.digits_steps
 
     from generative import metrics, plots
-    from generative.data import load_dataset
+    from generative.data import grid_centers, load_dataset, ring_centers
     from generative.gan import GANConfig
 
     out = Path(args.out)
@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             results[ds] = {"data": cov.as_dict(), "steps": steps}
             extent = (-3.0, 3.0, -3.0, 3.0) if ds == "ring8" else (-6.0, 6.0, -6.0, 6.0)
-            centres = metrics.ring_centres() if ds == "ring8" else metrics.grid_centres()
+            centres = ring_centers() if ds == "ring8" else grid_centers()
             pics.append(plots.scatter([(x_data, DATA_COLOR)], extent=extent, markers=centres))
             models: list[tuple[str, Any, Any, str]] = [("vae", None, VAE_COLOR, "VAE"), ("gan", None, GAN_COLOR, "GAN")]
             if args.plain_gan:

@@ -6,7 +6,8 @@
   ``ring8``/``grid25``/``moons``) and the user's own ``.npy``/``.npz`` arrays, MNIST IDX files
   and image folders, validated once;
 * :mod:`generative.train` - the training core shared by every method: device choice, config
-  dataclasses, run folders, atomic checkpoints with exact resume, DDP under ``torchrun``;
+  dataclasses, locked run folders, atomic verified checkpoints with exact resume, DDP under
+  ``torchrun``;
 * :mod:`generative.vae` - the VAE (ELBO, IWAE bound) and the plain autoencoder baseline;
 * :mod:`generative.plots` - sample grids and 2-D scatter plots as PNG (Pillow);
 * ``python -m generative`` - the command line: ``train``, ``sample``, ``eval``.
@@ -30,9 +31,9 @@ from generative.data import (
     DataError,
     DataInfo,
     DataSet,
-    grid25_centers,
+    grid_centers,
     load_dataset,
-    ring8_centers,
+    ring_centers,
 )
 from generative.train import (
     Context,
@@ -40,6 +41,7 @@ from generative.train import (
     MethodConfig,
     NonFiniteLossError,
     Run,
+    RunFolderError,
     RunResult,
     TrainConfig,
     TrainingInterrupted,
@@ -61,15 +63,16 @@ __all__ = [
     "MethodConfig",
     "NonFiniteLossError",
     "Run",
+    "RunFolderError",
     "RunResult",
     "TrainConfig",
     "TrainingInterrupted",
     "available_methods",
     "get_method",
-    "grid25_centers",
+    "grid_centers",
     "load_dataset",
     "load_run",
     "register_method",
-    "ring8_centers",
+    "ring_centers",
     "train",
 ]

@@ -4,7 +4,7 @@
 
     python -m generative train vae --dataset digits --epochs 100 --out runs/vae-digits
     python -m generative train vae --out runs/vae-digits --resume --epochs 200
-    python -m generative sample --checkpoint runs/vae-digits --n 1000 --out samples.npy
+    python -m generative sample --checkpoint runs/vae-digits --n 1000 --out samples.npz
     python -m generative eval --checkpoint runs/vae-digits --set iwae_k=5000
     torchrun --nproc_per_node 2 -m generative train vae --dataset digits --device cpu
 
@@ -20,7 +20,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from generative._checks import check_seed
 from generative._config import add_dataclass_arguments, given_fields
+from generative._runfolder import dumps, write_json
 from generative.data import DataError, load_dataset
 from generative.train import (
     NonFiniteLossError,
@@ -74,16 +76,18 @@ def build_parser() -> argparse.ArgumentParser:
         mp.add_argument(
             "--resume",
             action="store_true",
-            help="continue the run in --out from its checkpoint (options given override the saved ones)",
+            help="continue the run in --out from its checkpoint; options given are applied, except --dataset, "
+            "--seed and the method's options, which the checkpoint fixes (an error if they differ)",
         )
 
-    sp = sub.add_parser("sample", help="draw samples from a trained run into a .npy file")
+    sp = sub.add_parser("sample", help="draw samples from a trained run into a .npy, .npz or .png file")
     sp.add_argument("--checkpoint", required=True, help="run folder (its latest checkpoint) or checkpoint file")
     sp.add_argument("--n", type=int, default=1000, help="number of samples (default 1000)")
     sp.add_argument(
         "--out",
         default="samples.npy",
-        help="output .npy file (default samples.npy); a .png beside it shows the first samples",
+        help="output file, format by extension: .npy (the array), .npz (the array as 'x'), .png (a picture of "
+        "the first samples); for .npy/.npz a .png beside it shows them too (default samples.npy)",
     )
     sp.add_argument("--seed", type=int, default=0, help="seed of the samples (default 0)")
     sp.add_argument("--device", default="auto", help="device (default auto)")
@@ -118,27 +122,45 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+_SAMPLE_FORMATS = (".npy", ".npz", ".png")
+
+
 def _sample(args: argparse.Namespace) -> int:
     import numpy as np
 
-    run = load_run(args.checkpoint, args.device)
-    x = run.sample(args.n, seed=args.seed)
     out = Path(args.out)
+    kind = out.suffix.lower()
+    if kind not in _SAMPLE_FORMATS:
+        raise ValueError(f"--out {out}: unknown format {kind or '(no extension)'!r}; use .npy, .npz or .png")
+    check_seed(args.seed, "--seed")
+    run = load_run(args.checkpoint, args.device)
+    if kind == ".png" and not picture_kind(run.info):
+        raise ValueError(f"samples of shape {run.info.shape} have no picture; use --out with .npy or .npz")
+    x = run.sample(args.n, seed=args.seed)
+    if x.dtype.kind == "f" and not np.isfinite(x).all():
+        raise ValueError(f"the model of {run.path} produced non-finite samples; nothing was written")
     out.parent.mkdir(parents=True, exist_ok=True)
-    np.save(out, x)
-    print(f"wrote {x.shape} {x.dtype} samples to {out}")
+    if kind != ".png":
+        with open(out, "wb") as fh:  # a file object: NumPy appends no second extension
+            if kind == ".npy":
+                np.save(fh, x)
+            else:
+                np.savez(fh, x=x)
+        print(f"wrote {x.shape} {x.dtype} samples to {out}")
     if picture_kind(run.info):
         import torch
 
+        png = out if kind == ".png" else out.with_suffix(".png")
         model_space = torch.from_numpy((x.astype(np.float32) - run.info.offset) / run.info.scale)
-        sample_picture(model_space, run.info).save(out.with_suffix(".png"))
-        print(f"and a picture of them to {out.with_suffix('.png')}")
+        sample_picture(model_space, run.info).save(png)
+        print(f"{'and a' if kind != '.png' else 'wrote a'} picture of {len(x)} samples to {png}")
     return 0
 
 
 def _eval(args: argparse.Namespace) -> int:
     import torch
 
+    check_seed(args.seed, "--seed")
     run = load_run(args.checkpoint, args.device, overrides=_parse_set(args.set))
     data = load_dataset(args.dataset) if args.dataset else run.dataset()
     if data.info.shape != run.info.shape:
@@ -148,12 +170,12 @@ def _eval(args: argparse.Namespace) -> int:
         result = {"checkpoint": str(run.path), "step": run.step, **run.method.evaluate(data, g)}
         figs = run.method.figures(data, torch.Generator(run.method.ctx.device).manual_seed(args.seed))
     out = Path(args.out) if args.out else run.run_dir / "eval.json"
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    write_json(out, result)
     fig_dir = out.parent / "eval"
     fig_dir.mkdir(exist_ok=True)
     for name, img in figs.items():
         img.save(fig_dir / f"{name}.png")
-    print(json.dumps(result))
+    print(dumps(result))
     print(f"wrote {out} and pictures in {fig_dir}", file=sys.stderr)
     return 0
 
@@ -169,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
         return 3
     except ValueError as exc:
         parser.exit(2, f"error: {exc}\n")
+    except OSError as exc:  # e.g. a full disk or a read-only folder for sample/eval output
+        parser.exit(2, f"error: cannot write {exc.filename or ''}: {exc.strerror or exc}\n")
 
 
 if __name__ == "__main__":

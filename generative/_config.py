@@ -4,6 +4,10 @@ Every field of a config dataclass becomes a ``--field-name`` option whose type, 
 help come from the field: ``bool`` -> ``--flag/--no-flag``, ``Literal[...]`` -> choices,
 ``tuple[int, ...]`` -> one or more values.  Options default to "not given" (``SUPPRESS``) so
 the caller can tell an explicit override (needed when resuming) from a default.
+
+The config dataclasses derive from :class:`ExplicitFields`, which records the fields a
+constructor call named (``TrainConfig(steps=10)`` names ``steps``), so the same distinction
+holds for configs built in Python: :func:`explicit_fields`.
 """
 
 from __future__ import annotations
@@ -13,7 +17,38 @@ import dataclasses
 import typing
 from typing import Any, Literal, get_args, get_origin
 
-__all__ = ["add_dataclass_arguments", "config_from_dict", "config_replace", "field_names", "given_fields"]
+__all__ = [
+    "ExplicitFields",
+    "add_dataclass_arguments",
+    "config_from_dict",
+    "config_replace",
+    "explicit_fields",
+    "field_names",
+    "given_fields",
+]
+
+
+class ExplicitFields:
+    """Base of the config dataclasses: remembers which fields the constructor was given.
+
+    ``__new__`` receives the constructor's arguments; it stores their field names in
+    ``_explicit`` (positional arguments count, in field order).  ``dataclasses.replace``
+    passes every field, so a replaced config names them all.
+    """
+
+    _explicit: frozenset[str]
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        self = super().__new__(cls)
+        names = [f.name for f in dataclasses.fields(cls) if f.init]  # type: ignore[arg-type]
+        object.__setattr__(self, "_explicit", frozenset(names[: len(args)]) | frozenset(kwargs))
+        return self
+
+
+def explicit_fields(config: Any) -> frozenset[str]:
+    """Fields named when ``config`` was constructed (all fields for a config not built that way)."""
+    given = getattr(config, "_explicit", None)
+    return given if given is not None else frozenset(field_names(type(config)))
 
 
 def _resolve(cls: type) -> dict[str, Any]:

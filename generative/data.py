@@ -7,10 +7,10 @@ Built-in datasets (nothing is downloaded):
     ``[0, 1]``, split once by a fixed seeded permutation into 1,500 training and 297 test images.
 ``ring8[:radius=2,std=0.02]``
     8 equal-weight Gaussians with standard deviation ``std`` centred on the circle of radius
-    ``radius`` at the angles ``2 pi k / 8``, k = 0..7 (:func:`ring8_centers`).
+    ``radius`` at the angles ``2 pi k / 8``, k = 0..7 (:func:`ring_centers`).
 ``grid25[:spacing=2,std=0.05]``
     25 equal-weight Gaussians centred at ``(spacing (i - 2), spacing (j - 2))``, i, j = 0..4, i.e.
-    ``(-4 + 2i, -4 + 2j)`` by default (:func:`grid25_centers`).
+    ``(-4 + 2i, -4 + 2j)`` by default (:func:`grid_centers`).
 ``moons[:noise=0.1]``
     two interleaved half circles (scikit-learn's ``make_moons`` construction) with Gaussian noise.
 
@@ -36,7 +36,9 @@ from __future__ import annotations
 
 import gzip
 import math
+import os
 import struct
+import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -45,7 +47,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .metrics import grid_centres, ring_centres  # one definition of the mixtures' geometry
+from generative._checks import check_int, check_number
 
 __all__ = [
     "GRID25_SPACING",
@@ -58,10 +60,10 @@ __all__ = [
     "DataInfo",
     "DataSet",
     "builtin_datasets",
-    "grid25_centers",
+    "grid_centers",
     "load_dataset",
     "read_idx",
-    "ring8_centers",
+    "ring_centers",
     "sample_mixture",
     "sample_moons",
     "write_idx",
@@ -76,6 +78,7 @@ STREAM_TEST_SIZE = 10_000
 STREAM_EPOCH_SIZE = 10_000  # examples per nominal "epoch" of an on-the-fly dataset
 _TEST_SEED = 2_718_281  # fixed: test sets and splits never depend on the run's seed
 _SPLIT_SEED = 0
+SEED_INIT, SEED_METHOD, SEED_DATA, SEED_PICTURES, SEED_EVAL = range(5)  # derive_seed keys of the streams
 _IMAGE_EXT = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
 
 
@@ -83,35 +86,56 @@ class DataError(ValueError):
     """A dataset name, file or array that cannot be used; the message names the culprit."""
 
 
+def derive_seed(seed: int, *key: int) -> int:
+    """An independent seed in ``[0, 2**63)`` for the stream named ``key``, from one user ``seed``.
+
+    NumPy's ``SeedSequence(seed, spawn_key=key)``: distinct keys give statistically independent
+    streams (no hand-mixed constants; ``key`` is e.g. ``(stream, rank)``).
+    """
+    state = np.random.SeedSequence(seed, spawn_key=key).generate_state(1, np.uint64)[0]
+    return int(state >> np.uint64(1))
+
+
 # --------------------------------------------------------------------------------------------
 # Mixtures
 # --------------------------------------------------------------------------------------------
 
 
-def ring8_centers(radius: float = RING8_RADIUS) -> np.ndarray:
-    """Centres of the ``ring8`` mixture: ``radius (cos 2 pi k/8, sin 2 pi k/8)``, k = 0..7.
+def ring_centers(n_modes: int = 8, radius: float = RING8_RADIUS) -> np.ndarray:
+    """Centres of the ring mixture: ``radius (cos 2 pi k/n, sin 2 pi k/n)``, k = 0..n-1 (``ring8``: n = 8).
+
+    Parameters
+    ----------
+    n_modes : int
+        Number of modes (8 for ``ring8``).
+    radius : float
+        Radius of the ring (2 for ``ring8``).
 
     Returns
     -------
-    ndarray, shape (8, 2), float64
+    ndarray, shape (n_modes, 2), float64
     """
-    if not (radius > 0 and math.isfinite(radius)):
-        raise DataError(f"ring8 radius must be a positive finite number, got {radius!r}")
-    return ring_centres(8, radius)
+    n = check_int(n_modes, "n_modes")
+    r = check_number(radius, "radius", positive=True)
+    angle = 2.0 * np.pi * np.arange(n) / n
+    return np.stack([r * np.cos(angle), r * np.sin(angle)], axis=1)
 
 
-def grid25_centers(spacing: float = GRID25_SPACING) -> np.ndarray:
-    """Centres of the ``grid25`` mixture: ``(spacing (i - 2), spacing (j - 2))``, row ``5 i + j``.
+def grid_centers(side: int = 5, spacing: float = GRID25_SPACING) -> np.ndarray:
+    """Centres of the square grid mixture, centred on the origin, row ``side * i + j`` at ``(x_i, x_j)``.
 
-    With the default spacing 2 these are ``(-4 + 2i, -4 + 2j)``, i, j = 0..4.
+    ``x_i = spacing (i - (side - 1) / 2)``; for ``grid25`` (side 5, spacing 2) these are
+    ``(-4 + 2i, -4 + 2j)``, i, j = 0..4.
 
     Returns
     -------
-    ndarray, shape (25, 2), float64
+    ndarray, shape (side**2, 2), float64
     """
-    if not (spacing > 0 and math.isfinite(spacing)):
-        raise DataError(f"grid25 spacing must be a positive finite number, got {spacing!r}")
-    return grid_centres(5, spacing)
+    n = check_int(side, "side")
+    s = check_number(spacing, "spacing", positive=True)
+    axis = (np.arange(n) - (n - 1) / 2.0) * s
+    ii, jj = np.meshgrid(axis, axis, indexing="ij")
+    return np.stack([ii.ravel(), jj.ravel()], axis=1)
 
 
 def sample_mixture(centers: np.ndarray | torch.Tensor, std: float, n: int, generator: torch.Generator) -> torch.Tensor:
@@ -200,7 +224,7 @@ class DataInfo:
         a = x.detach().float().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x, np.float32)
         if self.bounded:
             a = np.clip(a, 0.0, 1.0)
-        a = a * self.scale + self.offset
+        a = a.astype(np.float64) * self.scale + self.offset  # float64: scales up to 1e300 stay finite
         dt = np.dtype(self.dtype)
         if dt.kind in "iub":
             if dt.kind == "b":
@@ -248,14 +272,18 @@ class BatchStream:
         self.rank, self.world_size, self.device = rank, world_size, torch.device(device)
         self.examples = 0  # examples served by this rank
         if data.train is None:
-            self._gen = torch.Generator().manual_seed(self.seed * 1_000_003 + 7919 * rank + 1)
+            self._gen = torch.Generator().manual_seed(derive_seed(self.seed, SEED_DATA, rank))
             self._train = None
         else:
             from torch.utils.data import DistributedSampler
 
             self._train = data.train.to(self.device)
-            self._sampler = DistributedSampler(
-                range(len(data.train)), num_replicas=world_size, rank=rank, shuffle=True, seed=self.seed
+            self._sampler: DistributedSampler = DistributedSampler(
+                range(len(data.train)),  # type: ignore[arg-type]  # any sized object serves
+                num_replicas=world_size,
+                rank=rank,
+                shuffle=True,
+                seed=self.seed,
             )
             self.epoch, self.pos = 0, 0
             self._order = self._epoch_order(0)
@@ -270,6 +298,7 @@ class BatchStream:
     def __next__(self) -> torch.Tensor:
         self.examples += self.batch_size
         if self._train is None:
+            assert self.data.sampler is not None  # on-the-fly data has a sampler
             return self.data.sampler(self.batch_size, self._gen).to(self.device)
         parts, need = [], self.batch_size
         while need:
@@ -394,11 +423,11 @@ def _builtin(name: str, arg: str, spec: str) -> DataSet:
         return _load_digits()
     if name == "ring8":
         p = _parse_params(name, arg, {"radius": RING8_RADIUS, "std": RING8_STD})
-        c = ring8_centers(p["radius"])
+        c = ring_centers(8, p["radius"])
         return _stream(name, spec, lambda n, g: sample_mixture(c, p["std"], n, g), p)
     if name == "grid25":
         p = _parse_params(name, arg, {"spacing": GRID25_SPACING, "std": GRID25_STD})
-        c = grid25_centers(p["spacing"])
+        c = grid_centers(5, p["spacing"])
         return _stream(name, spec, lambda n, g: sample_mixture(c, p["std"], n, g), p)
     if name == "moons":
         p = _parse_params(name, arg, {"noise": MOONS_NOISE})
@@ -418,25 +447,88 @@ def builtin_datasets() -> tuple[str, ...]:
 _IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
-def _open_maybe_gz(path: Path) -> bytes:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"cannot read {path}: {exc}") from None
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            return gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise DataError(f"{path} is a damaged gzip file: {exc}") from None
-    return raw
+_GZIP_MAX_RATIO = 1032  # deflate emits at most ~1032 bytes per compressed byte
+_CHUNK = 1 << 24
+
+
+class _GunzipStream:
+    """A gzip file decompressed on demand, never more than asked: ``read(n)`` (zlib's ``max_length``).
+
+    ``gzip.GzipFile`` bounds its output too, but feeds zlib 8 KB at a time from Python (2-3x
+    slower on MNIST-sized files); here zlib gets 1 MB per call.  Concatenated gzip members are
+    read as one stream, as ``gzip`` does.
+    """
+
+    def __init__(self, fh: Any) -> None:
+        self.fh, self.z = fh, zlib.decompressobj(16 + zlib.MAX_WBITS)
+
+    def read(self, n: int) -> bytes:
+        out = bytearray()
+        while len(out) < n:
+            if self.z.eof:  # a member ended: what follows is the next member (or nothing)
+                # (zlib leaves the rest in unused_data, and may repeat it in unconsumed_tail)
+                data = self.z.unused_data or self.fh.read(1 << 20)
+                if not data:
+                    break
+                self.z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            elif self.z.unconsumed_tail:
+                data = self.z.unconsumed_tail
+            else:
+                data = self.fh.read(1 << 20)
+                if not data:
+                    raise EOFError("the compressed stream ends before its end marker")
+            out += self.z.decompress(data, n - len(out))
+        return bytes(out)
+
+
+def _read_bounded(f: Any, n: int) -> tuple[np.ndarray, int]:
+    """Up to ``n`` bytes of ``f`` into a new uint8 buffer, in chunks; (buffer, bytes read).
+
+    The buffer is ``np.empty``: the operating system backs its pages only as data is written
+    into them, so a file holding less than it declares costs only what it holds.
+    """
+    buf = np.empty(n, np.uint8)
+    got = 0
+    while got < n:
+        part = f.read(min(_CHUNK, n - got))
+        if not part:
+            break
+        buf[got : got + len(part)] = np.frombuffer(part, np.uint8)
+        got += len(part)
+    return buf, got
+
+
+def _idx_header(f: Any, path: Path) -> tuple[np.dtype, tuple[int, ...], int]:
+    """Read and check the IDX header: (big-endian dtype, dims, header bytes)."""
+    head = f.read(4)
+    if len(head) < 4 or head[0] != 0 or head[1] != 0:
+        raise DataError(
+            f"{path} is not an IDX file: it must start with two zero bytes, got {head.hex() or 'an empty file'}"
+        )
+    code, ndim = head[2], head[3]
+    if code not in _IDX_TYPES:
+        raise DataError(
+            f"{path}: unknown IDX type code 0x{code:02x} "
+            f"(expected one of {', '.join(f'0x{c:02x}' for c in _IDX_TYPES)})"
+        )
+    if ndim == 0:
+        raise DataError(f"{path}: IDX header declares 0 dimensions")
+    raw_dims = f.read(4 * ndim)
+    if len(raw_dims) < 4 * ndim:
+        raise DataError(f"{path}: truncated IDX header ({4 + len(raw_dims)} bytes for {ndim} dimensions)")
+    return np.dtype(_IDX_TYPES[code]), struct.unpack(f">{ndim}I", raw_dims), 4 + 4 * ndim
 
 
 def read_idx(path: str | Path) -> np.ndarray:
-    """Read an MNIST-format IDX file (optionally gzip-compressed).
+    """Read an MNIST-format IDX file (optionally gzip-compressed), header first.
 
     The format: two zero bytes, a type code (0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32,
     0x0D float32, 0x0E float64), the number of dimensions, then one big-endian uint32 per
-    dimension and the values in C order.
+    dimension and the values in C order.  The header is read first and bounds the read: a
+    plain file must hold exactly the bytes it declares; a gzip file may not declare more than
+    deflate can expand its size to (about 1032x), is decompressed in chunks only up to the
+    declared size, and is refused if more data follows (a "gzip bomb" costs no more memory
+    than its header admits).
 
     Returns
     -------
@@ -445,35 +537,38 @@ def read_idx(path: str | Path) -> np.ndarray:
     Raises
     ------
     DataError
-        If the header is not IDX or the file is shorter or longer than its header says.
+        If the header is not IDX, or the file is shorter or longer than its header says.
     """
     path = Path(path)
-    raw = _open_maybe_gz(path)
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
-        raise DataError(
-            f"{path} is not an IDX file: it must start with two zero bytes, got {raw[:4].hex() or 'an empty file'}"
-        )
-    code, ndim = raw[2], raw[3]
-    if code not in _IDX_TYPES:
-        raise DataError(
-            f"{path}: unknown IDX type code 0x{code:02x} "
-            f"(expected one of {', '.join(f'0x{c:02x}' for c in _IDX_TYPES)})"
-        )
-    if ndim == 0:
-        raise DataError(f"{path}: IDX header declares 0 dimensions")
-    if len(raw) < 4 + 4 * ndim:
-        raise DataError(f"{path}: truncated IDX header ({len(raw)} bytes for {ndim} dimensions)")
-    dims = struct.unpack(f">{ndim}I", raw[4 : 4 + 4 * ndim])
-    dt = np.dtype(_IDX_TYPES[code])
-    expected = int(np.prod(dims)) * dt.itemsize
-    body = len(raw) - 4 - 4 * ndim
-    if body != expected:
-        raise DataError(
-            f"{path}: IDX header says shape {tuple(dims)} ({expected} bytes of "
-            f"{dt.name}), but the file holds {body} bytes of data" + (" (truncated)" if body < expected else "")
-        )
-    a = np.frombuffer(raw, dtype=dt, offset=4 + 4 * ndim).reshape(dims)
-    return a.astype(dt.newbyteorder("="))
+    try:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            gz = fh.read(2) == b"\x1f\x8b"
+            fh.seek(0)
+            f: Any = _GunzipStream(fh) if gz else fh
+            dt, dims, header = _idx_header(f, path)
+            expected = math.prod(dims) * dt.itemsize
+            room = size * _GZIP_MAX_RATIO if gz else size - header
+            if expected > room or (not gz and expected != room):
+                held = (
+                    f"a {size}-byte gzip file holds at most about {room} bytes"
+                    if gz
+                    else f"the file holds {room} bytes of data"
+                )
+                raise DataError(
+                    f"{path}: IDX header says shape {tuple(dims)} ({expected} bytes of {dt.name}), but {held}"
+                    + (" (truncated)" if not gz and room < expected else "")
+                )
+            body, got = _read_bounded(f, expected)
+            if got < expected:
+                raise DataError(f"{path}: IDX header says {expected} bytes of data, the file holds {got} (truncated)")
+            if f.read(1):
+                raise DataError(f"{path}: the file holds more data than its IDX header says ({expected} bytes)")
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc}") from None
+    except (EOFError, zlib.error) as exc:
+        raise DataError(f"{path} is a damaged gzip file: {exc}") from None
+    return body.view(dt).reshape(dims).astype(dt.newbyteorder("="), copy=False)
 
 
 def write_idx(path: str | Path, array: np.ndarray) -> None:
@@ -524,6 +619,37 @@ def _labels(y: np.ndarray | None, n: int, where: str) -> np.ndarray | None:
     return y
 
 
+REAL_RANGE = 10.0  # real-valued data beyond +-REAL_RANGE is shifted and scaled into [-1, 1]
+
+
+def _model_scaling(x: np.ndarray, x_test: np.ndarray | None) -> tuple[bool, float, float]:
+    """(bounded, scale, offset) with data = model * scale + offset.
+
+    ``bool`` data is bounded as it is; unsigned integers are bounded, divided by their dtype's
+    maximum (``uint8`` by 255, ``uint16`` by 65535); floats within ``[0, 1]`` are bounded as they
+    are; other data is real-valued, unchanged within ``[-10, 10]``, else centred on the
+    midpoint of its range and divided by the power of ten that brings it into ``[-1, 1]`` (a
+    VAE's first steps overflow on raw values in the hundreds, and float32 holds no value
+    beyond 3.4e38).
+    """
+    kind = x.dtype.kind
+    if kind == "b":
+        return True, 1.0, 0.0
+    if kind == "u":
+        return True, float(np.iinfo(x.dtype).max), 0.0
+    parts = [x] if x_test is None else [x, x_test]
+    lo, hi = min(float(p.min()) for p in parts), max(float(p.max()) for p in parts)
+    if kind == "f" and lo >= 0.0 and hi <= 1.0:
+        return True, 1.0, 0.0
+    if max(abs(lo), abs(hi)) <= REAL_RANGE:
+        return False, 1.0, 0.0
+    offset, half = lo / 2 + hi / 2, hi / 2 - lo / 2
+    scale = 10.0 ** math.ceil(math.log10(half)) if half > 0 else 1.0
+    if not math.isfinite(scale):  # pragma: no cover - a range beyond 1e308
+        raise DataError(f"values span [{lo}, {hi}]: too wide to scale; rescale the data")
+    return False, scale, offset
+
+
 def _from_arrays(
     spec: str,
     x: np.ndarray,
@@ -540,21 +666,14 @@ def _from_arrays(
         if x_test.shape[1:] != x.shape[1:]:
             raise DataError(f"{where}: test examples have shape {x_test.shape[1:]}, training examples {x.shape[1:]}")
         y_test = _labels(y_test, len(x_test), where + " (test)")
-    kind = x.dtype.kind
-    scale = 1.0
-    if kind == "b":
-        bounded = True
-    elif x.dtype == np.uint8:
-        bounded, scale = True, 255.0
-    else:
-        lo = float(x.min()) if x_test is None else min(float(x.min()), float(x_test.min()))
-        hi = float(x.max()) if x_test is None else max(float(x.max()), float(x_test.max()))
-        bounded = kind == "f" and lo >= 0.0 and hi <= 1.0
+    bounded, scale, offset = _model_scaling(x, x_test)
     if image is None:
         image = x.ndim == 3 or (x.ndim == 4 and x.shape[-1] in (1, 3, 4))
 
     def model(a: np.ndarray) -> torch.Tensor:
-        return torch.tensor(a.astype(np.float32) / scale, dtype=torch.float32)
+        if x.dtype.kind in "bu" or scale == 1.0:  # exact in float32 (uint8 / 255 as it always was)
+            return torch.tensor(a.astype(np.float32) / np.float32(scale), dtype=torch.float32)
+        return torch.tensor(((a.astype(np.float64) - offset) / scale).astype(np.float32), dtype=torch.float32)
 
     if x_test is None:  # fixed seeded 90/10 split
         perm = np.random.default_rng(_SPLIT_SEED).permutation(len(x))
@@ -571,6 +690,7 @@ def _from_arrays(
         tuple(int(s) for s in x.shape[1:]),
         bounded=bounded,
         scale=scale,
+        offset=offset,
         dtype=x.dtype.name,
         image=bool(image),
         n_classes=n_classes,
@@ -634,9 +754,9 @@ def _load_idx(path: Path, spec: str) -> DataSet:
     y = read_idx(files["train-labels"]) if "train-labels" in files else None
     xt = read_idx(files["test-images"]) if "test-images" in files else None
     yt = read_idx(files["test-labels"]) if "test-labels" in files and xt is not None else None
-    for lab, imgs, key in ((y, x, "train-labels"), (yt, xt, "test-labels")):
-        if lab is not None and (lab.ndim != 1 or len(lab) != len(imgs)):
-            raise DataError(f"{files[key]}: {lab.shape} labels for {len(imgs)} images")
+    for labels, images, key in ((y, x, "train-labels"), (yt, xt, "test-labels")):
+        if labels is not None and images is not None and (labels.ndim != 1 or len(labels) != len(images)):
+            raise DataError(f"{files[key]}: {labels.shape} labels for {len(images)} images")
     return _from_arrays(spec, x, y, str(files["train-images"]), xt, yt, image=True)
 
 
@@ -649,8 +769,8 @@ def _load_image_folder(path: Path, spec: str) -> DataSet:
     arrays, size = [], None
     for f in files:
         try:
-            with Image.open(f) as im:
-                im = im.convert("RGB")
+            with Image.open(f) as opened:
+                im = opened.convert("RGB")
         except (UnidentifiedImageError, OSError) as exc:
             raise DataError(f"cannot read image {f}: {exc}") from None
         if size is None:

@@ -32,7 +32,8 @@ training split of scikit-learn's digits and cached on disk (``$LECTUREGRID_CACHE
 of the label histogram to uniform, exactly as for the mixtures.
 
 >>> import numpy as np
->>> c = ring_centres()                       # the 8 centres of ring8
+>>> from generative.data import ring_centers
+>>> c = ring_centers()                       # the 8 centres of ring8
 >>> cov = mode_coverage(np.repeat(c, 10, axis=0), c, std=0.02)
 >>> cov.modes_covered, cov.high_quality, round(cov.kl_uniform, 12)
 (8, 1.0, 0.0)
@@ -50,6 +51,9 @@ from typing import Any
 
 import numpy as np
 
+from generative._checks import check_int, check_number
+from generative.data import grid_centers, load_dataset, ring_centers
+
 __all__ = [
     "N_EVAL_SAMPLES",
     "DigitClassifier",
@@ -59,11 +63,9 @@ __all__ = [
     "digit_classifier",
     "digit_coverage",
     "grid25_coverage",
-    "grid_centres",
     "kl_to_uniform",
     "mode_coverage",
     "ring8_coverage",
-    "ring_centres",
 ]
 
 #: Samples drawn per trained model in VEEGAN's and PacGAN's tables.
@@ -73,43 +75,6 @@ N_EVAL_SAMPLES = 2500
 # --------------------------------------------------------------------------------------------
 # Mixtures of Gaussians
 # --------------------------------------------------------------------------------------------
-def ring_centres(n_modes: int = 8, radius: float = 2.0) -> np.ndarray:
-    """Centres of the ring mixture: ``radius * (cos, sin)(2 pi k / n_modes)``, k = 0..n-1.
-
-    Parameters
-    ----------
-    n_modes : int
-        Number of modes (8 for ``ring8``).
-    radius : float
-        Radius of the ring (2 for ``ring8``).
-
-    Returns
-    -------
-    ndarray, shape (n_modes, 2), float64
-    """
-    n = _positive_int(n_modes, "n_modes")
-    r = _positive_float(radius, "radius")
-    angle = 2.0 * np.pi * np.arange(n) / n
-    return np.stack([r * np.cos(angle), r * np.sin(angle)], axis=1)
-
-
-def grid_centres(side: int = 5, spacing: float = 2.0) -> np.ndarray:
-    """Centres of the square grid mixture, centred on the origin.
-
-    For ``side = 5, spacing = 2`` these are ``(-4 + 2 i, -4 + 2 j)``, i, j = 0..4 (``grid25``),
-    ordered row-major in ``i`` (first coordinate), then ``j``.
-
-    Returns
-    -------
-    ndarray, shape (side**2, 2), float64
-    """
-    n = _positive_int(side, "side")
-    s = _positive_float(spacing, "spacing")
-    axis = (np.arange(n) - (n - 1) / 2.0) * s
-    ii, jj = np.meshgrid(axis, axis, indexing="ij")
-    return np.stack([ii.ravel(), jj.ravel()], axis=1)
-
-
 @dataclass(frozen=True)
 class ModeCoverage:
     """Mode coverage of a set of samples (see the module docstring for the definitions).
@@ -192,7 +157,7 @@ def kl_to_uniform(counts: Any) -> float:
 
 
 def mode_coverage(
-    samples: Any, centres: Any, std: float, *, threshold: float = 3.0, min_count: int = 1
+    samples: Any, centers: Any, std: float, *, threshold: float = 3.0, min_count: int = 1
 ) -> ModeCoverage:
     """Assign samples to their nearest centre and count the high-quality ones per mode.
 
@@ -200,7 +165,7 @@ def mode_coverage(
     ----------
     samples : array_like (N, D)
         Generated samples.
-    centres : array_like (K, D)
+    centers : array_like (K, D)
         Mode centres.
     std : float
         Standard deviation of every mode (isotropic).
@@ -215,12 +180,12 @@ def mode_coverage(
     ModeCoverage
     """
     x = _as_points(samples, "samples")
-    c = _as_points(centres, "centres")
+    c = _as_points(centers, "centers")
     if x.shape[1] != c.shape[1]:
-        raise ValueError(f"samples have dimension {x.shape[1]} but centres have {c.shape[1]}")
-    s = _positive_float(std, "std")
-    t = _positive_float(threshold, "threshold")
-    m = _positive_int(min_count, "min_count")
+        raise ValueError(f"samples have dimension {x.shape[1]} but centers have {c.shape[1]}")
+    s = check_number(std, "std", positive=True)
+    t = check_number(threshold, "threshold", positive=True)
+    m = check_int(min_count, "min_count")
     counts = np.zeros(c.shape[0], dtype=np.int64)
     radius2 = (t * s) ** 2
     for lo in range(0, x.shape[0], 65536):  # bounded memory for (chunk, K) distances
@@ -236,14 +201,14 @@ def ring8_coverage(
     samples: Any, *, n_modes: int = 8, radius: float = 2.0, std: float = 0.02, min_count: int = 1
 ) -> ModeCoverage:
     """:func:`mode_coverage` for the ring mixture (defaults: ``ring8``, radius 2, std 0.02)."""
-    return mode_coverage(samples, ring_centres(n_modes, radius), std, min_count=min_count)
+    return mode_coverage(samples, ring_centers(n_modes, radius), std, min_count=min_count)
 
 
 def grid25_coverage(
     samples: Any, *, side: int = 5, spacing: float = 2.0, std: float = 0.05, min_count: int = 1
 ) -> ModeCoverage:
     """:func:`mode_coverage` for the grid mixture (defaults: ``grid25``, spacing 2, std 0.05)."""
-    return mode_coverage(samples, grid_centres(side, spacing), std, min_count=min_count)
+    return mode_coverage(samples, grid_centers(side, spacing), std, min_count=min_count)
 
 
 def dataset_coverage(name: str, samples: Any, **params: Any) -> ModeCoverage:
@@ -261,7 +226,7 @@ def dataset_coverage(name: str, samples: Any, **params: Any) -> ModeCoverage:
 # --------------------------------------------------------------------------------------------
 # Digits
 # --------------------------------------------------------------------------------------------
-_CLASSIFIER_VERSION = 1
+_CLASSIFIER_VERSION = 2
 _HIDDEN = 128
 
 
@@ -312,9 +277,8 @@ class DigitClassifier:
 
 def _digits_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The training core's digits split (``generative.data``): flat [0, 1] images and labels."""
-    from generative.data import load_dataset
-
     d = load_dataset("digits")
+    assert d.train is not None and d.train_labels is not None and d.test_labels is not None
     return (
         d.train.numpy().astype(np.float64).reshape(-1, 64),
         d.train_labels.numpy().astype(np.int64),
@@ -366,15 +330,45 @@ def _split_fingerprint() -> str:
     return h.hexdigest()[:16]
 
 
+def _weights_digest(clf: DigitClassifier) -> str:
+    """SHA-256 of the classifier's weights (dtype, shape, bytes, in a fixed order) and claimed accuracy."""
+    h = hashlib.sha256()
+    for a in (clf.w1, clf.b1, clf.w2, clf.b2):
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype}{a.shape}:".encode() + a.tobytes())
+    h.update(repr(float(clf.test_accuracy)).encode())
+    return h.hexdigest()
+
+
+def _load_verified(path: Path) -> DigitClassifier | None:
+    """The cached classifier if its weights match their checksum and really score the accuracy it claims."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            clf = DigitClassifier(z["w1"], z["b1"], z["w2"], z["b2"], float(z["test_accuracy"]))
+            digest = str(z["sha256"])
+        if digest != _weights_digest(clf):
+            return None
+        _, _, x_te, y_te = _digits_split()
+        accuracy = float((clf.predict(x_te) == y_te).mean())
+    except (OSError, KeyError, ValueError, EOFError):
+        return None
+    # the accuracy is recomputed (297 images, a millisecond); one image of slack for BLAS rounding
+    return clf if abs(accuracy - clf.test_accuracy) <= 1.0 / len(y_te) else None
+
+
 def digit_classifier(*, cache: bool = True, path: str | os.PathLike | None = None) -> DigitClassifier:
-    """The digits classifier: loaded from the cache, or trained (about a second) and cached.
+    """The digits classifier: loaded from the cache and verified, or trained (about a second) and cached.
+
+    A cached file is used only if its weights match the SHA-256 stored with them and score, on
+    the digits test split, the accuracy the file claims; otherwise (damaged, edited, written by
+    another version) the classifier is retrained and the cache rewritten.
 
     Parameters
     ----------
     cache : bool
         Read and write the on-disk cache; ``False`` always trains afresh.
     path : path-like, optional
-        Cache file to use instead of ``cache_dir() / "digits_classifier_v1_<split>.npz"``.
+        Cache file to use instead of ``cache_dir() / "digits_classifier_v2_<split>.npz"``.
 
     Returns
     -------
@@ -384,18 +378,17 @@ def digit_classifier(*, cache: bool = True, path: str | os.PathLike | None = Non
         path = cache_dir() / f"digits_classifier_v{_CLASSIFIER_VERSION}_{_split_fingerprint()}.npz"
     path = Path(path)
     if cache and path.is_file():
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                return DigitClassifier(z["w1"], z["b1"], z["w2"], z["b2"], float(z["test_accuracy"]))
-        except (OSError, KeyError, ValueError):
-            pass  # unreadable cache: retrain and overwrite
+        cached = _load_verified(path)
+        if cached is not None:
+            return cached
     clf = _train_classifier()
     if cache:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
         try:
             with os.fdopen(fd, "wb") as f:
-                np.savez(f, w1=clf.w1, b1=clf.b1, w2=clf.w2, b2=clf.b2, test_accuracy=clf.test_accuracy)
+                digest = _weights_digest(clf)
+                np.savez(f, w1=clf.w1, b1=clf.b1, w2=clf.w2, b2=clf.b2, test_accuracy=clf.test_accuracy, sha256=digest)
             os.replace(tmp, path)  # atomic: a concurrent reader sees the old file or the new one
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -427,7 +420,7 @@ def digit_coverage(images: Any, classifier: DigitClassifier | None = None, *, mi
     clf = classifier if classifier is not None else digit_classifier()
     labels = clf.predict(x)
     counts = np.bincount(labels, minlength=10).astype(np.int64)
-    return ModeCoverage(counts=counts, n_samples=int(x.shape[0]), min_count=_positive_int(min_count, "min_count"))
+    return ModeCoverage(counts=counts, n_samples=int(x.shape[0]), min_count=check_int(min_count, "min_count"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -438,19 +431,3 @@ def _as_points(a: Any, name: str) -> np.ndarray:
     if not np.all(np.isfinite(x)):
         raise ValueError(f"{name} contain non-finite values")
     return x
-
-
-def _positive_float(v: Any, name: str) -> float:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a positive number, got {v!r}") from None
-    if not (f > 0 and math.isfinite(f)):
-        raise ValueError(f"{name} must be a positive finite number, got {v!r}")
-    return f
-
-
-def _positive_int(v: Any, name: str) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-        raise ValueError(f"{name} must be a positive integer, got {v!r}")
-    return int(v)

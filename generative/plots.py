@@ -83,7 +83,7 @@ def image_grid(images: np.ndarray, ncol: int | None = None, scale: int = 4, pad:
         canvas[y : y + h, x : x + w] = img[..., :3]
     pix = (np.clip(canvas, 0, 1) * 255 + 0.5).astype(np.uint8)
     im = Image.fromarray(pix[..., 0] if c == 1 else pix, "L" if c == 1 else "RGB")
-    return im.resize((im.width * scale, im.height * scale), Image.NEAREST)
+    return im.resize((im.width * scale, im.height * scale), Image.Resampling.NEAREST)
 
 
 def scatter(

@@ -41,6 +41,8 @@ from typing import Any
 
 import numpy as np
 
+from generative._checks import check_int, check_number
+
 __all__ = [
     "fit_gaussian_forward_kl",
     "fit_gaussian_reverse_kl",
@@ -63,23 +65,23 @@ def grid_2d(lo: float = -3.0, hi: float = 3.0, n: int = 401) -> tuple[np.ndarray
     points : ndarray (n * n, 2)
     cell_area : float
     """
-    if not (math.isfinite(lo) and math.isfinite(hi) and hi > lo):
-        raise ValueError(f"need finite lo < hi, got lo={lo!r}, hi={hi!r}")
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
-        raise ValueError(f"n must be an integer >= 2, got {n!r}")
+    lo, hi = check_number(lo, "lo"), check_number(hi, "hi")
+    if not hi > lo:
+        raise ValueError(f"need lo < hi, got lo={lo!r}, hi={hi!r}")
+    n = check_int(n, "n", minimum=2)
     h = (hi - lo) / n
     axis = lo + h * (np.arange(n) + 0.5)
     xx, yy = np.meshgrid(axis, axis, indexing="ij")
     return np.stack([xx.ravel(), yy.ravel()], axis=1), h * h
 
 
-def mixture_density(points: Any, centres: Any, std: float, weights: Any = None) -> np.ndarray:
+def mixture_density(points: Any, centers: Any, std: float, weights: Any = None) -> np.ndarray:
     """Density of an isotropic Gaussian mixture at ``points``.
 
     Parameters
     ----------
     points : array_like (N, D)
-    centres : array_like (K, D)
+    centers : array_like (K, D)
     std : float
         Common standard deviation of the components.
     weights : array_like (K,), optional
@@ -90,11 +92,10 @@ def mixture_density(points: Any, centres: Any, std: float, weights: Any = None) 
     ndarray (N,)
     """
     x = np.atleast_2d(np.asarray(points, dtype=np.float64))
-    c = np.atleast_2d(np.asarray(centres, dtype=np.float64))
+    c = np.atleast_2d(np.asarray(centers, dtype=np.float64))
     if x.shape[1] != c.shape[1]:
-        raise ValueError(f"points have dimension {x.shape[1]} but centres have {c.shape[1]}")
-    if not (float(std) > 0):
-        raise ValueError(f"std must be positive, got {std!r}")
+        raise ValueError(f"points have dimension {x.shape[1]} but centers have {c.shape[1]}")
+    check_number(std, "std", positive=True)
     w = _weights(weights, c.shape[0])
     d = x.shape[1]
     d2 = ((x[:, None, :] - c[None, :, :]) ** 2).sum(axis=2)
@@ -192,8 +193,7 @@ def reverse_kl_gaussian(mu: float, sigma: float, weights: Any, means: Any, stds:
     ``log p`` is evaluated stably (log-sum-exp). The mixture's log density bends sharply between
     separated modes, which defeats Gauss-Hermite quadrature; a fine Simpson grid does not care.
     """
-    if not (sigma > 0):
-        raise ValueError(f"sigma must be positive, got {sigma!r}")
+    check_number(sigma, "sigma", positive=True)
     if n_points < 3 or n_points % 2 == 0:
         raise ValueError(f"n_points must be odd and >= 3, got {n_points!r}")
     t = np.linspace(-12.0, 12.0, n_points)

@@ -11,17 +11,27 @@ and optimisers and knows how to take one training step; the core does everything
   (:meth:`Context.wrap`); only rank 0 writes;
 * keeps one run folder: ``config.json``, ``metrics.jsonl`` (one JSON object per logging
   interval: step, epoch, mean losses over the interval, time, samples/s), ``samples/*.png``,
-  ``checkpoint.pt`` and ``eval.json``;
-* writes checkpoints atomically (temporary file, ``fsync``, ``os.replace``) holding modules,
-  optimisers, the method's extra state, the step, every random state (torch, CUDA, NumPy,
-  Python, the method's generator, the data stream) and the configs, so ``resume=True``
-  continues exactly: on the CPU with a fixed seed a resumed run logs bit-identical losses;
+  ``checkpoint.pt`` and ``eval.json``, every JSON file strict (no ``NaN``);
+* locks the run folder for the run's life (an OS file lock, :mod:`generative._runfolder`): a
+  second training or a ``--resume`` into it fails at once naming the holder;
+* writes checkpoints atomically (temporary file, ``fsync``, ``os.replace``) with a SHA-256
+  checksum (:mod:`generative._checkpoint`), holding modules, optimisers, the method's extra
+  state, the step, every random state (torch, CUDA, NumPy, Python, the method's generator, the
+  data stream) and the configs, so ``resume=True`` continues exactly: on the CPU with a fixed
+  seed a resumed run logs bit-identical losses.  A resume applies every option given
+  explicitly or refuses it (the dataset, the seed and the method's options are fixed);
 * saves a checkpoint and stops cleanly on SIGINT/SIGTERM (:class:`TrainingInterrupted`);
 * stops on a non-finite loss, naming the step, without overwriting the last good checkpoint
   (:class:`NonFiniteLossError`);
+* syncs the host with the device once per logging interval: the losses are summed on the
+  device and fetched (and, under ``torchrun``, gathered over ranks) in one transfer;
 * shows a tqdm progress bar with the live losses and samples/s unless ``quiet``.
 
-The plug-in interface (see ``notes/generative-core-api.md``)::
+Seeds: one user seed (an integer in ``[0, 2**63)``) feeds NumPy's ``SeedSequence``; the
+weight initialisation (the same on every rank), each rank's method generator and data stream,
+the pictures and the evaluation get independent child seeds (:func:`generative.data.derive_seed`).
+
+The plug-in interface (see ``docs/generative-core-api.md``)::
 
     @register_method("mine")
     class Mine(Method):
@@ -37,26 +47,45 @@ The plug-in interface (see ``notes/generative-core-api.md``)::
 from __future__ import annotations
 
 import dataclasses
+import errno
 import importlib
-import json
 import math
 import os
 import random
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, cast
 
 import numpy as np
 import torch
 from torch import nn
 
-from generative._config import config_from_dict, config_replace, field_names
-from generative.data import DataInfo, DataSet, load_dataset
+from generative._checkpoint import (
+    CHECKPOINT_NAME,
+    FORMAT,
+    load_checkpoint,
+    nonfinite_tensors,
+    resolve_checkpoint,
+    save_checkpoint_atomic,
+)
+from generative._checks import check_int, check_number, check_seed
+from generative._config import ExplicitFields, config_from_dict, config_replace, explicit_fields, field_names
+from generative._runfolder import RunFolderError, RunLock, clean_stale_temporaries, dumps, os_error_message, write_json
+from generative.data import (
+    SEED_EVAL,
+    SEED_INIT,
+    SEED_METHOD,
+    SEED_PICTURES,
+    DataInfo,
+    DataSet,
+    derive_seed,
+    load_dataset,
+)
 
 __all__ = [
     "CHECKPOINT_NAME",
@@ -65,6 +94,7 @@ __all__ = [
     "MethodConfig",
     "NonFiniteLossError",
     "Run",
+    "RunFolderError",
     "RunResult",
     "TrainConfig",
     "TrainingInterrupted",
@@ -78,9 +108,6 @@ __all__ = [
     "train",
 ]
 
-CHECKPOINT_NAME = "checkpoint.pt"
-_FORMAT = 1
-
 
 # --------------------------------------------------------------------------------------------
 # Configs
@@ -92,7 +119,7 @@ def _f(default: Any, help: str, **kw: Any) -> Any:
 
 
 @dataclass
-class TrainConfig:
+class TrainConfig(ExplicitFields):
     """Options common to every method (each one is a ``--option`` of ``python -m generative train``)."""
 
     dataset: str = _f(
@@ -120,23 +147,21 @@ class TrainConfig:
     quiet: bool = _f(False, "no progress bar and no printed summary")
 
     def __post_init__(self) -> None:
-        for name in ("steps", "log_every", "sample_every", "checkpoint_every"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 0:
-                raise ValueError(f"{name} must be a non-negative integer, got {getattr(self, name)!r}")
-        if self.log_every == 0:
-            raise ValueError("log_every must be >= 1, got 0")
-        if not isinstance(self.batch_size, int) or self.batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {self.batch_size!r}")
-        if not (isinstance(self.epochs, (int, float)) and self.epochs > 0 and math.isfinite(self.epochs)):
-            raise ValueError(f"epochs must be a positive number, got {self.epochs!r}")
+        for name in ("steps", "sample_every", "checkpoint_every"):
+            check_int(getattr(self, name), name, minimum=0)
+        check_int(self.log_every, "log_every")
+        check_int(self.batch_size, "batch_size")
+        check_number(self.epochs, "epochs", positive=True)
         if self.precision not in ("fp32", "bf16"):
             raise ValueError(f"precision must be 'fp32' or 'bf16', got {self.precision!r}")
-        if not isinstance(self.seed, int):
-            raise ValueError(f"seed must be an integer, got {self.seed!r}")
+        check_seed(self.seed)
+        for name in ("dataset", "out", "device", "compile_backend"):
+            if not isinstance(getattr(self, name), str):
+                raise ValueError(f"{name} must be a string, got {getattr(self, name)!r}")
 
 
 @dataclass
-class MethodConfig:
+class MethodConfig(ExplicitFields):
     """Base class of the per-method configs (empty)."""
 
 
@@ -252,7 +277,7 @@ class Context:
             ids = [self.device.index] if self.device.type == "cuda" else None
             out = DistributedDataParallel(module, device_ids=ids, **ddp_kwargs)
         if self.compile:
-            out = torch.compile(out, backend=self.compile_backend)
+            out = torch.compile(out, backend=self.compile_backend)  # type: ignore[assignment]
         return out
 
     def all_reduce_grads(self, *modules: nn.Module) -> None:
@@ -301,7 +326,7 @@ class Method:
         """Named optimisers whose ``state_dict`` goes into checkpoints."""
         raise NotImplementedError
 
-    def train_step(self, batches: Iterator[torch.Tensor], step: int) -> dict[str, float | torch.Tensor]:
+    def train_step(self, batches: Iterator[torch.Tensor], step: int) -> Mapping[str, float | torch.Tensor]:
         """One training step: pull as many minibatches as needed with ``next(batches)``, update.
 
         ``step`` counts the steps completed before this one (0 on the first call).  Returns the
@@ -429,12 +454,13 @@ def _import_builtin(module: str) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# Random state and checkpoints
+# Random state
 # --------------------------------------------------------------------------------------------
 
 
 def _rng_state(ctx: Context, stream: Any) -> dict[str, Any]:
-    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    legacy = cast("tuple[str, np.ndarray, int, int, float]", np.random.get_state(legacy=True))
+    kind, keys, pos, has_gauss, cached = legacy
     py = random.getstate()
     return {
         "torch": torch.get_rng_state(),
@@ -464,54 +490,100 @@ def _set_rng_state(state: dict[str, Any], ctx: Context, stream: Any) -> None:
     stream.load_state_dict(state["data"])
 
 
-def save_checkpoint_atomic(obj: dict[str, Any], path: str | os.PathLike) -> Path:
-    """``torch.save(obj)`` to a temporary file beside ``path``, ``fsync``, then ``os.replace``.
+# --------------------------------------------------------------------------------------------
+# Building a method and loading its weights
+# --------------------------------------------------------------------------------------------
 
-    A crash at any moment leaves either the old file or the new one, never a torn file.
-    """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+_STATE_COPIES = 4  # weights, gradients and Adam's two moments
+
+
+def _device_memory(device: torch.device) -> int | None:
+    """Bytes of memory of ``device`` (the machine's RAM for the CPU); None when unknown."""
     try:
-        with open(tmp, "wb") as fh:
-            torch.save(obj, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    try:  # make the rename itself durable
-        fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError:  # pragma: no cover - e.g. Windows
+        if device.type == "cuda":
+            return int(torch.cuda.get_device_properties(device).total_memory)
+        if device.type == "cpu":
+            return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError, RuntimeError):  # pragma: no cover - platform without sysconf
         pass
-    return path
+    return None
 
 
-def resolve_checkpoint(path: str | os.PathLike) -> Path:
-    """A checkpoint file, or a run folder's ``checkpoint.pt``; ValueError when there is none."""
-    p = Path(path)
-    if p.is_dir():
-        p = p / CHECKPOINT_NAME
-    if not p.is_file():
-        raise ValueError(
-            f"no checkpoint at {path} (expected a checkpoint file or a run folder holding {CHECKPOINT_NAME})"
-        )
-    return p
+def _size_options(config: Any) -> str:
+    items = [
+        f"{k}={v!r}"
+        for k, v in dataclasses.asdict(config).items()
+        if (isinstance(v, int) and not isinstance(v, bool)) or isinstance(v, (tuple, list))
+    ]
+    return ", ".join(items)
 
 
-def _load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
-    p = resolve_checkpoint(path)
+def _check_model_size(cls: type[Method], config: Any, info: DataInfo, device: torch.device) -> None:
+    """Refuse a config whose model would not fit in ``device``'s memory, before allocating it.
+
+    The method is built once on PyTorch's ``meta`` device (shapes only, no memory) to count its
+    parameters and buffers; a method that cannot be built there is not checked.
+    """
+    meta = torch.device("meta")
     try:
-        ck = torch.load(p, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise ValueError(f"cannot read checkpoint {p}: {exc}") from None
-    if not isinstance(ck, dict) or ck.get("format") != _FORMAT:
-        raise ValueError(f"{p} is not a generative checkpoint (format {_FORMAT})")
-    return ck
+        with torch.random.fork_rng(devices=[]), meta:
+            probe = cls(config, info, Context(meta, torch.Generator()))
+        tensors = [t for m in probe.modules().values() for t in (*m.parameters(), *m.buffers())]
+        need = _STATE_COPIES * sum(t.numel() * t.element_size() for t in tensors)
+    except Exception:
+        return
+    have = _device_memory(device)
+    if have is not None and need > have:
+        n = sum(t.numel() for t in tensors)
+        raise ValueError(
+            f"the {cls.name} model of these options would have {n:.3g} parameters, {need / 1e9:.1f} GB with "
+            f"gradients and optimiser state, more than the {have / 1e9:.1f} GB of {device} memory "
+            f"({_size_options(config)})"
+        )
+
+
+def _build_method(cls: type[Method], config: Any, info: DataInfo, ctx: Context, seed: int) -> Method:
+    """``cls(config, info, ctx)`` after the size check, its default initialisation seeded by ``seed``.
+
+    The default weight initialisation draws from the global RNG: it is seeded inside a fork, so
+    the user's global random state is left as it was.
+    """
+    _check_model_size(cls, config, info, ctx.device)
+    with torch.random.fork_rng(devices=[ctx.device.index or 0] if ctx.device.type == "cuda" else []):
+        torch.manual_seed(seed)
+        return cls(config, info, ctx)
+
+
+def _state_mismatch(model: dict[str, Any], saved: Any) -> str:
+    """What keeps ``saved`` from loading into a module whose state is ``model`` ("" when it fits)."""
+    if not isinstance(saved, dict):
+        return f"is stored as {type(saved).__name__}, not a state dict"
+    missing, unexpected = sorted(set(model) - set(saved)), sorted(set(saved) - set(model))
+    if missing or unexpected:
+        return f"has tensors {unexpected[:3]} the model lacks and lacks {missing[:3]}"
+    for k, v in model.items():
+        s = saved[k]
+        if not isinstance(s, torch.Tensor) or tuple(s.shape) != tuple(v.shape):
+            got = tuple(s.shape) if isinstance(s, torch.Tensor) else type(s).__name__
+            return f"tensor {k!r} is {got} in the checkpoint but {tuple(v.shape)} in the model"
+    return ""
+
+
+def _load_weights(method: Method, ck: dict[str, Any], source: Path, changed: dict[str, Any] | None = None) -> None:
+    """Load a checkpoint's modules and extra state into ``method``; one-line ValueError on any mismatch."""
+    opts = f" with {', '.join(f'{k}={v!r}' for k, v in changed.items())}" if changed else ""
+    where = f"the weights in {source} do not fit the {method.name} model built from the run's options{opts}"
+    for name, module in method.modules().items():
+        if name not in ck["modules"]:
+            raise ValueError(f"{where}: the checkpoint has no module {name!r}")
+        problem = _state_mismatch(module.state_dict(), ck["modules"][name])
+        if problem:
+            raise ValueError(f"{where}: module {name!r} {problem}")
+        module.load_state_dict(ck["modules"][name])
+    try:
+        method.load_extra_state(ck["extra"])
+    except (RuntimeError, KeyError, TypeError) as exc:
+        raise ValueError(f"{where}: its extra state does not load ({str(exc).splitlines()[0]})") from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -536,9 +608,8 @@ class Run:
 
     def sample(self, n: int, seed: int = 0, batch: int = 10_000) -> np.ndarray:
         """``n`` samples in the data's own shape, range and dtype (see :meth:`DataInfo.to_data`)."""
-        if not isinstance(n, int) or n < 1:
-            raise ValueError(f"n must be a positive integer, got {n!r}")
-        g = torch.Generator(self.method.ctx.device).manual_seed(seed)
+        check_int(n, "n")
+        g = torch.Generator(self.method.ctx.device).manual_seed(check_seed(seed))
         self.method.train(False)
         with torch.no_grad():
             parts = [self.method.sample(min(batch, n - k), g) for k in range(0, n, batch)]
@@ -552,6 +623,8 @@ class Run:
 def load_run(checkpoint: str | os.PathLike, device: str = "auto", overrides: dict[str, Any] | None = None) -> Run:
     """Restore the method of a checkpoint file or run folder for sampling and evaluation.
 
+    The checkpoint is verified first (checksum, complete entries, finite weights).
+
     Parameters
     ----------
     checkpoint : path
@@ -559,29 +632,33 @@ def load_run(checkpoint: str | os.PathLike, device: str = "auto", overrides: dic
     device : str
         As :func:`pick_device`.
     overrides : dict, optional
-        Method config fields to change (e.g. ``{"iwae_k": 5000}`` for evaluation).
+        Method config fields to change (e.g. ``{"iwae_k": 5000}`` for evaluation); a change of
+        the architecture is refused by a ValueError naming the options.
+
+    Raises
+    ------
+    ValueError
+        A damaged, edited or incomplete checkpoint, non-finite weights, a model too large for
+        the device, or weights that do not fit the model of the (overridden) options.
     """
     path = resolve_checkpoint(checkpoint)
-    ck = _load_checkpoint(path)
+    ck = load_checkpoint(path)
     cls = get_method(ck["method"])
     tcfg = config_from_dict(TrainConfig, ck["train_config"])
     mcfg = config_from_dict(cls.Config, ck["method_config"])
     if overrides:
         mcfg = config_replace(mcfg, overrides)
     dev = pick_device(device)
-    ctx = Context(dev, torch.Generator(dev).manual_seed(tcfg.seed))
+    ctx = Context(dev, torch.Generator(dev).manual_seed(derive_seed(tcfg.seed, SEED_METHOD, 0)))
     info = DataInfo.from_dict(ck["data_info"])
-    with torch.random.fork_rng(devices=[dev.index or 0] if dev.type == "cuda" else []):
-        method = cls(mcfg, info, ctx)
-    for k, m in method.modules().items():
-        m.load_state_dict(ck["modules"][k])
-    method.load_extra_state(ck.get("extra", {}))
+    method = _build_method(cls, mcfg, info, ctx, derive_seed(tcfg.seed, SEED_INIT))
+    _load_weights(method, ck, path, overrides)
     method.train(False)
     return Run(method, info, tcfg, int(ck["step"]), path)
 
 
 # --------------------------------------------------------------------------------------------
-# The training loop
+# Run set-up: configs, resume, distributed
 # --------------------------------------------------------------------------------------------
 
 
@@ -594,6 +671,65 @@ class RunResult:
     metrics: dict[str, float]
     evaluation: dict[str, float]
     checkpoint: Path
+
+
+#: Options a resume cannot change (besides every method option): why.
+_FIXED_ON_RESUME = {"dataset": "the data stream", "seed": "the random states"}
+
+
+def _check_configs(method: str, config: Any, method_config: Any) -> tuple[type[Method], TrainConfig, Any]:
+    cls = get_method(method)
+    tcfg = config if config is not None else TrainConfig()
+    mcfg = method_config if method_config is not None else cls.Config()
+    if not isinstance(tcfg, TrainConfig):
+        raise ValueError(f"config must be a TrainConfig, got {type(tcfg).__name__}")
+    if type(mcfg) is not cls.Config and dataclasses.is_dataclass(mcfg) and issubclass(cls.Config, type(mcfg)):
+        given = explicit_fields(mcfg)
+        mcfg = config_from_dict(cls.Config, asdict(mcfg))  # type: ignore[arg-type]  # e.g. a VAEConfig for the AE
+        object.__setattr__(mcfg, "_explicit", given)
+    if not isinstance(mcfg, cls.Config):
+        raise ValueError(f"method_config for {method!r} must be a {cls.Config.__name__}, got {type(mcfg).__name__}")
+    if not tcfg.out:
+        tcfg = config_replace(tcfg, {"out": _default_out(method, tcfg.dataset)})
+        object.__setattr__(tcfg, "_explicit", explicit_fields(config) if config is not None else frozenset())
+    return cls, tcfg, mcfg
+
+
+def _changes(given: Any, saved: Any, skip: tuple[str, ...] = ()) -> dict[str, tuple[Any, Any]]:
+    """``{field: (saved, given)}`` for the explicitly given fields whose value differs from the saved one."""
+    if given is None:
+        return {}
+    return {
+        k: (getattr(saved, k), getattr(given, k))
+        for k in sorted(explicit_fields(given))
+        if k not in skip and getattr(given, k) != getattr(saved, k)
+    }
+
+
+def _cli(value: Any) -> str:
+    """A config value as written on the command line (tuples as space-separated values)."""
+    return " ".join(map(str, value)) if isinstance(value, (tuple, list)) else repr(value)
+
+
+def _resume_configs(
+    cls: type[Method], ck: dict[str, Any], config: Any, method_config: Any, run_dir: Path
+) -> tuple[TrainConfig, Any]:
+    """The saved configs with every explicitly given option applied, or a ValueError naming the
+    options a resume cannot change (the dataset, the seed, any method option)."""
+    saved_t = config_from_dict(TrainConfig, ck["train_config"])
+    saved_m = config_from_dict(cls.Config, ck["method_config"])
+    t_changes = _changes(config, saved_t, skip=("out",))
+    fixed = {k: v for k, v in t_changes.items() if k in _FIXED_ON_RESUME}
+    fixed.update(_changes(method_config, saved_m))
+    if fixed:
+        listed = ", ".join(
+            f"--{k.replace('_', '-')} {_cli(new)} (the run has {_cli(old)})" for k, (old, new) in fixed.items()
+        )
+        raise ValueError(
+            f"cannot resume {run_dir} with {listed}: the dataset, the seed and the {cls.name} options are fixed "
+            "by the checkpoint; start a new run with another --out"
+        )
+    return config_replace(saved_t, {k: new for k, (_, new) in t_changes.items()}), saved_m
 
 
 class _SignalFlag:
@@ -655,29 +791,6 @@ def _default_out(method: str, dataset: str) -> str:
     return str(Path("runs") / f"{method}-{stem.replace(':', '_').replace(',', '_').replace('=', '')}")
 
 
-def _mean_over_ranks(values: dict[str, float], ctx: Context) -> dict[str, float]:
-    if not ctx.distributed or not values:
-        return values
-    import torch.distributed as dist
-
-    keys = sorted(values)
-    t = torch.tensor(
-        [values[k] for k in keys], dtype=torch.float64, device=ctx.device if dist.get_backend() == "nccl" else "cpu"
-    )
-    dist.all_reduce(t)
-    return dict(zip(keys, (t / ctx.world_size).tolist()))
-
-
-def _any_rank(flag: int, ctx: Context) -> int:
-    if not ctx.distributed:
-        return flag
-    import torch.distributed as dist
-
-    t = torch.tensor([flag], dtype=torch.int64, device=ctx.device if dist.get_backend() == "nccl" else "cpu")
-    dist.all_reduce(t, op=dist.ReduceOp.MAX)
-    return int(t.item())
-
-
 def _gather(obj: Any, ctx: Context) -> list[Any]:
     if not ctx.distributed:
         return [obj]
@@ -688,22 +801,22 @@ def _gather(obj: Any, ctx: Context) -> list[Any]:
     return out
 
 
-def _open_log(path: Path, step: int):
-    """Open ``metrics.jsonl`` for appending, first dropping lines logged after ``step`` (the
-    checkpoint being resumed: a crash may have logged steps the resumed run will log again);
-    a fresh run (``step == 0``) starts an empty log."""
-    keep = []
-    if step and path.exists():
-        for line in path.read_text().splitlines():
-            try:
-                if json.loads(line)["step"] <= step:
-                    keep.append(line + "\n")
-            except (ValueError, KeyError, TypeError):
-                continue
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text("".join(keep))
-    os.replace(tmp, path)
-    return open(path, "a")
+def _kept(ckpt_path: Path) -> str:
+    if ckpt_path.is_file():
+        return f"the last good checkpoint {ckpt_path} is kept (continue with --resume)"
+    return "no checkpoint had been written yet"
+
+
+_FOLDER_ERRNOS = {
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.EROFS,
+    errno.EACCES,
+    errno.EPERM,
+    errno.EEXIST,
+    errno.ENOTDIR,
+    errno.EISDIR,
+}
 
 
 def train(
@@ -720,9 +833,10 @@ def train(
     method_config : the method's ``Config`` dataclass, optional
         Default: the method's defaults.
     resume : bool
-        Continue the run in ``config.out`` from its checkpoint.  The saved configs are used;
-        fields of ``config``/``method_config`` that differ from their defaults override them
-        (typically ``steps``/``epochs`` to train longer).
+        Continue the run in ``config.out`` from its checkpoint.  The saved configs are used, with
+        every field named when ``config`` was constructed applied (typically ``steps``/``epochs``
+        to train longer); a field that cannot change (``dataset``, ``seed``, any field of
+        ``method_config`` that differs from the saved one) is refused with a ValueError.
 
     Returns
     -------
@@ -734,41 +848,49 @@ def train(
         A loss became NaN/inf (the step is named; the last good checkpoint is kept).
     TrainingInterrupted
         SIGINT/SIGTERM arrived; a checkpoint of the last completed step was written first.
+    RunFolderError
+        The run folder is in use by another training (its holder is named), is a file, or
+        cannot be written (full disk, read-only); the last good checkpoint is kept.
     ValueError
-        Bad configuration, data, or a run folder that already holds a run when not resuming.
+        Bad configuration, data, a model too large for the device, or a run folder that already
+        holds a run when not resuming.
     """
-    cls = get_method(method)
-    tcfg = config or TrainConfig()
-    mcfg = method_config if method_config is not None else cls.Config()
-    if not isinstance(tcfg, TrainConfig):
-        raise ValueError(f"config must be a TrainConfig, got {type(tcfg).__name__}")
-    if type(mcfg) is not cls.Config and dataclasses.is_dataclass(mcfg) and issubclass(cls.Config, type(mcfg)):
-        mcfg = config_from_dict(cls.Config, asdict(mcfg))  # e.g. a VAEConfig for the AE
-    if not isinstance(mcfg, cls.Config):
-        raise ValueError(f"method_config for {method!r} must be a {cls.Config.__name__}, got {type(mcfg).__name__}")
-    if not tcfg.out:
-        tcfg = dataclasses.replace(tcfg, out=_default_out(method, tcfg.dataset))
+    cls, tcfg, mcfg = _check_configs(method, config, method_config)
     run_dir = Path(tcfg.out)
-    ck = None
+    if run_dir.exists() and not run_dir.is_dir():
+        raise RunFolderError(f"--out {run_dir} is a file, not a folder; choose another --out")
     if resume:
-        ck = _load_checkpoint(run_dir)
-        if ck["method"] != method:
-            raise ValueError(f"{run_dir} holds a {ck['method']!r} run, not {method!r}")
-        saved_t = config_from_dict(TrainConfig, ck["train_config"])
-        saved_m = config_from_dict(cls.Config, ck["method_config"])
-        tcfg = config_replace(
-            saved_t, {k: v for k, v in asdict(tcfg).items() if v != getattr(TrainConfig(), k) and k != "out"}
-        )
-        mcfg = config_replace(saved_m, {k: v for k, v in asdict(mcfg).items() if v != getattr(cls.Config(), k)})
-    elif (run_dir / CHECKPOINT_NAME).exists():
-        raise ValueError(
-            f"run folder {run_dir} already holds a run; pass resume=True (--resume) to "
-            f"continue it or choose another --out"
-        )
+        resolve_checkpoint(run_dir)  # before the lock creates the folder
+    rank, world, local_rank, created = _init_distributed()
+    try:
+        with RunLock(run_dir) if rank == 0 else nullcontext():
+            if rank == 0:
+                clean_stale_temporaries(run_dir)
+            ck = None
+            if resume:
+                ck = load_checkpoint(run_dir)
+                if ck["method"] != method:
+                    raise ValueError(f"{run_dir} holds a {ck['method']!r} run, not {method!r}")
+                tcfg, mcfg = _resume_configs(cls, ck, config, method_config, run_dir)
+            elif (run_dir / CHECKPOINT_NAME).exists():
+                raise ValueError(
+                    f"run folder {run_dir} already holds a run; pass resume=True (--resume) to "
+                    f"continue it or choose another --out"
+                )
+            return _train_in_group(cls, tcfg, mcfg, ck, run_dir, (rank, world, local_rank, created))
+    except OSError as exc:
+        if exc.errno not in _FOLDER_ERRNOS:
+            raise
+        raise RunFolderError(os_error_message(exc, run_dir, _kept(run_dir / CHECKPOINT_NAME))) from None
 
+
+def _train_in_group(
+    cls: type[Method], tcfg: TrainConfig, mcfg: Any, ck: dict | None, run_dir: Path, where: tuple[int, int, int, bool]
+) -> RunResult:
+    """Join torchrun's process group (when this call creates it), train, and leave it together."""
     import torch.distributed as dist
 
-    rank, world, local_rank, created = _init_distributed()
+    rank, world, local_rank, created = where
     device = pick_device(tcfg.device, local_rank)
     if created:
         if device.type == "cuda":
@@ -776,7 +898,7 @@ def train(
         _import_group_pinning_modules()
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     try:
-        result = _train(cls, tcfg, mcfg, ck, run_dir, device, rank, world)
+        result = _Trainer(cls, tcfg, mcfg, ck, run_dir, device, rank, world).run()
         if created and dist.is_initialized():
             dist.barrier()  # rank 0 may still be evaluating: tear the group down together
         return result
@@ -785,184 +907,314 @@ def train(
             dist.destroy_process_group()
 
 
-def _train(
-    cls: type[Method],
-    tcfg: TrainConfig,
-    mcfg: Any,
-    ck: dict | None,
-    run_dir: Path,
-    device: torch.device,
-    rank: int,
-    world: int,
-) -> RunResult:
-    data = load_dataset(tcfg.dataset)
-    gen = torch.Generator(device).manual_seed(tcfg.seed * 1_000_003 + 104_729 * rank + 17)
-    ctx = Context(device, gen, rank, world, tcfg.precision, tcfg.compile, tcfg.compile_backend)
-    # Default weight initialisation draws from the global RNG: seed it inside a fork, so the
-    # user's global random state is left as it was.
-    with torch.random.fork_rng(devices=[device.index or 0] if device.type == "cuda" else []):
-        torch.manual_seed(tcfg.seed)
-        method = cls(mcfg, data.info, ctx)
-    stream = data.batches(tcfg.batch_size, tcfg.seed, rank, world, device)
-    total = tcfg.steps or math.ceil(tcfg.epochs * stream.steps_per_epoch / method.batches_per_step)
-    step, accum, elapsed = 0, {"n": 0, "sums": {}}, 0.0
-    if ck is not None:
-        for k, m in method.modules().items():
-            m.load_state_dict(ck["modules"][k])
-        for k, o in method.optimizers().items():
+# --------------------------------------------------------------------------------------------
+# The training loop
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Fetched:
+    """What one host sync brought back: mean losses, the first non-finite step, a signal."""
+
+    means: dict[str, float]
+    bad_step: int  # 0: none
+    bad: dict[str, float]
+    signum: int
+
+
+class _LossMeter:
+    """Loss sums of the current logging interval, kept on the device (no host sync per step).
+
+    :meth:`add` stacks one step's losses into a device tensor and adds it to the sums; on the
+    device too, it records the first step whose losses are not all finite, and those losses.
+    :meth:`fetch` brings everything to the host in one transfer - under ``torchrun`` in one
+    ``all_gather`` of every rank's row, which also tells each rank whether another one caught a
+    signal: the one host-device sync of a logging interval.
+    """
+
+    def __init__(self, device: torch.device, sums: dict[str, float] | None = None, n: int = 0) -> None:
+        self.device, self.dtype = device, torch.float32 if device.type == "mps" else torch.float64
+        self.keys: tuple[str, ...] | None = None
+        self.n = 0
+        self.host_sums: dict[str, float] = dict(sums or {})  # the sums as of the last fetch
+        if sums:
+            self._start(tuple(sums), [sums[k] for k in sums], n)
+
+    def _start(self, keys: tuple[str, ...], sums: list[float], n: int) -> None:
+        self.keys, self.n = keys, n
+        self.sums = torch.tensor(sums, dtype=self.dtype, device=self.device)
+        self.bad = torch.zeros(len(keys), dtype=self.dtype, device=self.device)
+        self.bad_step = torch.zeros((), dtype=self.dtype, device=self.device)
+
+    def add(self, out: Mapping[str, Any], step: int) -> None:
+        """Add the losses of (1-based) ``step``, on the device."""
+        if self.keys is None:
+            self._start(tuple(out), [0.0] * len(out), 0)
+        elif tuple(out) != self.keys:
+            raise ValueError(f"train_step returned the keys {list(out)} after {list(self.keys)}")
+        if self.keys:
+            v = torch.stack([torch.as_tensor(out[k]).detach().to(self.device, self.dtype).reshape(()) for k in out])
+            fresh = (self.bad_step == 0) & ~torch.isfinite(v).all()
+            self.bad_step = torch.where(fresh, float(step), self.bad_step)
+            self.bad = torch.where(fresh, v, self.bad)
+            self.sums += v
+        self.n += 1
+
+    def fetch(self, ctx: Context, signum: int) -> _Fetched:
+        """One host sync: means over the interval (and ranks), the first bad step, any rank's signal."""
+        k = len(self.keys or ())
+        if k == 0:
+            return _Fetched({}, 0, {}, signum)  # (a method logging nothing has nothing to sync)
+        row = torch.cat([self.sums, self.bad, self.bad_step.reshape(1), self.sums.new_tensor([self.n, signum])])
+        if ctx.distributed:
+            import torch.distributed as dist
+
+            if dist.get_backend() != "nccl":
+                row = row.cpu()
+            rows_t = [torch.empty_like(row) for _ in range(ctx.world_size)]
+            dist.all_gather(rows_t, row)
+            rows = torch.stack(rows_t).tolist()
+        else:
+            rows = [row.tolist()]
+        keys = self.keys or ()
+        n_all = sum(r[-2] for r in rows)
+        means = {key: sum(r[i] for r in rows) / n_all for i, key in enumerate(keys)}
+        bad_rows = [r for r in rows if r[2 * k] > 0]
+        first = min(bad_rows, key=lambda r: r[2 * k]) if bad_rows else None
+        bad = {key: first[k + i] for i, key in enumerate(keys) if not math.isfinite(first[k + i])} if first else {}
+        self.host_sums = {key: rows[ctx.rank][i] for i, key in enumerate(keys)}
+        return _Fetched(means, int(first[2 * k]) if first else 0, bad, int(max(r[-1] for r in rows)))
+
+    def reset(self) -> None:
+        """Start a new logging interval."""
+        if self.keys is not None:
+            self._start(self.keys, [0.0] * len(self.keys), 0)
+        self.host_sums = {}
+
+    def state(self) -> dict[str, Any]:
+        """The interval's count and (last fetched) sums, for a checkpoint."""
+        return {"n": self.n, "sums": dict(self.host_sums)}
+
+
+def _open_log(path: Path, step: int):
+    """Open ``metrics.jsonl`` for appending, first dropping lines logged after ``step`` (the
+    checkpoint being resumed: a crash may have logged steps the resumed run will log again);
+    a fresh run (``step == 0``) starts an empty log."""
+    import json
+
+    keep = []
+    if step and path.exists():
+        for line in path.read_text().splitlines():
+            try:
+                if json.loads(line)["step"] <= step:
+                    keep.append(line + "\n")
+            except (ValueError, KeyError, TypeError):
+                continue
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text("".join(keep))
+    os.replace(tmp, path)
+    return open(path, "a")
+
+
+class _Trainer:
+    """One run on this process, read top to bottom: ``__init__`` sets everything up (data, the
+    method, the stream, a resumed state), :meth:`run` steps to the end, :meth:`finish_run` ends it."""
+
+    def __init__(
+        self,
+        cls: type[Method],
+        tcfg: TrainConfig,
+        mcfg: Any,
+        ck: dict | None,
+        run_dir: Path,
+        device: torch.device,
+        rank: int,
+        world: int,
+    ) -> None:
+        self.tcfg, self.mcfg, self.run_dir, self.main = tcfg, mcfg, run_dir, rank == 0
+        self.ckpt_path = run_dir / CHECKPOINT_NAME
+        self.data = load_dataset(tcfg.dataset)
+        gen = torch.Generator(device).manual_seed(derive_seed(tcfg.seed, SEED_METHOD, rank))
+        self.ctx = Context(device, gen, rank, world, tcfg.precision, tcfg.compile, tcfg.compile_backend)
+        self.method = _build_method(cls, mcfg, self.data.info, self.ctx, derive_seed(tcfg.seed, SEED_INIT))
+        self.stream = self.data.batches(tcfg.batch_size, tcfg.seed, rank, world, device)
+        self.total = tcfg.steps or math.ceil(tcfg.epochs * self.stream.steps_per_epoch / self.method.batches_per_step)
+        self.step, self.elapsed, self.meter = 0, 0.0, _LossMeter(device)
+        if ck is not None:
+            self._restore(ck)
+        self.saved_step = self.step if ck is not None else None
+        self.last: dict[str, float] = {}
+        self.t_start = time.time()
+
+    def _restore(self, ck: dict[str, Any]) -> None:
+        _load_weights(self.method, ck, self.ckpt_path)
+        for k, o in self.method.optimizers().items():
             o.load_state_dict(ck["optimizers"][k])
-        method.load_extra_state(ck.get("extra", {}))
-        step, accum, elapsed = int(ck["step"]), ck["accum"], float(ck["elapsed"])
+        self.step, self.elapsed = int(ck["step"]), float(ck["elapsed"])
+        self.meter = _LossMeter(self.ctx.device, ck["accum"].get("sums"), int(ck["accum"].get("n", 0)))
         states = ck["rng"]
-        if len(states) == world:
-            _set_rng_state(states[rank], ctx, stream)
+        if len(states) == self.ctx.world_size:
+            _set_rng_state(states[self.ctx.rank], self.ctx, self.stream)
         else:  # different process count: continue, but not bit-reproducibly
             import warnings
 
             warnings.warn(
-                f"resuming a {len(states)}-process run with {world} processes: the data order and noise are re-seeded",
-                stacklevel=2,
+                f"resuming a {len(states)}-process run with {self.ctx.world_size} processes: "
+                "the data order and noise are re-seeded",
+                stacklevel=4,
             )
-            stream.examples = int(states[0]["data"]["examples"])
-    main = rank == 0
-    if main:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "samples").mkdir(exist_ok=True)
-        cfg_json = {
-            "method": cls.name,
-            "train": asdict(tcfg),
-            "method_config": asdict(mcfg),
-            "data": data.info.to_dict(),
-            "world_size": world,
-            "device": str(device),
+            self.stream.examples = int(states[0]["data"]["examples"])
+
+    def _write_config(self) -> None:
+        (self.run_dir / "samples").mkdir(parents=True, exist_ok=True)
+        config = {
+            "method": self.method.name,
+            "train": asdict(self.tcfg),
+            "method_config": asdict(self.mcfg),
+            "data": self.data.info.to_dict(),
+            "world_size": self.ctx.world_size,
+            "device": str(self.ctx.device),
             "torch": torch.__version__,
         }
-        (run_dir / "config.json").write_text(json.dumps(cfg_json, indent=2) + "\n")
-    ckpt_path = run_dir / CHECKPOINT_NAME
+        write_json(self.run_dir / "config.json", config)
 
-    def checkpoint() -> None:
-        rng = _gather(_rng_state(ctx, stream), ctx)
-        if main:
-            obj = {
-                "format": _FORMAT,
-                "method": cls.name,
-                "step": step,
-                "elapsed": elapsed + time.time() - t_start,
-                "train_config": asdict(tcfg),
-                "method_config": asdict(mcfg),
-                "data_info": data.info.to_dict(),
-                "modules": {k: m.state_dict() for k, m in method.modules().items()},
-                "optimizers": {k: o.state_dict() for k, o in method.optimizers().items()},
-                "extra": method.extra_state(),
-                "rng": rng,
-                "accum": accum,
-                "world_size": world,
-            }
-            save_checkpoint_atomic(obj, ckpt_path)
-
-    def pictures() -> None:
-        if not main:
+    def checkpoint(self) -> None:
+        """Save everything needed to resume (rank 0 writes; every rank contributes its random state)."""
+        rng = _gather(_rng_state(self.ctx, self.stream), self.ctx)
+        if not self.main:
             return
-        method.train(False)
+        modules = {k: m.state_dict() for k, m in self.method.modules().items()}
+        extra = self.method.extra_state()
+        bad = nonfinite_tensors(modules) + nonfinite_tensors(extra, "extra.")
+        if bad:
+            raise NonFiniteLossError(
+                f"non-finite weights after step {self.step} in {', '.join(bad[:3])}; {_kept(self.ckpt_path)}",
+                self.step,
+                {},
+            )
+        obj = {
+            "format": FORMAT,
+            "method": self.method.name,
+            "step": self.step,
+            "elapsed": self.elapsed + time.time() - self.t_start,
+            "train_config": asdict(self.tcfg),
+            "method_config": asdict(self.mcfg),
+            "data_info": self.data.info.to_dict(),
+            "modules": modules,
+            "optimizers": {k: o.state_dict() for k, o in self.method.optimizers().items()},
+            "extra": extra,
+            "rng": rng,
+            "accum": self.meter.state(),
+            "world_size": self.ctx.world_size,
+        }
+        save_checkpoint_atomic(obj, self.ckpt_path)
+        self.saved_step = self.step
+
+    def pictures(self) -> None:
+        """Save the method's figures of this step in ``samples/`` (rank 0)."""
+        if not self.main:
+            return
+        self.method.train(False)
         with torch.no_grad():
-            figs = method.figures(data, torch.Generator(device).manual_seed(tcfg.seed + 99_991))
-        method.train(True)
+            g = torch.Generator(self.ctx.device).manual_seed(derive_seed(self.tcfg.seed, SEED_PICTURES))
+            figs = self.method.figures(self.data, g)
+        self.method.train(True)
         for name, img in figs.items():
-            img.save(run_dir / "samples" / f"{name}-step{step:07d}.png")
+            img.save(self.run_dir / "samples" / f"{name}-step{self.step:07d}.png")
 
-    bar = None
-    if main and not tcfg.quiet:
-        from tqdm.auto import tqdm
+    def run(self) -> RunResult:
+        """Train to ``total`` steps, then checkpoint, draw and :meth:`finish_run`."""
+        if self.main:
+            self._write_config()
+        bar = None
+        if self.main and not self.tcfg.quiet:
+            from tqdm.auto import tqdm
 
-        bar = tqdm(total=total, initial=step, desc=f"{cls.name} {tcfg.dataset}", dynamic_ncols=True)
-    log = _open_log(run_dir / "metrics.jsonl", step) if main else None
-    t_start = time.time()
-    t_last, ex_last = time.perf_counter(), stream.examples
-    last: dict[str, float] = {}
-    method.train(True)
-    try:
-        with _SignalFlag() as flag:
-            while step < total:
-                out = method.train_step(stream, step)
-                keys = list(out)
-                vals = (
-                    torch.stack(
-                        [torch.as_tensor(out[k], dtype=torch.float64).detach().cpu().reshape(()) for k in keys]
-                    ).tolist()
-                    if keys
-                    else []
-                )
-                losses = dict(zip(keys, vals))
-                bad = {k: v for k, v in losses.items() if not math.isfinite(v)}
-                # one collective per step: 2 = some rank saw a non-finite loss, 1 = some rank got a signal
-                stop = _any_rank(2 if bad else (1 if flag.signum else 0), ctx)
-                if stop == 2:
-                    if not bad:
-                        bad = {"loss on another rank": float("nan")}
-                    kept = (
-                        f"the last good checkpoint {ckpt_path} is kept"
-                        if ckpt_path.exists()
-                        else "no checkpoint had been written yet"
-                    )
-                    raise NonFiniteLossError(
-                        f"non-finite loss at step {step + 1}: "
-                        + ", ".join(f"{k} = {v}" for k, v in bad.items())
-                        + f"; {kept}",
-                        step + 1,
-                        losses,
-                    )
-                step += 1
-                accum["n"] += 1
-                for k, v in losses.items():
-                    accum["sums"][k] = accum["sums"].get(k, 0.0) + v
-                if step % tcfg.log_every == 0 or step == total:
-                    now = time.perf_counter()
-                    means = _mean_over_ranks({k: s / accum["n"] for k, s in accum["sums"].items()}, ctx)
-                    rate = (stream.examples - ex_last) * world / max(now - t_last, 1e-9)
-                    last = {
-                        "step": step,
-                        "epoch": stream.examples * world / data.n_train,
-                        **means,
-                        "time": elapsed + time.time() - t_start,
-                        "samples_per_s": rate,
-                    }
-                    if log is not None:
-                        log.write(json.dumps(last) + "\n")
-                        log.flush()
-                    if bar is not None:
-                        bar.set_postfix(
-                            {**{k: f"{v:.4g}" for k, v in means.items()}, "samples/s": f"{rate:.3g}"}, refresh=False
-                        )
-                    accum = {"n": 0, "sums": {}}
-                    t_last, ex_last = now, stream.examples
-                if bar is not None:
-                    bar.update(1)
-                if stop == 1 or (flag.signum and not ctx.distributed):
-                    checkpoint()
-                    raise TrainingInterrupted(
-                        f"interrupted by signal {flag.signum or 'on another rank'} at step {step}; checkpoint saved "
-                        f"to {ckpt_path}; continue with --resume",
-                        step,
-                        flag.signum,
-                        ckpt_path if main else None,
-                    )
-                if tcfg.checkpoint_every and step % tcfg.checkpoint_every == 0 and step < total:
-                    checkpoint()
-                if tcfg.sample_every and step % tcfg.sample_every == 0 and step < total:
-                    pictures()
-            checkpoint()
-            pictures()
-    finally:
+            bar = tqdm(total=self.total, initial=self.step, desc=f"{self.method.name} {self.tcfg.dataset}")
+        log = _open_log(self.run_dir / "metrics.jsonl", self.step) if self.main else None
+        self.method.train(True)
+        try:
+            with _SignalFlag() as flag:
+                self.t_last, self.ex_last = time.perf_counter(), self.stream.examples
+                while self.step < self.total:
+                    self._one_step(flag, log, bar)
+                self.checkpoint()
+                self.pictures()
+        finally:
+            if bar is not None:
+                bar.close()
+            if log is not None:
+                log.close()
+        return self.finish_run()
+
+    def _one_step(self, flag: _SignalFlag, log: Any, bar: Any) -> None:
+        """One training step; at the interval's end the one host sync, then log/checkpoint/draw/stop."""
+        out = self.method.train_step(self.stream, self.step)
+        self.step += 1
+        self.meter.add(out, self.step)
         if bar is not None:
-            bar.close()
+            bar.update(1)
+        t, step = self.tcfg, self.step
+        log_now = step % t.log_every == 0 or step == self.total
+        ckpt_now = bool(t.checkpoint_every) and step % t.checkpoint_every == 0 and step < self.total
+        pics_now = bool(t.sample_every) and step % t.sample_every == 0 and step < self.total
+        stop_now = bool(flag.signum) and not self.ctx.distributed  # under torchrun: at the next sync
+        if not (log_now or ckpt_now or pics_now or stop_now):
+            return
+        got = self.meter.fetch(self.ctx, flag.signum)
+        if got.bad_step:
+            bad = got.bad or {"loss on another rank": float("nan")}
+            raise NonFiniteLossError(
+                f"non-finite loss at step {got.bad_step}: "
+                + ", ".join(f"{k} = {v}" for k, v in bad.items())
+                + f"; {_kept(self.ckpt_path)}",
+                got.bad_step,
+                got.means,
+            )
+        if log_now:
+            self._log(got.means, log, bar)
+        if got.signum:
+            self.checkpoint()
+            who = flag.signum or f"{got.signum} on another rank"
+            raise TrainingInterrupted(
+                f"interrupted by signal {who} at step {step}; checkpoint saved to {self.ckpt_path}; "
+                "continue with --resume",
+                step,
+                flag.signum or got.signum,
+                self.ckpt_path if self.main else None,
+            )
+        if ckpt_now:
+            self.checkpoint()
+        if pics_now:
+            self.pictures()
+
+    def _log(self, means: dict[str, float], log: Any, bar: Any) -> None:
+        now, world = time.perf_counter(), self.ctx.world_size
+        rate = (self.stream.examples - self.ex_last) * world / max(now - self.t_last, 1e-9)
+        self.last = {
+            "step": self.step,
+            "epoch": self.stream.examples * world / self.data.n_train,
+            **means,
+            "time": self.elapsed + time.time() - self.t_start,
+            "samples_per_s": rate,
+        }
         if log is not None:
-            log.close()
-    evaluation: dict[str, float] = {}
-    if main and tcfg.eval_at_end:
-        method.train(False)
-        with torch.no_grad():
-            evaluation = method.evaluate(data, torch.Generator(device).manual_seed(tcfg.seed + 7))
-        (run_dir / "eval.json").write_text(json.dumps({"step": step, **evaluation}, indent=2) + "\n")
-        if not tcfg.quiet:
-            print(json.dumps({"step": step, **evaluation}))
-    return RunResult(run_dir, step, last, evaluation, ckpt_path)
+            log.write(dumps(self.last) + "\n")
+            log.flush()
+        if bar is not None:
+            bar.set_postfix({**{k: f"{v:.4g}" for k, v in means.items()}, "samples/s": f"{rate:.3g}"}, refresh=False)
+        self.meter.reset()
+        self.t_last, self.ex_last = now, self.stream.examples
+
+    def finish_run(self) -> RunResult:
+        """The end of a run (after the last checkpoint): evaluate on the test set, write ``eval.json``."""
+        evaluation: dict[str, float] = {}
+        if self.main and self.tcfg.eval_at_end:
+            self.method.train(False)
+            with torch.no_grad():
+                g = torch.Generator(self.ctx.device).manual_seed(derive_seed(self.tcfg.seed, SEED_EVAL))
+                evaluation = self.method.evaluate(self.data, g)
+            write_json(self.run_dir / "eval.json", {"step": self.step, **evaluation})
+            if not self.tcfg.quiet:
+                print(dumps({"step": self.step, **evaluation}))
+        return RunResult(self.run_dir, self.step, self.last, evaluation, self.ckpt_path)

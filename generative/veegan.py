@@ -41,6 +41,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from generative._checks import check_fraction, check_int, check_number, check_widths
 from generative.data import DataInfo, DataSet
 from generative.gan import MLPDiscriminator, MLPGenerator, _f, evaluate_samples
 from generative.train import Context, Method, MethodConfig, register_method
@@ -99,25 +100,12 @@ class VEEGANConfig(MethodConfig):
     beta2: float = _f(0.99, "Adam beta2")
 
     def __post_init__(self) -> None:
-        v = self.latent_dim
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"latent_dim must be a positive integer, got {v!r}")
-        h = tuple(self.hidden)
-        if not h or any(isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in h):
-            raise ValueError(f"hidden must be one or more positive integers, got {self.hidden!r}")
-        self.hidden = h
-        if not (_number(self.lr) and self.lr > 0):
-            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
-        if not (_number(self.recon_weight) and self.recon_weight >= 0):
-            raise ValueError(f"recon_weight must be a non-negative number, got {self.recon_weight!r}")
+        check_int(self.latent_dim, "latent_dim")
+        self.hidden = check_widths(self.hidden, "hidden")
+        check_number(self.lr, "lr", positive=True)
+        check_number(self.recon_weight, "recon_weight", nonnegative=True)
         for name in ("beta1", "beta2"):
-            v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and 0.0 <= v < 1.0):
-                raise ValueError(f"{name} must be in [0, 1), got {v!r}")
-
-
-def _number(v: object) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+            check_fraction(getattr(self, name), name)
 
 
 @register_method("veegan")

@@ -124,30 +124,31 @@ def test_a_signal_saves_a_checkpoint_and_resume_matches_uninterrupted(tmp_path, 
     assert losses(out) == losses(ref)
 
 
-def test_a_checkpoint_write_killed_halfway_leaves_the_previous_one_loadable(tmp_path):
+def test_a_checkpoint_write_killed_halfway_leaves_the_previous_one_loadable_and_the_next_run_cleans_up(tmp_path):
     out = tmp_path / "kill"
     code = f"""
-import os, signal, torch
+import os, signal
 from generative import train, TrainConfig
 from generative.vae import VAEConfig
 cfg = dict(quiet=True, log_every=1, sample_every=0, checkpoint_every=0, eval_at_end=False)
 train("vae", TrainConfig(dataset="digits", steps=3, out={str(out)!r}, **cfg), VAEConfig(hidden=(32,)))
-real_save = torch.save
-def half_save(obj, f, *a, **k):
-    import io
-    buf = io.BytesIO(); real_save(obj, buf, *a, **k)
-    data = buf.getvalue(); f.write(data[: len(data) // 2]); f.flush()
+def torn_fsync(fd):  # the checkpoint's bytes are in the temporary file: tear it, then die
+    os.ftruncate(fd, os.fstat(fd).st_size // 2)
     os.kill(os.getpid(), signal.SIGKILL)
-torch.save = half_save
+os.fsync = torn_fsync
 train("vae", TrainConfig(dataset="digits", steps=6, out={str(out)!r}, **dict(cfg, checkpoint_every=1)), resume=True)
 """
     r = run_py(code)
     assert r.returncode == -signal.SIGKILL, r.stderr
-    leftovers = [p.name for p in out.iterdir() if p.name.startswith(f".{CHECKPOINT_NAME}.tmp")]
+    leftovers = [p.name for p in out.iterdir() if p.name.startswith(f".{CHECKPOINT_NAME}.tmp-")]
     assert leftovers  # the torn write happened, in a temporary file
     run = load_run(out)
     assert run.step == 3
     assert all(torch.isfinite(p).all() for p in run.method.net.parameters())
+    # the writer is dead: the next training into the folder removes its temporary file
+    train("vae", TrainConfig(dataset="digits", steps=4, out=str(out), **FAST), resume=True)
+    assert not [p.name for p in out.iterdir() if ".tmp-" in p.name]
+    assert load_run(out).step == 4
 
 
 def test_nan_stops_the_run_naming_the_step_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):

@@ -12,32 +12,32 @@ from generative.data import (
     GRID25_STD,
     RING8_STD,
     DataError,
-    grid25_centers,
+    grid_centers,
     load_dataset,
-    ring8_centers,
+    ring_centers,
     sample_mixture,
 )
 
 
 def test_ring8_centers_are_the_eighth_roots_of_unity_scaled():
-    c = ring8_centers()
+    c = ring_centers()
     assert c.shape == (8, 2)
     for k in range(8):
         assert c[k] == pytest.approx([2 * math.cos(k * math.pi / 4), 2 * math.sin(k * math.pi / 4)], abs=1e-15)
-    assert ring8_centers(3.0)[2] == pytest.approx([0.0, 3.0], abs=1e-15)
+    assert ring_centers(8, 3.0)[2] == pytest.approx([0.0, 3.0], abs=1e-15)
 
 
 def test_grid25_centers_are_the_lecture_grid():
-    c = grid25_centers()
+    c = grid_centers()
     assert c.shape == (25, 2)
     expected = {(-4 + 2 * i, -4 + 2 * j) for i in range(5) for j in range(5)}
     assert {tuple(p) for p in c.tolist()} == expected
     assert tuple(c[5 * 1 + 3]) == (-2.0, 2.0)
-    assert np.allclose(grid25_centers(1.0), c / 2)
+    assert np.allclose(grid_centers(5, 1.0), c / 2)
 
 
 @pytest.mark.parametrize(
-    "name, centers, std", [("ring8", ring8_centers(), RING8_STD), ("grid25", grid25_centers(), GRID25_STD)]
+    "name, centers, std", [("ring8", ring_centers(), RING8_STD), ("grid25", grid_centers(), GRID25_STD)]
 )
 def test_mixture_samples_have_equal_weights_and_the_stated_std(name, centers, std):
     data = load_dataset(name)

@@ -173,3 +173,83 @@ def test_image_folder_errors(tmp_path):
     empty.mkdir()
     with pytest.raises(DataError, match="need at least 2 images"):
         load_dataset(str(empty))
+
+
+def test_a_gzip_idx_header_claiming_huge_dims_is_refused_without_reading(tmp_path):
+    import tracemalloc
+
+    head = bytes([0, 0, 0x08, 3]) + struct.pack(">3I", 100_000, 1000, 1000)  # claims 1e11 bytes
+    (tmp_path / "huge-idx3-ubyte.gz").write_bytes(gzip.compress(head + bytes(1000)))
+    tracemalloc.start()
+    with pytest.raises(DataError, match=r"shape \(100000, 1000, 1000\) \(100000000000 bytes .*gzip file holds at most"):
+        read_idx(tmp_path / "huge-idx3-ubyte.gz")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 5_000_000
+
+
+def test_a_gzip_bomb_behind_a_small_header_is_refused_in_bounded_memory(tmp_path):
+    import tracemalloc
+
+    path = tmp_path / "bomb-idx3-ubyte.gz"
+    with gzip.open(path, "wb", compresslevel=9) as f:  # 7,840 declared bytes, then 256 MB of zeros
+        f.write(bytes([0, 0, 0x08, 3]) + struct.pack(">3I", 10, 28, 28) + bytes(7840))
+        block = bytes(1 << 20)
+        for _ in range(256):
+            f.write(block)
+    assert path.stat().st_size < 1_000_000
+    tracemalloc.start()
+    with pytest.raises(DataError, match=r"holds more data than its IDX header says \(7840 bytes\)"):
+        read_idx(path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 5_000_000  # decompressing it whole would take 256 MB
+
+
+def test_a_truncated_gzip_idx_is_refused(tmp_path):
+    img = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
+    (tmp_path / "t-idx3-ubyte.gz").write_bytes(gzip.compress(idx_bytes(img, 0x08, "B")[:-5]))
+    with pytest.raises(DataError, match=r"header says 24 bytes of data, the file holds 19 \(truncated\)"):
+        read_idx(tmp_path / "t-idx3-ubyte.gz")
+    (tmp_path / "c-idx3-ubyte.gz").write_bytes(gzip.compress(idx_bytes(img, 0x08, "B"))[:-12])
+    with pytest.raises(DataError, match="damaged gzip file|truncated"):
+        read_idx(tmp_path / "c-idx3-ubyte.gz")
+
+
+def test_uint16_and_values_beyond_float32_are_scaled_at_load_and_train(tmp_path):
+    from generative import TrainConfig, train
+    from generative.vae import VAEConfig
+
+    rng = np.random.default_rng(0)
+    u16 = rng.integers(0, 65536, (40, 4, 4)).astype(np.uint16)
+    np.save(tmp_path / "u16.npy", u16)
+    d = load_dataset(str(tmp_path / "u16.npy"))
+    assert d.info.bounded and d.info.scale == 65535 and float(d.train.max()) <= 1.0
+    back = d.info.to_data(torch.cat([d.train, d.test]))  # the exact values come back
+    assert back.dtype == np.uint16 and np.array_equal(np.sort(back.ravel()), np.sort(u16.ravel()))
+    wide = np.stack([rng.uniform(-3e39, 5e39, 50), rng.uniform(1e39, 2e39, 50)], 1)  # beyond float32 (3.4e38)
+    np.save(tmp_path / "wide.npy", wide)
+    w = load_dataset(str(tmp_path / "wide.npy"))
+    assert (
+        not w.info.bounded and w.info.scale == 1e40 and w.info.offset == pytest.approx(wide.min() / 2 + wide.max() / 2)
+    )
+    assert torch.isfinite(w.train).all() and float(w.train.abs().max()) <= 1.0
+    back = w.info.to_data(torch.cat([w.train, w.test]))
+    assert np.allclose(np.sort(back, 0), np.sort(wide, 0), rtol=1e-6, atol=1e33)
+    fast = dict(steps=3, quiet=True, log_every=1, sample_every=0, checkpoint_every=0, eval_at_end=False)
+    for name in ("u16.npy", "wide.npy"):  # both crashed at step 1 with "non-finite loss"
+        r = train(
+            "vae",
+            TrainConfig(dataset=str(tmp_path / name), out=str(tmp_path / f"run-{name}"), **fast),
+            VAEConfig(hidden=(16,)),
+        )
+        assert r.step == 3 and all(np.isfinite(v) for v in r.metrics.values())
+
+
+@pytest.mark.parametrize("cut", [3, 16, 1000, 2 * 28 * 28 + 15])
+def test_concatenated_gzip_members_read_as_one_stream_like_gzip_does(tmp_path, cut):
+    img = np.random.default_rng(1).integers(0, 256, (2, 28, 28), dtype=np.uint8)
+    raw = idx_bytes(img, 0x08, "B")
+    (tmp_path / "m-idx3-ubyte.gz").write_bytes(gzip.compress(raw[:cut]) + gzip.compress(raw[cut:]))
+    assert gzip.decompress((tmp_path / "m-idx3-ubyte.gz").read_bytes()) == raw  # gzip's own reading
+    assert np.array_equal(read_idx(tmp_path / "m-idx3-ubyte.gz"), img)

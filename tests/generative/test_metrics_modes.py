@@ -8,15 +8,15 @@ import numpy as np
 import pytest
 
 from generative import metrics as M
-from generative.data import grid25_centers, load_dataset, ring8_centers
+from generative.data import grid_centers, load_dataset, ring_centers
 
-RING = M.ring_centres()
-GRID = M.grid_centres()
+RING = ring_centers()
+GRID = grid_centers()
 
 
 def test_centres_match_the_datasets():
-    np.testing.assert_allclose(RING, ring8_centers(), atol=1e-12)
-    np.testing.assert_allclose(GRID, grid25_centers(), atol=1e-12)
+    np.testing.assert_allclose(RING, ring_centers(), atol=1e-12)
+    np.testing.assert_allclose(GRID, grid_centers(), atol=1e-12)
     # grid25: (-4 + 2i, -4 + 2j), row 5i + j
     assert GRID[5 * 1 + 3].tolist() == [-2.0, 2.0]
     np.testing.assert_allclose(RING[2], [0.0, 2.0], atol=1e-15)
@@ -90,7 +90,7 @@ def test_true_mixture_scores_the_rayleigh_ceiling():
 
 
 def test_custom_geometry_is_honoured():
-    c = M.ring_centres(4, radius=5.0)
+    c = ring_centers(4, radius=5.0)
     np.testing.assert_allclose(c, [[5, 0], [0, 5], [-5, 0], [0, -5]], atol=1e-12)
     x = np.array([[5.2, 0.0], [0.0, 5.4]])
     assert M.ring8_coverage(x, n_modes=4, radius=5.0, std=0.1).counts.tolist() == [1, 0, 0, 0]

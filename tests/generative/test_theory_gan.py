@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from generative import theory as T
-from generative.metrics import ring_centres
+from generative.data import ring_centers
 
 
 @pytest.fixture(scope="module")
@@ -18,13 +18,13 @@ def grid():
 
 def test_densities_integrate_to_one(grid):
     pts, area = grid
-    p = T.mixture_density(pts, ring_centres(), 0.2)
+    p = T.mixture_density(pts, ring_centers(), 0.2)
     assert p.sum() * area == pytest.approx(1.0, abs=1e-6)
 
 
 def test_optimal_discriminator_matches_the_formula_and_maximises_v(grid):
     pts, area = grid
-    p_data = T.mixture_density(pts, ring_centres(), 0.2)
+    p_data = T.mixture_density(pts, ring_centers(), 0.2)
     p_g = T.mixture_density(pts, [[0.0, 0.0]], 1.0)
     p_data, p_g = p_data / (p_data.sum() * area), p_g / (p_g.sum() * area)  # exact on the grid
     d = T.optimal_discriminator(p_data, p_g)
@@ -48,7 +48,7 @@ def test_optimal_discriminator_matches_the_formula_and_maximises_v(grid):
 
 def test_global_optimum_and_disjoint_supports(grid):
     pts, area = grid
-    p = T.mixture_density(pts, ring_centres(), 0.1)
+    p = T.mixture_density(pts, ring_centers(), 0.1)
     assert T.gan_value(p, p, area) == pytest.approx(-math.log(4), abs=1e-6)  # p_g = p_data: D* = 1/2
     a = T.mixture_density(pts, [[-2.0, 0.0]], 0.1)
     b = T.mixture_density(pts, [[2.0, 0.0]], 0.1)

@@ -1,4 +1,4 @@
-"""The VAE benchmark's smoke run writes its table (budgets tiny; the real figures are in notes/)."""
+"""The VAE benchmark's smoke run writes its table (budgets tiny; the real figures come from `python -m benchmarks.generative_vae`)."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from generative import TrainConfig, load_run, ring8_centers, train
+from generative import TrainConfig, load_run, ring_centers, train
 from generative.__main__ import main
 from generative.data import load_dataset
 from generative.vae import VAEConfig, iwae_bound
@@ -48,7 +48,7 @@ def test_vae_covers_every_ring8_mode(tmp_path):
         VAEConfig(hidden=(32, 32), latent_dim=2, lr=1e-2),
     )
     x = load_run(tmp_path / "r").sample(2000, seed=1)
-    k = ((x[:, None, :] - ring8_centers()[None]) ** 2).sum(-1).argmin(1)
+    k = ((x[:, None, :] - ring_centers()[None]) ** 2).sum(-1).argmin(1)
     counts = np.bincount(k, minlength=8)
     assert (counts > 2000 / 8 / 4).all(), counts  # every mode receives a fair share of samples
 
