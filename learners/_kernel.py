@@ -99,7 +99,7 @@ def _run_agent(
     nrec,
     n_min,
     tol,
-):  # type: ignore[no-untyped-def]  # noqa: E501
+):  # type: ignore[no-untyped-def]
     """All ``steps`` of one agent (episodes restart from the start distribution)."""
     g = hp[H_GAMMA]
     ep = np.zeros(5)  # return, discounted return, discount, length, start
@@ -164,7 +164,7 @@ def run_batch(
     nrec,
     n_min,
     tol,
-):  # type: ignore[no-untyped-def]  # noqa: E501
+):  # type: ignore[no-untyped-def]
     """Run agent ``i`` on row ``i`` of every per-agent array (see the module docstring)."""
     for i in range(tab.shape[0]):
         _run_agent(

@@ -311,6 +311,7 @@ class DoubleQLearning(Agent):
 
     name = "double_q"
     algo_id = C.DOUBLE_Q
+    defaults = {"alpha": 1.0, "epsilon_decay": 50_000.0}
 
 
 class SarsaLambda(Agent):
@@ -318,7 +319,7 @@ class SarsaLambda(Agent):
 
     name = "sarsa_lambda"
     algo_id = C.SARSA_LAMBDA
-    defaults = {"lam": 0.9}
+    defaults = {"lam": 0.9, "epsilon_decay": 50_000.0}
 
 
 class MonteCarloControl(Agent):
@@ -326,7 +327,7 @@ class MonteCarloControl(Agent):
 
     name = "mc_control"
     algo_id = C.MC_CONTROL
-    defaults = {"omega": 1.0}
+    defaults = {"omega": 0.85}
 
 
 class DynaQ(Agent):

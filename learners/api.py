@@ -310,7 +310,7 @@ def learn_batch(
     seed: int = 0,
     gamma: float = 0.99,
     n_checkpoints: int = 30,
-    max_episode_steps: int | None | str = "env",
+    max_episode_steps: int | str | None = "env",
     curves: bool = True,
     script: np.ndarray | None = None,
     **hyper: Any,

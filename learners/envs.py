@@ -161,19 +161,21 @@ def riverswim(n_states: int = 6) -> planners.TabularMDP:
 
 
 def maximization_bias(n_b: int = 10) -> planners.TabularMDP:
-    """Sutton & Barto's Example 6.7: states 0 = A (start), 1 = B, 2 = terminal; A's actions 0 left, 1 right.
+    """Sutton & Barto's Example 6.7: states 0 = A (start), 1 = B, 2 = terminal.
 
-    ``B`` has ``n_b`` actions; ``A``'s actions beyond the two are copies of "right" so that every
-    state has the same action count (agents should be compared on A's choice of 0 vs 1).
+    Every state has ``n_b`` actions (a TabularMDP has one action count).  In ``A`` the first
+    half of them are "left" (to ``B``) and the second half "right" (to the end), so a uniformly
+    random action goes left with probability 1/2 as in the book, and the optimal policy under
+    epsilon-greedy exploration goes left with probability ``epsilon / 2`` (5 % for 0.1).
     """
-    if isinstance(n_b, bool) or not isinstance(n_b, (int, np.integer)) or n_b < 2:
-        raise ValueError(f"n_b must be an integer >= 2, got {n_b!r}")
+    if isinstance(n_b, bool) or not isinstance(n_b, (int, np.integer)) or n_b < 2 or n_b % 2:
+        raise ValueError(f"n_b must be an even integer >= 2, got {n_b!r}")
     A = int(n_b)
     ns = np.full((3, A, 2), 2, dtype=np.int64)
     pr = np.zeros((3, A, 2))
     rw = np.zeros((3, A, 2))
     pr[:, :, 0] = 1.0
-    ns[0, 0, 0] = 1  # left: A -> B
+    ns[0, : A // 2, 0] = 1  # left: A -> B
     pr[1, :] = (0.5, 0.5)
     rw[1, :] = (-1.1, 0.9)
     return planners.TabularMDP(ns, pr, rw, np.array([False, False, True]))
