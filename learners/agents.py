@@ -335,7 +335,7 @@ class DynaQ(Agent):
 
     name = "dyna_q"
     algo_id = C.DYNA_Q
-    defaults = {"n_planning": 5}
+    defaults = {"n_planning": 5, "epsilon_decay": 200_000.0}
 
 
 class PrioritizedSweeping(Agent):
@@ -343,7 +343,7 @@ class PrioritizedSweeping(Agent):
 
     name = "prioritized_sweeping"
     algo_id = C.PRIORITIZED_SWEEPING
-    defaults = {"n_planning": 5, "theta": 1e-6}
+    defaults = {"n_planning": 5, "theta": 1e-3, "epsilon_decay": 100_000.0}
 
 
 class CertaintyEquivalence(Agent):
@@ -351,6 +351,7 @@ class CertaintyEquivalence(Agent):
 
     name = "certainty_equivalence"
     algo_id = C.CERTAINTY_EQUIVALENCE
+    defaults = {"epsilon_decay": 100_000.0}
 
 
 class RMax(Agent):
@@ -358,7 +359,7 @@ class RMax(Agent):
 
     name = "rmax"
     algo_id = C.RMAX
-    defaults = {"epsilon": 0.0, "epsilon_decay": 0.0, "m": 20}
+    defaults = {"epsilon": 0.0, "epsilon_decay": 0.0, "m": 300}
 
 
 #: name -> agent class

@@ -18,10 +18,10 @@ import learners
 MEASURED = {
     "q_learning": (20, 20),
     "double_q": (20, 20),
-    "dyna_q": (20, 18),
+    "dyna_q": (20, 19),
     "prioritized_sweeping": (20, 20),
     "certainty_equivalence": (20, 20),
-    "rmax": (20, 20),
+    "rmax": (20, 12),
     "sarsa": (7, 20),
     "expected_sarsa": (1, 20),
     "sarsa_lambda": (16, 14),
