@@ -75,7 +75,7 @@ NEED_PLAN = -2
 TIE_RTOL = 1e-9
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def epsilon_at(hp: np.ndarray, t: float) -> float:
     """The exploration rate after ``t`` steps: ``max(epsilon_min, epsilon / (1 + t / epsilon_decay))``."""
     eps = hp[H_EPS]

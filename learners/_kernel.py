@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._core import DOUBLE_Q, H_GAMMA, NEED_PLAN, SC_T, SC_UPDATES, T_Q, T_Q2, select
-from ._rng import uniform
+from ._core import DOUBLE_Q, H_ALPHA, H_GAMMA, NEED_PLAN, SC_T, SC_UPDATES, T_N, T_Q, T_Q2, TIE_RTOL, epsilon_at, select
+from ._rng import randint, uniform
 from ._rules import learn_step, plan_model
 
 # columns of the episode records
@@ -22,7 +22,7 @@ R_RETURN, R_DISCOUNTED, R_LENGTH, R_START, R_END = 0, 1, 2, 3, 4
 NR = 5
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def sample_outcome(pr: np.ndarray, s: int, a: int, rng: np.ndarray) -> int:
     """Outcome index of ``(s, a)`` drawn from env stream ``rng[1]`` (no draw when K == 1)."""
     K = pr.shape[2]
@@ -40,7 +40,7 @@ def sample_outcome(pr: np.ndarray, s: int, a: int, rng: np.ndarray) -> int:
     return last
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def sample_start(starts: np.ndarray, cdf: np.ndarray, rng: np.ndarray) -> int:
     """A start state (no draw when there is one)."""
     if starts.shape[0] == 1:
@@ -195,3 +195,74 @@ def run_batch(
             n_min[i],
             tol[i],
         )
+
+
+@njit(cache=True, inline="always")
+def _fast_pick(q: np.ndarray, s: int, eps: float, rng: np.ndarray) -> int:
+    """:func:`learners._core.select` for Q-learning (epsilon-greedy, random ties), same draws."""
+    A = q.shape[1]
+    if eps > 0.0 and uniform(rng, 0) < eps:
+        return randint(rng, 0, A)
+    best = q[s, 0]
+    for b in range(1, A):
+        if q[s, b] > best:
+            best = q[s, b]
+    mag = abs(best)
+    lo = best - TIE_RTOL * (mag if mag > 1.0 else 1.0)
+    nt, last = 0, 0
+    for b in range(A):
+        if q[s, b] >= lo:
+            nt += 1
+            last = b
+    if nt == 1:
+        return last
+    k = randint(rng, 0, nt)
+    for b in range(A):
+        if q[s, b] >= lo:
+            if k == 0:
+                return b
+            k -= 1
+    return last
+
+
+@njit(cache=True)
+def run_q_learning(hp, ns, pr, rw, absorbing, starts, cdf, steps, max_len, tab, sc, rng, nrec):  # type: ignore[no-untyped-def]
+    """Q-learning with a constant step size and epsilon-greedy behaviour, without curves.
+
+    Kept apart from :func:`run_batch` on purpose: it is the hot loop of seed sweeps (the
+    benchmark's), written flat so that nothing but arithmetic runs per step.  It repeats
+    ``learn_step`` + ``select`` for this one case -- the same arithmetic in the same order and
+    the same random draws -- and the replay tests run ``learn`` against it.
+    """
+    A = tab.shape[3]
+    for i in range(tab.shape[0]):
+        hp_i, r_i, q, n = hp[i], rng[i], tab[i, T_Q], tab[i, T_N]
+        g, alpha = hp_i[H_GAMMA], hp_i[H_ALPHA]
+        t = sc[i, SC_T]
+        s = sample_start(starts, cdf, r_i)
+        a = _fast_pick(q, s, epsilon_at(hp_i, t), r_i)
+        length = 0
+        for _ in range(steps):
+            t += 1.0
+            k = sample_outcome(pr, s, a, r_i)
+            s2 = ns[s, a, k]
+            r = rw[s, a, k]
+            done = absorbing[s2]
+            length += 1
+            n[s, a] += 1.0
+            boot = 0.0
+            if not done:
+                boot = q[s2, 0]
+                for b in range(1, A):
+                    if q[s2, b] > boot:
+                        boot = q[s2, b]
+            q[s, a] += alpha * (r + g * boot - q[s, a])
+            if done or (max_len > 0 and length >= max_len):
+                nrec[i] += 1
+                s = sample_start(starts, cdf, r_i)
+                length = 0
+            else:
+                s = s2
+            a = _fast_pick(q, s, epsilon_at(hp_i, t), r_i)
+        sc[i, SC_T] = t
+        sc[i, SC_UPDATES] += steps

@@ -24,7 +24,7 @@ _S11 = np.uint64(11)
 _INV53 = 1.0 / 9007199254740992.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _next(state: np.ndarray, i: int) -> np.uint64:
     z = state[i] + _GOLDEN
     state[i] = z
@@ -33,13 +33,13 @@ def _next(state: np.ndarray, i: int) -> np.uint64:
     return z ^ (z >> _S31)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def uniform(state: np.ndarray, i: int) -> float:
     """A uniform draw in ``[0, 1)`` from stream ``state[i]`` (advances it)."""
     return float(_next(state, i) >> _S11) * _INV53
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def randint(state: np.ndarray, i: int, n: int) -> int:
     """A uniform integer in ``0..n-1`` from stream ``state[i]`` (``floor(u * n)``)."""
     k = int(uniform(state, i) * n)

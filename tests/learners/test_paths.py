@@ -115,3 +115,18 @@ def test_kernel_value_iteration_matches_planners(n_min):
         assert np.allclose(mine[C.T_Q][known], ref[known], atol=1e-9)
         assert np.array_equal(mine[C.T_Q][~known & (term[:, None] == 0)], tab[C.T_Q][~known & (term[:, None] == 0)])
         assert np.allclose(ref[~known & (term[:, None] == 0)], tab[C.T_Q][~known & (term[:, None] == 0)])
+
+
+@pytest.mark.parametrize("slip", [0.0, 0.2])
+def test_flat_q_learning_kernel_replays_learn(slip):
+    """learn_batch's flat Q-learning kernel (constant alpha, no curves) against the Python path."""
+    hyper = dict(alpha=0.3, omega=0.0, epsilon=0.5, epsilon_decay=200.0)
+    env = Recorder(gym.make("LectureGrid-v0", slip=slip))
+    one = learners.learn("q_learning", env, 3000, seed=11, n_checkpoints=0, **hyper)
+    fast = learners.learn_batch("q_learning", env, 2, 3000, seed=11, curves=False, **hyper)
+    if slip == 0.0:
+        assert np.array_equal(fast.q[0], one.q)
+        assert fast.n_episodes[0] == len(one.curve.episode_return)
+    generic = learners.learn_batch("q_learning", env, 1, 3000, seed=11, script=_outcomes(env, env.steps), **hyper)
+    assert np.array_equal(generic.q[0], one.q)
+    assert fast.updates[0] == one.updates == 3000
