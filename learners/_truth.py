@@ -111,7 +111,9 @@ class Truth:
         """Value gap ``max_s |V* - V^pi|`` and start gap ``d0 . (V* - V^pi)`` of the greedy policies of ``q``.
 
         ``pi`` takes the lowest-index greedy action; ``V^pi`` is planners' exact policy evaluation.
-        Identical policies are evaluated once.
+        Identical policies are evaluated once.  At ``gamma = 1`` a policy that does not reach a
+        terminal state from every state has no finite value everywhere: its value gap is ``inf``,
+        and its start gap ``inf`` if the start cannot reach a terminal state, else NaN.
         """
         flat = q.reshape(-1, q.shape[-2], q.shape[-1])
         pol = flat.argmax(axis=-1)
@@ -119,9 +121,29 @@ class Truth:
         gap = np.empty(len(uniq))
         sgap = np.empty(len(uniq))
         for i, p in enumerate(uniq):
+            if self.gamma >= 1.0:
+                reach = self._reaches_terminal(p)
+                if not reach.all():
+                    gap[i] = np.inf
+                    sgap[i] = np.inf if (self.start[~reach] > 0).any() else np.nan
+                    continue
             v = planners.policy_evaluation(self.mdp, p, self.gamma)
             d = self.v_star - v
             gap[i] = np.abs(d).max()
             sgap[i] = float(self.start @ d)
-        inv = np.asarray(inv).reshape(-1)
+        inv = np.asarray(inv).reshape(-1)  # (numpy 2.0 returned it with the input's shape)
         return gap[inv].reshape(q.shape[:-2]), sgap[inv].reshape(q.shape[:-2])
+
+    def _reaches_terminal(self, policy: np.ndarray) -> np.ndarray:
+        """``(S,)`` bool: states from which ``policy`` reaches a terminal state with positive probability."""
+        S = self.mdp.n_states
+        idx = np.arange(S)
+        ns = self.mdp.next_state[idx, policy]
+        used = self.mdp.prob[idx, policy] > 0
+        reach = np.asarray(self.mdp.terminal).copy()
+        for _ in range(S):
+            new = reach | (used & reach[ns]).any(axis=1)
+            if (new == reach).all():
+                break
+            reach = new
+        return reach

@@ -37,8 +37,8 @@ def greedy_path(q, env, start, limit=100):
 
 def test_cliff_restart_is_the_books_dynamics():
     env, lay = book_cliff()
-    s, _ = env.reset(seed=0)
-    s2, r, term, trunc, _ = env.step(3)  # right from the start: into the cliff
+    _s, _ = env.reset(seed=0)
+    s2, r, term, _trunc, _ = env.step(3)  # right from the start: into the cliff
     assert (s2, r, term) == (lay.start, -100.0, False)
     res = planners.value_iteration(env.mdp, 1.0, tol=1e-12)
     assert res.values[lay.start] == pytest.approx(-13.0)  # 13 steps of -1 along the edge
