@@ -78,8 +78,8 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _hyper(args: argparse.Namespace) -> dict[str, float]:
-    out: dict[str, float] = {}
+def _hyper(args: argparse.Namespace) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for name in ("alpha", "omega", "epsilon", "epsilon_decay", "n_planning", "lam", "m", "q_init", "temperature"):
         v = getattr(args, name)
         if v is not None:
@@ -107,7 +107,7 @@ def write_outputs(res: BatchResult, out: Path, plot: bool) -> list[Path]:
     """``curves.json``, ``checkpoints.csv``, ``episodes.csv`` and ``curves.png`` under ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / "curves.json", out / "checkpoints.csv", out / "episodes.csv"]
-    payload = {"summary": summarize(res), "hyper": {k: v.tolist() for k, v in res.hyper.items()}}
+    payload: dict[str, Any] = {"summary": summarize(res), "hyper": {k: v.tolist() for k, v in res.hyper.items()}}
     payload["curves"] = [c.as_dict() for c in res.curves]
     paths[0].write_text(json.dumps(payload, allow_nan=True))
     with paths[1].open("w", newline="") as f:

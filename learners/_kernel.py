@@ -99,7 +99,7 @@ def _run_agent(
     nrec,
     n_min,
     tol,
-):  # type: ignore[no-untyped-def]
+):
     """All ``steps`` of one agent (episodes restart from the start distribution)."""
     g = hp[H_GAMMA]
     ep = np.zeros(5)  # return, discounted return, discount, length, start
@@ -164,7 +164,7 @@ def run_batch(
     nrec,
     n_min,
     tol,
-):  # type: ignore[no-untyped-def]
+):
     """Run agent ``i`` on row ``i`` of every per-agent array (see the module docstring)."""
     for i in range(tab.shape[0]):
         _run_agent(
@@ -226,7 +226,7 @@ def _fast_pick(q: np.ndarray, s: int, eps: float, rng: np.ndarray) -> int:
 
 
 @njit(cache=True)
-def run_q_learning(hp, ns, pr, rw, absorbing, starts, cdf, steps, max_len, tab, sc, rng, nrec):  # type: ignore[no-untyped-def]
+def run_q_learning(hp, ns, pr, rw, absorbing, starts, cdf, steps, max_len, tab, sc, rng, nrec):
     """Q-learning with a constant step size and epsilon-greedy behaviour, without curves.
 
     Kept apart from :func:`run_batch` on purpose: it is the hot loop of seed sweeps (the

@@ -53,7 +53,7 @@ def _td(tab: np.ndarray, table: int, s: int, a: int, target: float, alpha: float
 
 
 @njit(cache=True)
-def _model_free(algo, hp, tab, sc, rng, s, a, r, s2, done, trunc) -> int:  # type: ignore[no-untyped-def]
+def _model_free(algo, hp, tab, sc, rng, s, a, r, s2, done, trunc) -> int:
     """Q-learning, SARSA, Expected SARSA, Double Q: update, then the next action (or -1)."""
     g = hp[H_GAMMA]
     alpha = visit(tab, hp, s, a)
@@ -86,7 +86,7 @@ def _model_free(algo, hp, tab, sc, rng, s, a, r, s2, done, trunc) -> int:  # typ
 
 
 @njit(cache=True)
-def _sarsa_lambda(algo, hp, tab, sc, rng, s, a, r, s2, done, trunc) -> int:  # type: ignore[no-untyped-def]
+def _sarsa_lambda(algo, hp, tab, sc, rng, s, a, r, s2, done, trunc) -> int:
     """SARSA(lambda) with accumulating or replacing traces over the whole table."""
     g = hp[H_GAMMA]
     alpha = visit(tab, hp, s, a)
@@ -130,7 +130,7 @@ def _mc_finish(hp: np.ndarray, tab: np.ndarray, buf: np.ndarray, first: np.ndarr
 
 
 @njit(cache=True)
-def _mc(algo, hp, tab, buf, first, sc, rng, s, a, r, s2, done, trunc) -> int:  # type: ignore[no-untyped-def]
+def _mc(algo, hp, tab, buf, first, sc, rng, s, a, r, s2, done, trunc) -> int:
     """First-visit MC control: buffer the step; at episode end (or a full buffer) update."""
     t = int(sc[SC_BUFLEN])
     buf[t, 0], buf[t, 1], buf[t, 2] = s, a, r
@@ -157,7 +157,7 @@ def model_backup(hp: np.ndarray, tab: np.ndarray, cnt: np.ndarray, term: np.ndar
 
 
 @njit(cache=True)
-def _record(tab, cnt, term, seen, sc, s, a, r, s2, done) -> None:  # type: ignore[no-untyped-def]
+def _record(tab, cnt, term, seen, sc, s, a, r, s2, done) -> None:
     """Add a real transition to the model (the visit count ``n(s,a)`` is counted by the caller)."""
     if tab[T_N, s, a] == 1.0:
         seen[int(sc[SC_NSEEN])] = s * tab.shape[2] + a
@@ -169,7 +169,7 @@ def _record(tab, cnt, term, seen, sc, s, a, r, s2, done) -> None:  # type: ignor
 
 
 @njit(cache=True)
-def _dyna(algo, hp, tab, cnt, term, seen, sc, rng, s, a, r, s2, done, trunc) -> int:  # type: ignore[no-untyped-def]
+def _dyna(algo, hp, tab, cnt, term, seen, sc, rng, s, a, r, s2, done, trunc) -> int:
     """Dyna-Q: a Q-learning step, the model, then ``n_planning`` uniform model backups."""
     alpha = visit(tab, hp, s, a)
     boot = 0.0 if done else vmax(tab, T_Q, s2)
@@ -187,14 +187,14 @@ def _dyna(algo, hp, tab, cnt, term, seen, sc, rng, s, a, r, s2, done, trunc) -> 
 
 
 @njit(cache=True)
-def _queue(hp, tab, cnt, term, s, a) -> None:  # type: ignore[no-untyped-def]
+def _queue(hp, tab, cnt, term, s, a) -> None:
     p = abs(model_backup(hp, tab, cnt, term, s, a) - tab[T_Q, s, a])
     if p > hp[H_THETA] and p > tab[T_PRIO, s, a]:
         tab[T_PRIO, s, a] = p
 
 
 @njit(cache=True)
-def _sweep(hp, tab, cnt, term, sc) -> None:  # type: ignore[no-untyped-def]
+def _sweep(hp, tab, cnt, term, sc) -> None:
     """Up to ``n_planning`` pops of the highest priority; each pop queues its predecessors."""
     S, A = tab.shape[1], tab.shape[2]
     for _ in range(int(hp[H_NPLAN])):
@@ -215,7 +215,7 @@ def _sweep(hp, tab, cnt, term, sc) -> None:  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _prioritized(algo, hp, tab, cnt, term, seen, sc, rng, s, a, r, s2, done, trunc) -> int:  # type: ignore[no-untyped-def]
+def _prioritized(algo, hp, tab, cnt, term, seen, sc, rng, s, a, r, s2, done, trunc) -> int:
     """Prioritized sweeping: the model, queue ``(s,a)``, sweep."""
     tab[T_N, s, a] += 1.0
     _record(tab, cnt, term, seen, sc, s, a, r, s2, done)
@@ -227,7 +227,7 @@ def _prioritized(algo, hp, tab, cnt, term, seen, sc, rng, s, a, r, s2, done, tru
 
 
 @njit(cache=True)
-def _planning(algo, hp, tab, cnt, term, seen, sc, rng, s, a, r, s2, done, trunc) -> int:  # type: ignore[no-untyped-def]
+def _planning(algo, hp, tab, cnt, term, seen, sc, rng, s, a, r, s2, done, trunc) -> int:
     """Certainty equivalence and R-max: update the model; ask for a re-plan when it changed enough."""
     n = tab[T_N, s, a]
     if algo == RMAX and n >= hp[H_M]:
@@ -246,7 +246,7 @@ def _planning(algo, hp, tab, cnt, term, seen, sc, rng, s, a, r, s2, done, trunc)
 
 
 @njit(cache=True)
-def learn_step(algo, hp, tab, cnt, term, seen, buf, first, sc, rng, s, a, r, s2, done, trunc) -> int:  # type: ignore[no-untyped-def]
+def learn_step(algo, hp, tab, cnt, term, seen, buf, first, sc, rng, s, a, r, s2, done, trunc) -> int:
     """One transition for one agent: dispatch to its rule (see the module docstring)."""
     sc[SC_T] += 1.0
     if algo <= DOUBLE_Q:

@@ -124,7 +124,7 @@ def _check_count(x: Any, name: str) -> int:
 def _discrete(env: Any) -> tuple[int, int]:
     out = []
     for what in ("observation_space", "action_space"):
-        space = getattr(env, what, None)
+        space: Any = getattr(env, what, None)
         if not hasattr(space, "n") or getattr(space, "start", 0) != 0:
             raise HyperparameterError(f"the env's {what} must be Discrete (starting at 0), got {space!r}")
         out.append(int(space.n))

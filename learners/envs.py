@@ -117,11 +117,12 @@ class TabularEnv(gym.Env):
 
     def step(self, action: Any) -> tuple[int, float, bool, bool, dict[str, Any]]:
         """Sample one outcome of ``(s, action)``."""
+        n_a = self.mdp.n_actions
         if isinstance(action, (bool, np.bool_)) or not isinstance(action, (int, np.integer)):
-            raise ValueError(f"action must be an integer in 0..{self.action_space.n - 1}, got {action!r}")
+            raise ValueError(f"action must be an integer in 0..{n_a - 1}, got {action!r}")
         a = int(action)
-        if not 0 <= a < self.action_space.n:
-            raise ValueError(f"action must be in 0..{self.action_space.n - 1}, got {a}")
+        if not 0 <= a < n_a:
+            raise ValueError(f"action must be in 0..{n_a - 1}, got {a}")
         cum = self._cum[self.s, a]
         k = min(int(np.searchsorted(cum, self.np_random.random(), side="right")), cum.size - 1)
         while self.mdp.prob[self.s, a, k] == 0.0:  # the draw fell past the last used slot by rounding
