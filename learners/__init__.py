@@ -32,7 +32,8 @@ from .agents import (
     Sarsa,
     SarsaLambda,
 )
-from .api import BatchResult, Curve, LearnResult, checkpoints, learn, learn_batch
+from ._truth import Truth
+from .api import BatchResult, Curve, LearnResult, checkpoints, learn, learn_batch, truth_of
 from .envs import TabularEnv, maximization_bias, restart_on, riverswim
 
 __all__ = [
@@ -53,10 +54,12 @@ __all__ = [
     "Sarsa",
     "SarsaLambda",
     "TabularEnv",
+    "Truth",
     "checkpoints",
     "learn",
     "learn_batch",
     "maximization_bias",
     "restart_on",
     "riverswim",
+    "truth_of",
 ]

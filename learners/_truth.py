@@ -107,6 +107,10 @@ class Truth:
         bad = greedy_sets(q) & ~self.optimal
         return ~bad[..., self.live, :].any(axis=(-1, -2))
 
+    def optimal_states(self, q: np.ndarray) -> np.ndarray:
+        """``(S,)`` bool: live states where every greedy action of ``q`` (S, A) is optimal."""
+        return self.live & ~(greedy_sets(q) & ~self.optimal).any(axis=1)
+
     def gaps(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Value gap ``max_s |V* - V^pi|`` and start gap ``d0 . (V* - V^pi)`` of the greedy policies of ``q``.
 
