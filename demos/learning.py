@@ -23,7 +23,7 @@ import numpy as np
 import learners
 import planners
 from gridworld_env import LectureGridEnv
-from gridworld_env.render import GridRenderer, greedy_mask, render_values, save_png
+from gridworld_env.render import GridRenderer, greedy_mask, render_values
 
 from ._app import App, HelpFormatter, add_app_arguments, positive_int, unit_interval
 
@@ -53,12 +53,13 @@ class LearningDemo:
         """A new agent of the current algorithm and epsilon."""
         hyper: dict[str, Any] = {} if self.epsilon is None else {"epsilon": self.epsilon, "epsilon_decay": 0.0}
         cls = learners.ALGORITHMS[self.algo]
-        S, A = self.env.observation_space.n, self.env.action_space.n
-        self.agent = cls(int(S), int(A), gamma=self.args.gamma, seed=self.args.seed, **hyper)
+        S, A = self.env.layout.n_states, 4
+        self.agent = cls(S, A, gamma=self.args.gamma, seed=self.args.seed, **hyper)
         s, _ = self.env.reset(seed=self.args.seed)
         self.s = int(s)
         self.a = self.agent.begin(self.s)
-        self.t, self.gaps = 0, []
+        self.t = 0
+        self.gaps: list[float] = []
 
     def advance(self) -> None:
         """``--steps-per-frame`` env steps of learning."""

@@ -17,6 +17,7 @@
 True
 """
 
+from ._truth import Truth
 from .agents import (
     ALGORITHMS,
     Agent,
@@ -32,7 +33,6 @@ from .agents import (
     Sarsa,
     SarsaLambda,
 )
-from ._truth import Truth
 from .api import BatchResult, Curve, LearnResult, checkpoints, learn, learn_batch, truth_of
 from .envs import TabularEnv, maximization_bias, restart_on, riverswim
 
