@@ -37,7 +37,7 @@ Notation: a transition ``(s, a, r, s')``, ``done`` when ``s'`` is terminal (its 
 Behaviour: epsilon-greedy with ``epsilon_t = max(epsilon_min, epsilon / (1 + t / epsilon_decay))``
 after ``t`` steps (``epsilon_decay = 0``: constant; otherwise greedy in the limit with infinite
 exploration, GLIE: the harmonic decay sums to infinity; Singh et al. 2000), or softmax with
-``temperature > 0``;
+``temperature_t = temperature / (1 + t / epsilon_decay)`` when ``temperature > 0``;
 optimistic initial values via ``q_init``.  Greedy ties (within ``TIE_RTOL * max(1, |max Q|)``)
 are broken uniformly at random from the agent's seeded stream.
 """
@@ -82,6 +82,15 @@ def epsilon_at(hp: np.ndarray, t: float) -> float:
     if hp[H_EPS_DECAY] > 0.0:
         eps = max(hp[H_EPS_MIN], eps / (1.0 + t / hp[H_EPS_DECAY]))
     return eps
+
+
+@njit(cache=True)
+def temperature_at(hp: np.ndarray, t: float) -> float:
+    """The softmax temperature after ``t`` steps: ``temperature / (1 + t / epsilon_decay)``."""
+    temp = hp[H_TEMP]
+    if hp[H_EPS_DECAY] > 0.0:
+        temp = temp / (1.0 + t / hp[H_EPS_DECAY])
+    return temp
 
 
 @njit(cache=True)
@@ -154,7 +163,7 @@ def _softmax(tab: np.ndarray, algo: int, s: int, temp: float, rng: np.ndarray) -
 def select(tab: np.ndarray, algo: int, hp: np.ndarray, s: int, t: float, rng: np.ndarray) -> int:
     """The behaviour action in ``s`` after ``t`` steps (softmax, or epsilon-greedy)."""
     if hp[H_TEMP] > 0.0:
-        return _softmax(tab, algo, s, hp[H_TEMP], rng)
+        return _softmax(tab, algo, s, temperature_at(hp, t), rng)
     eps = epsilon_at(hp, t)
     if eps > 0.0 and uniform(rng, 0) < eps:
         return randint(rng, 0, tab.shape[2])
@@ -167,10 +176,11 @@ def policy_expectation(tab: np.ndarray, algo: int, hp: np.ndarray, s: int, t: fl
     A = tab.shape[2]
     best, tol = _best(tab, -1, algo, s)
     if hp[H_TEMP] > 0.0:
+        temp = temperature_at(hp, t)
         z = 0.0
         acc = 0.0
         for b in range(A):
-            w = math.exp((tab[T_Q, s, b] - best) / hp[H_TEMP])
+            w = math.exp((tab[T_Q, s, b] - best) / temp)
             z += w
             acc += w * tab[T_Q, s, b]
         return acc / z

@@ -214,6 +214,8 @@ def test_epsilon_schedule_and_softmax_frequencies():
     assert C.epsilon_at(hp, 0.0) == pytest.approx(0.8)
     assert C.epsilon_at(hp, 100.0) == pytest.approx(0.4)
     assert C.epsilon_at(hp, 1e6) == pytest.approx(0.1)
+    hp[C.H_TEMP] = 2.0
+    assert C.temperature_at(hp, 300.0) == pytest.approx(0.5)  # the same harmonic decay
     ag = _agent("q_learning", A=3, temperature=1.0)
     ag.tables[C.T_Q, 0] = [0.0, 1.0, 2.0]
     draws = np.bincount([ag.act(0, explore=True) for _ in range(6000)], minlength=3) / 6000
