@@ -427,6 +427,20 @@ register_layout(
     description="Sutton, Precup & Singh's four rooms (11x11 inside walls), start and goal in opposite rooms.",
 )
 
+register_layout(
+    "dyna_maze",
+    """
+    .......#G
+    ..#....#.
+    S.#....#.
+    ..#......
+    .....#...
+    .........
+    """,
+    {"G": 1.0},
+    description="Sutton & Barto's Dyna maze (Example 8.1): 6x9, goal +1 at the top right; use living_reward=0.",
+)
+
 _SIZE_RE = re.compile(r"^(\d+)x(\d+)$")
 
 

@@ -1,0 +1,285 @@
+"""One agent's step: ``learn_step`` dispatches to the update rule of its algorithm.
+
+The rules and their math are documented in :mod:`learners._core`.  ``learn_step`` returns the
+next behaviour action in ``s'`` (chosen by the rule where the rule needs it, SARSA's ``a'``),
+``-1`` when the episode ended, or ``NEED_PLAN`` when the caller must re-plan (certainty
+equivalence, R-max) and then call :func:`learners._core.select` itself.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ._core import (
+    DOUBLE_Q,
+    DYNA_Q,
+    H_GAMMA,
+    H_LAMBDA,
+    H_M,
+    H_NPLAN,
+    H_REPLACING,
+    H_THETA,
+    MC_CONTROL,
+    NEED_PLAN,
+    PRIORITIZED_SWEEPING,
+    Q_LEARNING,
+    RMAX,
+    SARSA,
+    SARSA_LAMBDA,
+    SC_BUFLEN,
+    SC_NSEEN,
+    SC_T,
+    SC_UPDATES,
+    T_E,
+    T_N,
+    T_PRIO,
+    T_Q,
+    T_Q2,
+    T_RSUM,
+    greedy,
+    policy_expectation,
+    select,
+    step_size,
+    visit,
+    vmax,
+)
+from ._rng import randint, uniform
+
+
+@njit(cache=True)
+def _td(tab: np.ndarray, table: int, s: int, a: int, target: float, alpha: float) -> None:
+    tab[table, s, a] += alpha * (target - tab[table, s, a])
+
+
+@njit(cache=True)
+def _model_free(algo, hp, tab, sc, rng, s, a, r, s2, done, trunc) -> int:
+    """Q-learning, SARSA, Expected SARSA, Double Q: update, then the next action (or -1)."""
+    g = hp[H_GAMMA]
+    alpha = visit(tab, hp, s, a)
+    end = done or trunc
+    a2 = -1
+    if algo == SARSA and not done:
+        a2 = select(tab, algo, hp, s2, sc[SC_T], rng)
+    if algo == DOUBLE_Q:
+        upd, other = (T_Q, T_Q2) if uniform(rng, 0) < 0.5 else (T_Q2, T_Q)
+        boot = 0.0
+        if not done:
+            boot = tab[other, s2, greedy(tab, upd, algo, s2, rng)]
+        _td(tab, upd, s, a, r + g * boot, alpha)
+    else:
+        boot = 0.0
+        if not done:
+            if algo == Q_LEARNING:
+                boot = vmax(tab, T_Q, s2)
+            elif algo == SARSA:
+                boot = tab[T_Q, s2, a2]
+            else:
+                boot = policy_expectation(tab, algo, hp, s2, sc[SC_T])
+        _td(tab, T_Q, s, a, r + g * boot, alpha)
+    sc[SC_UPDATES] += 1.0
+    if end:
+        return -1
+    if algo == SARSA:
+        return a2
+    return select(tab, algo, hp, s2, sc[SC_T], rng)
+
+
+@njit(cache=True)
+def _sarsa_lambda(algo, hp, tab, sc, rng, s, a, r, s2, done, trunc) -> int:
+    """SARSA(lambda) with accumulating or replacing traces over the whole table."""
+    g = hp[H_GAMMA]
+    alpha = visit(tab, hp, s, a)
+    a2 = -1
+    boot = 0.0
+    if not done:
+        a2 = select(tab, algo, hp, s2, sc[SC_T], rng)
+        boot = tab[T_Q, s2, a2]
+    delta = r + g * boot - tab[T_Q, s, a]
+    if hp[H_REPLACING] > 0.0:
+        tab[T_E, s, a] = 1.0
+    else:
+        tab[T_E, s, a] += 1.0
+    decay = g * hp[H_LAMBDA]
+    end = done or trunc
+    S, A = tab.shape[1], tab.shape[2]
+    for x in range(S):
+        for b in range(A):
+            e = tab[T_E, x, b]
+            if e != 0.0:
+                tab[T_Q, x, b] += alpha * delta * e
+                tab[T_E, x, b] = 0.0 if end else e * decay
+    sc[SC_UPDATES] += 1.0
+    return -1 if end else a2
+
+
+@njit(cache=True)
+def _mc_finish(hp: np.ndarray, tab: np.ndarray, buf: np.ndarray, first: np.ndarray, sc: np.ndarray) -> None:
+    """First-visit Monte-Carlo updates of the episode in ``buf``; clears it."""
+    g = hp[H_GAMMA]
+    G = 0.0
+    T = int(sc[SC_BUFLEN])
+    for t in range(T - 1, -1, -1):
+        s, a = int(buf[t, 0]), int(buf[t, 1])
+        G = buf[t, 2] + g * G
+        if first[s, a] == t:
+            _td(tab, T_Q, s, a, G, visit(tab, hp, s, a))
+            sc[SC_UPDATES] += 1.0
+            first[s, a] = -1
+    sc[SC_BUFLEN] = 0.0
+
+
+@njit(cache=True)
+def _mc(algo, hp, tab, buf, first, sc, rng, s, a, r, s2, done, trunc) -> int:
+    """First-visit MC control: buffer the step; at episode end (or a full buffer) update."""
+    t = int(sc[SC_BUFLEN])
+    buf[t, 0], buf[t, 1], buf[t, 2] = s, a, r
+    if first[s, a] < 0:
+        first[s, a] = t
+    sc[SC_BUFLEN] = t + 1
+    if done or trunc or t + 1 == buf.shape[0]:
+        _mc_finish(hp, tab, buf, first, sc)
+    if done or trunc:
+        return -1
+    return select(tab, algo, hp, s2, sc[SC_T], rng)
+
+
+@njit(cache=True)
+def model_backup(hp: np.ndarray, tab: np.ndarray, cnt: np.ndarray, term: np.ndarray, s: int, a: int) -> float:
+    """``B(s,a) = rbar + gamma sum_s' c(s,a,s')/n(s,a) max_b Q(s',b)`` (terminal s': 0)."""
+    n = tab[T_N, s, a]
+    acc = 0.0
+    for x in range(cnt.shape[2]):
+        c = cnt[s, a, x]
+        if c != 0.0 and term[x] == 0.0:
+            acc += c * vmax(tab, T_Q, x)
+    return (tab[T_RSUM, s, a] + hp[H_GAMMA] * acc) / n
+
+
+@njit(cache=True)
+def _record(tab, cnt, term, seen, sc, s, a, r, s2, done) -> None:
+    """Add a real transition to the model (the visit count ``n(s,a)`` is counted by the caller)."""
+    if tab[T_N, s, a] == 1.0:
+        seen[int(sc[SC_NSEEN])] = s * tab.shape[2] + a
+        sc[SC_NSEEN] += 1.0
+    cnt[s, a, s2] += 1.0
+    tab[T_RSUM, s, a] += r
+    if done:
+        term[s2] = 1.0
+
+
+@njit(cache=True)
+def _dyna(algo, hp, tab, cnt, term, seen, sc, rng, s, a, r, s2, done, trunc) -> int:
+    """Dyna-Q: a Q-learning step, the model, then ``n_planning`` uniform model backups."""
+    alpha = visit(tab, hp, s, a)
+    boot = 0.0 if done else vmax(tab, T_Q, s2)
+    _td(tab, T_Q, s, a, r + hp[H_GAMMA] * boot, alpha)
+    _record(tab, cnt, term, seen, sc, s, a, r, s2, done)
+    A = tab.shape[2]
+    for _ in range(int(hp[H_NPLAN])):
+        p = seen[randint(rng, 0, int(sc[SC_NSEEN]))]
+        x, b = p // A, p % A
+        _td(tab, T_Q, x, b, model_backup(hp, tab, cnt, term, x, b), step_size(hp, tab[T_N, x, b]))
+    sc[SC_UPDATES] += 1.0 + int(hp[H_NPLAN])
+    if done or trunc:
+        return -1
+    return select(tab, algo, hp, s2, sc[SC_T], rng)
+
+
+@njit(cache=True)
+def _queue(hp, tab, cnt, term, s, a) -> None:
+    p = abs(model_backup(hp, tab, cnt, term, s, a) - tab[T_Q, s, a])
+    if p > hp[H_THETA] and p > tab[T_PRIO, s, a]:
+        tab[T_PRIO, s, a] = p
+
+
+@njit(cache=True)
+def _sweep(hp, tab, cnt, term, sc) -> None:
+    """Up to ``n_planning`` pops of the highest priority; each pop queues its predecessors."""
+    S, A = tab.shape[1], tab.shape[2]
+    for _ in range(int(hp[H_NPLAN])):
+        best, bx, bb = 0.0, -1, -1
+        for x in range(S):
+            for b in range(A):
+                if tab[T_PRIO, x, b] > best:
+                    best, bx, bb = tab[T_PRIO, x, b], x, b
+        if bx < 0:
+            return
+        tab[T_PRIO, bx, bb] = 0.0
+        _td(tab, T_Q, bx, bb, model_backup(hp, tab, cnt, term, bx, bb), step_size(hp, tab[T_N, bx, bb]))
+        sc[SC_UPDATES] += 1.0
+        for x in range(S):
+            for b in range(A):
+                if cnt[x, b, bx] != 0.0:
+                    _queue(hp, tab, cnt, term, x, b)
+
+
+@njit(cache=True)
+def _prioritized(algo, hp, tab, cnt, term, seen, sc, rng, s, a, r, s2, done, trunc) -> int:
+    """Prioritized sweeping: the model, queue ``(s,a)``, sweep."""
+    tab[T_N, s, a] += 1.0
+    _record(tab, cnt, term, seen, sc, s, a, r, s2, done)
+    _queue(hp, tab, cnt, term, s, a)
+    _sweep(hp, tab, cnt, term, sc)
+    if done or trunc:
+        return -1
+    return select(tab, algo, hp, s2, sc[SC_T], rng)
+
+
+@njit(cache=True)
+def _planning(algo, hp, tab, cnt, term, seen, sc, rng, s, a, r, s2, done, trunc) -> int:
+    """Certainty equivalence and R-max: update the model; ask for a re-plan when it changed enough."""
+    n = tab[T_N, s, a]
+    if algo == RMAX and n >= hp[H_M]:
+        return -1 if (done or trunc) else select(tab, algo, hp, s2, sc[SC_T], rng)
+    tab[T_N, s, a] = n + 1.0
+    _record(tab, cnt, term, seen, sc, s, a, r, s2, done)
+    m = n + 1.0
+    if algo == RMAX:
+        replan = m == hp[H_M]
+    else:
+        k = int(m)
+        replan = (k & (k - 1)) == 0  # a power of two
+    if replan:
+        return NEED_PLAN
+    return -1 if (done or trunc) else select(tab, algo, hp, s2, sc[SC_T], rng)
+
+
+@njit(cache=True)
+def learn_step(algo, hp, tab, cnt, term, seen, buf, first, sc, rng, s, a, r, s2, done, trunc) -> int:
+    """One transition for one agent: dispatch to its rule (see the module docstring)."""
+    sc[SC_T] += 1.0
+    if algo <= DOUBLE_Q:
+        return _model_free(algo, hp, tab, sc, rng, s, a, r, s2, done, trunc)
+    if algo == SARSA_LAMBDA:
+        return _sarsa_lambda(algo, hp, tab, sc, rng, s, a, r, s2, done, trunc)
+    if algo == MC_CONTROL:
+        return _mc(algo, hp, tab, buf, first, sc, rng, s, a, r, s2, done, trunc)
+    if algo == DYNA_Q:
+        return _dyna(algo, hp, tab, cnt, term, seen, sc, rng, s, a, r, s2, done, trunc)
+    if algo == PRIORITIZED_SWEEPING:
+        return _prioritized(algo, hp, tab, cnt, term, seen, sc, rng, s, a, r, s2, done, trunc)
+    return _planning(algo, hp, tab, cnt, term, seen, sc, rng, s, a, r, s2, done, trunc)
+
+
+@njit(cache=True)
+def plan_model(hp: np.ndarray, tab: np.ndarray, cnt: np.ndarray, term: np.ndarray, n_min: float, tol: float) -> int:
+    """In-place value iteration on the estimated model over the pairs with ``n(s,a) >= n_min``.
+
+    Gauss-Seidel sweeps ``Q(s,a) <- B(s,a)`` until the largest change is below ``tol``; the
+    other pairs keep their values (``q_init``, or R-max's ``rmax / (1 - gamma)``).  The
+    batched kernel's planner; the Python path solves the same MDP with ``planners``.
+    Returns the number of sweeps.
+    """
+    S, A = tab.shape[1], tab.shape[2]
+    for it in range(1, 1_000_000):
+        change = 0.0
+        for x in range(S):
+            for b in range(A):
+                if tab[T_N, x, b] >= n_min:
+                    v = model_backup(hp, tab, cnt, term, x, b)
+                    change = max(change, abs(v - tab[T_Q, x, b]))
+                    tab[T_Q, x, b] = v
+        if change < tol:
+            return it
+    return -1

@@ -1,0 +1,380 @@
+"""The learning agents: one class per algorithm, each an ``act(obs)`` policy for any loop.
+
+Every agent keeps its tables as NumPy arrays and updates them through the numba rules of
+:mod:`learners._rules` (the math is in :mod:`learners._core`), the same functions the batched
+kernel runs, so a transition changes an agent's tables identically whichever path steps it.
+Certainty equivalence and R-max re-plan their estimated MDP with ``planners`` (the kernel uses
+its own in-place value iteration: the one rule that exists twice, tested against each other).
+
+>>> from learners import QLearning
+>>> agent = QLearning(n_states=3, n_actions=2, seed=0)
+>>> a0 = agent.begin(0)
+>>> a1 = agent.observe(0, a0, 1.0, 1, terminated=False, truncated=False)   # Q(0, a0) += 1 * (1 + 0.99 * 0 - 0)
+>>> float(agent.q[0, a0])
+1.0
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+
+from . import _core as C
+from ._rng import seed_streams
+from ._rules import learn_step
+from ._truth import plan_q
+
+__all__ = [
+    "ALGORITHMS",
+    "Agent",
+    "CertaintyEquivalence",
+    "DoubleQLearning",
+    "DynaQ",
+    "ExpectedSarsa",
+    "HyperparameterError",
+    "MonteCarloControl",
+    "PrioritizedSweeping",
+    "QLearning",
+    "RMax",
+    "Sarsa",
+    "SarsaLambda",
+]
+
+
+class HyperparameterError(ValueError):
+    """A hyperparameter is missing, unknown, or out of range."""
+
+
+#: hyperparameter -> (column of the kernel's table, lower bound, upper bound, integer?)
+HYPER: dict[str, tuple[int, float, float, bool]] = {
+    "alpha": (C.H_ALPHA, 0.0, math.inf, False),
+    "omega": (C.H_OMEGA, 0.0, 1.0, False),
+    "epsilon": (C.H_EPS, 0.0, 1.0, False),
+    "epsilon_decay": (C.H_EPS_DECAY, 0.0, math.inf, False),
+    "epsilon_min": (C.H_EPS_MIN, 0.0, 1.0, False),
+    "temperature": (C.H_TEMP, 0.0, math.inf, False),
+    "lam": (C.H_LAMBDA, 0.0, 1.0, False),
+    "replacing": (C.H_REPLACING, 0.0, 1.0, True),
+    "n_planning": (C.H_NPLAN, 0.0, 1e9, True),
+    "q_init": (C.H_QINIT, -math.inf, math.inf, False),
+    "theta": (C.H_THETA, 0.0, math.inf, False),
+    "m": (C.H_M, 1.0, 1e12, True),
+    "rmax": (C.H_RMAX, -math.inf, math.inf, False),
+    "plan_tol": (C.H_TOL, 0.0, math.inf, False),
+}
+
+#: the defaults every algorithm starts from (see each class for its own changes)
+BASE_DEFAULTS: dict[str, float] = {
+    "alpha": 0.5,
+    "omega": 0.7,
+    "epsilon": 1.0,
+    "epsilon_decay": 20_000.0,
+    "epsilon_min": 0.0,
+    "temperature": 0.0,
+    "lam": 0.0,
+    "replacing": 0,
+    "n_planning": 0,
+    "q_init": 0.0,
+    "theta": 0.0,
+    "m": 1,
+    "rmax": 1.0,
+    "plan_tol": 1e-10,
+}
+
+
+def check_hyper(name: str, value: Any) -> float:
+    """Validate one hyperparameter value; return it as a float."""
+    if name not in HYPER:
+        raise HyperparameterError(f"unknown hyperparameter {name!r}; expected one of {sorted(HYPER)}")
+    _, lo, hi, integer = HYPER[name]
+    if isinstance(value, (bool, np.bool_)) and name != "replacing":
+        raise HyperparameterError(f"{name} must be a number, got {bool(value)!r}")
+    if isinstance(value, (str, bytes)) or not isinstance(value, (int, float, np.integer, np.floating, bool)):
+        raise HyperparameterError(f"{name} must be a number, got {value!r}")
+    v = float(value)
+    if not math.isfinite(v) or not (lo <= v <= hi):
+        raise HyperparameterError(f"{name} must be in [{lo}, {hi}] and finite, got {v!r}")
+    if name == "alpha" and v == 0.0:
+        raise HyperparameterError(f"alpha must be > 0, got {v!r}")
+    if name == "plan_tol" and v == 0.0:
+        raise HyperparameterError(f"plan_tol must be > 0, got {v!r}")
+    if integer and v != round(v):
+        raise HyperparameterError(f"{name} must be an integer, got {v!r}")
+    return v
+
+
+def check_gamma(gamma: Any) -> float:
+    """Validate a discount in [0, 1]."""
+    if isinstance(gamma, (bool, np.bool_, str, bytes)) or not isinstance(gamma, (int, float, np.integer, np.floating)):
+        raise HyperparameterError(f"gamma must be a number in [0, 1], got {gamma!r}")
+    g = float(gamma)
+    if not (0.0 <= g <= 1.0):
+        raise HyperparameterError(f"gamma must be in [0, 1], got {g!r}")
+    return g
+
+
+class Agent:
+    """A tabular learner over ``Discrete(n_states)`` observations and ``Discrete(n_actions)`` actions.
+
+    Parameters
+    ----------
+    n_states, n_actions : int
+    gamma : float in [0, 1]
+    seed : int
+        Seeds the agent's stream (exploration, ties, planning draws): ``seed_streams(seed, 1)[0]``.
+    max_episode_steps : int, optional
+        Length of Monte-Carlo control's episode buffer (a longer episode is processed in pieces).
+    **hyper
+        The algorithm's hyperparameters (``alpha``, ``epsilon``, ``n_planning``...; see
+        :attr:`defaults` and :data:`HYPER`).
+
+    Attributes
+    ----------
+    q : ndarray (S, A)
+        The behaviour values (``Q1 + Q2`` for Double Q-learning); a copy.
+    updates : int
+        Updates applied to the tables (real and planning).
+    """
+
+    name: ClassVar[str] = ""
+    algo_id: ClassVar[int] = -1
+    defaults: ClassVar[Mapping[str, float]] = {}
+
+    def __init__(
+        self,
+        n_states: int,
+        n_actions: int,
+        gamma: float = 0.99,
+        seed: int = 0,
+        max_episode_steps: int | None = None,
+        **hyper: Any,
+    ) -> None:
+        for what, n in (("n_states", n_states), ("n_actions", n_actions)):
+            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+                raise HyperparameterError(f"{what} must be a positive integer, got {n!r}")
+        self.gamma = check_gamma(gamma)
+        self.hyper = self.resolve(hyper)
+        if self.algo_id == C.RMAX and self.gamma >= 1.0:
+            raise HyperparameterError(
+                f"R-max needs gamma < 1 (unknown pairs are worth rmax / (1 - gamma)), got {gamma!r}"
+            )
+        self.hp = hyper_row(self.gamma, self.hyper, self.algo_id)
+        S, A = int(n_states), int(n_actions)
+        mem = allocate(self.algo_id, 1, S, A, self.hp[None], buffer=max_episode_steps or 100_000)
+        self._tab, self._cnt, self._term, self._seen, self._buf, self._first, self._sc = (m[0] for m in mem)
+        self._rng = seed_streams(seed, 1)[0].copy()
+
+    @classmethod
+    def resolve(cls, hyper: Mapping[str, Any]) -> dict[str, float]:
+        """The full hyperparameter set: defaults updated by ``hyper`` (validated)."""
+        out = dict(BASE_DEFAULTS)
+        out.update(cls.defaults)
+        for k, v in hyper.items():
+            out[k] = check_hyper(k, v)
+        return out
+
+    # ----------------------------------------------------------- the tables
+    @property
+    def q(self) -> np.ndarray:
+        """``(S, A)`` behaviour values (a copy)."""
+        q = self._tab[C.T_Q].copy()
+        if self.algo_id == C.DOUBLE_Q:
+            q += self._tab[C.T_Q2]
+        return q
+
+    @property
+    def tables(self) -> np.ndarray:
+        """``(6, S, A)``: Q, Q2, traces, visit counts, reward sums, priorities (live, writable)."""
+        return self._tab
+
+    @property
+    def updates(self) -> int:
+        """Updates applied so far (real and planning)."""
+        return int(self._sc[C.SC_UPDATES])
+
+    @property
+    def steps(self) -> int:
+        """Transitions observed so far."""
+        return int(self._sc[C.SC_T])
+
+    # ------------------------------------------------------------ the policy
+    def act(self, obs: Any, explore: bool = False) -> int:
+        """The greedy action in ``obs`` (ties at random), or the behaviour action with ``explore=True``."""
+        s = self._obs(obs)
+        if explore:
+            return int(C.select(self._tab, self.algo_id, self.hp, s, self._sc[C.SC_T], self._rng))
+        return int(C.greedy(self._tab, -1, self.algo_id, s, self._rng))
+
+    def begin(self, obs: Any) -> int:
+        """Start an episode in ``obs``: the first behaviour action."""
+        return self.act(obs, explore=True)
+
+    def observe(self, obs: Any, action: Any, reward: float, next_obs: Any, terminated: bool, truncated: bool) -> int:
+        """Learn from one transition; return the next behaviour action (-1 when the episode ended)."""
+        s, s2 = self._obs(obs), self._obs(next_obs)
+        a = int(action)
+        if not 0 <= a < self._tab.shape[2]:
+            raise HyperparameterError(f"action must be in 0..{self._tab.shape[2] - 1}, got {action!r}")
+        done, trunc = bool(terminated), bool(truncated) and not bool(terminated)
+        a2 = learn_step(
+            self.algo_id, self.hp, self._tab, self._cnt, self._term, self._seen, self._buf, self._first,
+            self._sc, self._rng, s, a, float(reward), s2, done, trunc,
+        )  # fmt: skip
+        if a2 == C.NEED_PLAN:
+            self._replan()
+            a2 = -1 if (done or trunc) else C.select(self._tab, self.algo_id, self.hp, s2, self._sc[C.SC_T], self._rng)
+        return int(a2)
+
+    def _replan(self) -> None:
+        n_min = self.hp[C.H_M] if self.algo_id == C.RMAX else 1.0
+        q = plan_q(self._tab, self._cnt, self._term, self.gamma, n_min, self.hp[C.H_TOL])
+        known = self._tab[C.T_N] >= n_min
+        self._tab[C.T_Q][known] = q[known]
+
+    def _obs(self, obs: Any) -> int:
+        if isinstance(obs, (bool, np.bool_)) or not isinstance(obs, (int, np.integer)):
+            raise HyperparameterError(f"observations must be integer states, got {obs!r}")
+        s = int(obs)
+        if not 0 <= s < self._tab.shape[1]:
+            raise HyperparameterError(f"observation must be in 0..{self._tab.shape[1] - 1}, got {obs!r}")
+        return s
+
+    def __repr__(self) -> str:
+        S, A = self._tab.shape[1:]
+        return f"{type(self).__name__}(n_states={S}, n_actions={A}, gamma={self.gamma}, steps={self.steps})"
+
+
+def hyper_row(gamma: float, hyper: Mapping[str, float], algo_id: int) -> np.ndarray:
+    """The kernel's ``(NH,)`` hyperparameter row."""
+    hp = np.zeros(C.NH)
+    hp[C.H_GAMMA] = gamma
+    for k, v in hyper.items():
+        hp[HYPER[k][0]] = v
+    return hp
+
+
+def initial_q(algo_id: int, hp: np.ndarray) -> float:
+    """Initial action value: ``q_init``, or R-max's optimistic ``rmax / (1 - gamma)``."""
+    if algo_id == C.RMAX:
+        return float(hp[C.H_RMAX] / (1.0 - hp[C.H_GAMMA]))
+    return float(hp[C.H_QINIT])
+
+
+def allocate(algo_id: int, n: int, S: int, A: int, hp: np.ndarray, buffer: int) -> tuple[np.ndarray, ...]:
+    """Per-agent arrays for ``n`` agents (unused tables get size 1, so one kernel signature serves all)."""
+    tab = np.zeros((n, C.NT, S, A))
+    for i in range(n):
+        tab[i, C.T_Q] = initial_q(algo_id, hp[i])
+        tab[i, C.T_Q2] = 0.0 if algo_id != C.DOUBLE_Q else hp[i, C.H_QINIT]
+    model = algo_id in C.MODEL_BASED
+    cnt = np.zeros((n, S, A, S) if model else (n, 1, 1, 1))
+    term = np.zeros((n, S))
+    seen = np.zeros((n, S * A if model else 1), dtype=np.int64)
+    mc = algo_id == C.MC_CONTROL
+    buf = np.zeros((n, max(1, buffer) if mc else 1, 3))
+    first = np.full((n, S, A) if mc else (n, 1, 1), -1, dtype=np.int64)
+    sc = np.zeros((n, C.NSC))
+    return tab, cnt, term, seen, buf, first, sc
+
+
+class QLearning(Agent):
+    """Q-learning (Watkins 1989): off-policy TD control, target ``r + gamma max_b Q(s', b)``."""
+
+    name = "q_learning"
+    algo_id = C.Q_LEARNING
+
+
+class Sarsa(Agent):
+    """SARSA: on-policy TD control, target ``r + gamma Q(s', a')``.
+
+    With a constant epsilon it converges to the best epsilon-greedy policy, not the optimal one;
+    the default epsilon decays (``epsilon / (1 + t / epsilon_decay)``, GLIE) so it converges
+    to the optimum (Singh et al. 2000).
+    """
+
+    name = "sarsa"
+    algo_id = C.SARSA
+
+
+class ExpectedSarsa(Agent):
+    """Expected SARSA (van Seijen et al. 2009): target ``r + gamma E_pi Q(s', .)``."""
+
+    name = "expected_sarsa"
+    algo_id = C.EXPECTED_SARSA
+
+
+class DoubleQLearning(Agent):
+    """Double Q-learning (van Hasselt 2010): two tables, one selects, the other evaluates."""
+
+    name = "double_q"
+    algo_id = C.DOUBLE_Q
+    defaults = {"alpha": 1.0, "epsilon_decay": 50_000.0}
+
+
+class SarsaLambda(Agent):
+    """SARSA(lambda) with eligibility traces (accumulating, or ``replacing=1``)."""
+
+    name = "sarsa_lambda"
+    algo_id = C.SARSA_LAMBDA
+    defaults = {"lam": 0.9, "epsilon_decay": 50_000.0}
+
+
+class MonteCarloControl(Agent):
+    """First-visit Monte-Carlo control with epsilon-soft behaviour (sample means by default)."""
+
+    name = "mc_control"
+    algo_id = C.MC_CONTROL
+    defaults = {"omega": 0.85}
+
+
+class DynaQ(Agent):
+    """Dyna-Q (Sutton 1990): Q-learning plus ``n_planning`` model backups per real step."""
+
+    name = "dyna_q"
+    algo_id = C.DYNA_Q
+    defaults = {"n_planning": 5, "epsilon_decay": 200_000.0}
+
+
+class PrioritizedSweeping(Agent):
+    """Prioritized sweeping (Moore & Atkeson 1993): model backups ordered by priority."""
+
+    name = "prioritized_sweeping"
+    algo_id = C.PRIORITIZED_SWEEPING
+    defaults = {"n_planning": 5, "theta": 1e-3, "epsilon_decay": 100_000.0}
+
+
+class CertaintyEquivalence(Agent):
+    """Certainty equivalence: act on the exact solution of the estimated MDP, re-planned on doubling counts."""
+
+    name = "certainty_equivalence"
+    algo_id = C.CERTAINTY_EQUIVALENCE
+    defaults = {"epsilon_decay": 100_000.0}
+
+
+class RMax(Agent):
+    """R-max (Brafman & Tennenholtz 2002): optimism for pairs seen fewer than ``m`` times; greedy."""
+
+    name = "rmax"
+    algo_id = C.RMAX
+    defaults = {"epsilon": 0.0, "epsilon_decay": 0.0, "m": 300}
+
+
+#: name -> agent class
+ALGORITHMS: dict[str, type[Agent]] = {
+    cls.name: cls
+    for cls in (
+        QLearning,
+        Sarsa,
+        ExpectedSarsa,
+        DoubleQLearning,
+        SarsaLambda,
+        MonteCarloControl,
+        DynaQ,
+        PrioritizedSweeping,
+        CertaintyEquivalence,
+        RMax,
+    )
+}

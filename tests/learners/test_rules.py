@@ -1,0 +1,223 @@
+"""Each update rule against a hand-computed step, on the Python path (the agents' observe)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import learners
+from learners import _core as C
+from learners._rng import seed_streams, uniform
+
+G = 0.9
+
+
+def _agent(name, S=3, A=2, **hyper):
+    base = dict(alpha=0.5, omega=0.0, epsilon=0.0, epsilon_decay=0.0)
+    base.update(hyper)
+    return learners.ALGORITHMS[name](S, A, gamma=G, seed=0, **base)
+
+
+def test_q_learning_step_by_hand():
+    ag = _agent("q_learning")
+    ag.tables[C.T_Q, 1] = [2.0, 4.0]
+    ag.tables[C.T_Q, 0, 1] = 1.0
+    ag.observe(0, 1, 0.5, 1, False, False)
+    assert ag.q[0, 1] == pytest.approx(1.0 + 0.5 * (0.5 + G * 4.0 - 1.0))
+    ag.observe(0, 0, 3.0, 2, True, False)  # terminal: no bootstrap
+    assert ag.q[0, 0] == pytest.approx(0.5 * 3.0)
+
+
+def test_truncation_bootstraps_but_termination_does_not():
+    a, b = _agent("q_learning"), _agent("q_learning")
+    for ag in (a, b):
+        ag.tables[C.T_Q, 1] = [2.0, 4.0]
+    a.observe(0, 0, 1.0, 1, False, True)
+    b.observe(0, 0, 1.0, 1, True, False)
+    assert a.q[0, 0] == pytest.approx(0.5 * (1.0 + G * 4.0))
+    assert b.q[0, 0] == pytest.approx(0.5 * 1.0)
+
+
+def test_step_size_one_over_n_to_the_omega():
+    ag = _agent("q_learning", alpha=1.0, omega=1.0)
+    for r in (1.0, 2.0, 6.0):  # alpha_n = 1/n: the sample mean of the rewards
+        ag.observe(0, 0, r, 2, True, False)
+    assert ag.q[0, 0] == pytest.approx(3.0)
+    ag2 = _agent("q_learning", alpha=0.8, omega=0.5)
+    ag2.observe(0, 0, 1.0, 2, True, False)
+    ag2.observe(0, 0, 0.0, 2, True, False)
+    q1 = 0.8
+    assert ag2.q[0, 0] == pytest.approx(q1 + 0.8 / np.sqrt(2) * (0.0 - q1))
+
+
+def test_sarsa_bootstraps_on_the_action_it_returns():
+    ag = _agent("sarsa", epsilon=0.5)  # random next actions
+    ag.tables[C.T_Q, 1] = [2.0, 4.0]
+    a2 = ag.observe(0, 0, 1.0, 1, False, False)
+    assert a2 in (0, 1)
+    assert ag.q[0, 0] == pytest.approx(0.5 * (1.0 + G * [2.0, 4.0][a2]))
+
+
+def test_expected_sarsa_uses_the_epsilon_greedy_expectation():
+    eps = 0.3
+    ag = _agent("expected_sarsa", epsilon=eps)
+    ag.tables[C.T_Q, 1] = [2.0, 4.0]
+    ag.observe(0, 0, 1.0, 1, False, False)
+    expect = (1 - eps) * 4.0 + eps * (2.0 + 4.0) / 2
+    assert ag.q[0, 0] == pytest.approx(0.5 * (1.0 + G * expect))
+
+
+def test_expected_sarsa_ties_share_the_greedy_mass_and_softmax():
+    ag = _agent("expected_sarsa", A=3, epsilon=0.3)
+    ag.tables[C.T_Q, 1] = [4.0, 4.0, 1.0]
+    ag.observe(0, 0, 0.0, 1, False, False)
+    expect = 0.7 * 4.0 + 0.3 * 3.0
+    assert ag.q[0, 0] == pytest.approx(0.5 * G * expect)
+    sm = _agent("expected_sarsa", A=3, temperature=2.0)
+    sm.tables[C.T_Q, 1] = [4.0, 0.0, 1.0]
+    sm.observe(0, 0, 0.0, 1, False, False)
+    w = np.exp(np.array([4.0, 0.0, 1.0]) / 2.0)
+    assert sm.q[0, 0] == pytest.approx(0.5 * G * (w @ [4.0, 0.0, 1.0]) / w.sum())
+
+
+def test_double_q_updates_one_table_with_the_other_as_evaluator():
+    ag = _agent("double_q")
+    t = ag.tables
+    t[C.T_Q, 1] = [5.0, 1.0]  # Q1 picks action 0
+    t[C.T_Q2, 1] = [2.0, 7.0]  # Q2 picks action 1
+    coin = uniform(seed_streams(0, 1)[0].copy(), 0) < 0.5  # the agent's first draw decides the table
+    ag.observe(0, 0, 1.0, 1, False, False)
+    if coin:  # Q1 updated with Q2(s', argmax Q1) = Q2(1, 0) = 2
+        assert t[C.T_Q, 0, 0] == pytest.approx(0.5 * (1.0 + G * 2.0)) and t[C.T_Q2, 0, 0] == 0.0
+    else:  # Q2 updated with Q1(s', argmax Q2) = Q1(1, 1) = 1
+        assert t[C.T_Q2, 0, 0] == pytest.approx(0.5 * (1.0 + G * 1.0)) and t[C.T_Q, 0, 0] == 0.0
+    assert np.allclose(ag.q, t[C.T_Q] + t[C.T_Q2])
+
+
+def test_double_q_uses_both_tables_over_many_steps():
+    ag = _agent("double_q")
+    for _ in range(200):
+        ag.observe(0, 0, 1.0, 2, True, False)
+    t = ag.tables
+    assert 0.9 < t[C.T_Q, 0, 0] <= 1.0 and 0.9 < t[C.T_Q2, 0, 0] <= 1.0
+
+
+def test_mc_control_first_visit_returns():
+    ag = _agent("mc_control", S=4, alpha=1.0, omega=1.0)
+    episode = [(0, 0, 1.0, 1), (1, 1, 2.0, 0), (0, 0, 4.0, 2), (2, 1, 8.0, 3)]
+    for i, (s, a, r, s2) in enumerate(episode):
+        assert ag.q.sum() == 0.0 or i == len(episode)  # nothing is learned before the episode ends
+        ag.observe(s, a, r, s2, i == len(episode) - 1, False)
+    G2 = 8.0
+    G1 = 4.0 + G * G2
+    G_1 = 2.0 + G * G1
+    G0 = 1.0 + G * G_1
+    assert ag.q[0, 0] == pytest.approx(G0)  # first visit of (0, 0) only
+    assert ag.q[1, 1] == pytest.approx(G_1)
+    assert ag.q[2, 1] == pytest.approx(G2)
+    assert ag.tables[C.T_N, 0, 0] == 1.0
+
+
+def test_dyna_planning_backup_uses_the_empirical_model():
+    ag = _agent("dyna_q", S=3, A=1, alpha=1.0, n_planning=1)
+    ag.observe(0, 0, 1.0, 1, False, False)
+    ag.tables[C.T_Q, 1, 0] = 10.0
+    ag.observe(0, 0, 3.0, 2, True, False)
+    # model of (0, 0): mean reward 2, successor 1 (Q 10) or terminal 2, each 1/2; the planning
+    # update (the only seen pair) with alpha 1 sets Q(0, 0) = 2 + G * 0.5 * 10
+    assert ag.q[0, 0] == pytest.approx(2.0 + G * 0.5 * 10.0)
+    assert ag.updates == 4
+
+
+def test_prioritized_sweeping_propagates_backwards_through_predecessors():
+    ag = _agent("prioritized_sweeping", S=4, A=1, alpha=1.0, n_planning=10, theta=1e-9)
+    ag.observe(0, 0, 0.0, 1, False, False)
+    ag.observe(1, 0, 0.0, 2, False, False)
+    assert ag.updates == 0  # zero rewards: nothing to propagate
+    ag.observe(2, 0, 1.0, 3, True, False)
+    assert ag.q[:3, 0] == pytest.approx([G**2, G, 1.0])  # one real step reached the whole chain
+    assert ag.updates == 3
+
+
+def test_certainty_equivalence_is_the_linear_solve_of_the_counts():
+    ag = _agent("certainty_equivalence", S=3, A=1)
+    for s2 in (0, 0, 1, 1):  # c(0,0,0) = 2, c(0,0,1) = 2: p = 1/2 each
+        ag.observe(0, 0, 1.0, s2, False, False)
+    ag.observe(1, 0, 0.0, 2, True, False)
+    # V(1) = 0; V(0) = 1 + G (0.5 V(0) + 0.5 V(1))  =>  V(0) = 1 / (1 - G / 2)
+    assert ag.q[0, 0] == pytest.approx(1.0 / (1.0 - G / 2), rel=1e-8)
+
+
+def test_rmax_unknown_pairs_are_worth_rmax_over_one_minus_gamma():
+    ag = _agent("rmax", S=2, A=2, m=2, rmax=3.0)
+    assert ag.q == pytest.approx(np.full((2, 2), 3.0 / (1 - G)))
+    ag.observe(0, 0, 1.0, 1, True, False)
+    assert ag.q[0, 0] == pytest.approx(3.0 / (1 - G))  # one visit: still unknown
+    ag.observe(0, 0, 1.0, 1, True, False)
+    assert ag.q[0, 0] == pytest.approx(1.0)  # known: reward 1 into a terminal
+    ag.observe(0, 0, 50.0, 1, True, False)
+    assert ag.q[0, 0] == pytest.approx(1.0)  # frozen after m visits
+
+
+@pytest.mark.parametrize("replacing", [0, 1])
+def test_sarsa_lambda_traces_equal_the_forward_view(replacing):
+    """Each pair visited once: online TD(lambda) equals the lambda-return (forward view) exactly."""
+    S, A, lam = 6, 2, 0.8
+    rng = np.random.default_rng(3)
+    q0 = rng.normal(size=(S, A))
+    ag = _agent("sarsa_lambda", S=S, A=A, lam=lam, epsilon=0.5, replacing=replacing, alpha=0.3)
+    ag.tables[C.T_Q] = q0
+    rewards = rng.normal(size=S - 1)
+    s, a = 0, ag.begin(0)
+    traj = []
+    for t in range(S - 1):  # a corridor: every action moves right; state S-1 is terminal
+        done = t == S - 2
+        a2 = ag.observe(s, a, rewards[t], s + 1, done, False)
+        traj.append((s, a))
+        s, a = s + 1, a2
+    T = len(traj)
+    # forward view: G^lambda_t = r_t + G [(1 - lam) Q(s', a') + lam G^lambda_{t+1}], G^lambda_{T-1} = r_{T-1}
+    glam = np.zeros(T)
+    glam[-1] = rewards[T - 1]
+    for t in range(T - 2, -1, -1):
+        nq = q0[traj[t + 1]]
+        glam[t] = rewards[t] + G * ((1 - lam) * nq + lam * glam[t + 1])
+    for t, (s, a) in enumerate(traj):
+        assert ag.q[s, a] == pytest.approx(q0[s, a] + 0.3 * (glam[t] - q0[s, a]))
+    assert not ag.tables[C.T_E].any()  # traces cleared at episode end
+
+
+def test_accumulating_and_replacing_traces_differ_on_a_revisit():
+    acc = _agent("sarsa_lambda", lam=1.0, alpha=1.0, replacing=0)
+    rep = _agent("sarsa_lambda", lam=1.0, alpha=1.0, replacing=1)
+    for ag in (acc, rep):
+        ag.observe(0, 0, 0.0, 0, False, False)  # greedy ties -> action chosen at random, Q stays 0
+        ag.tables[C.T_Q] = 0.0
+        ag.tables[C.T_E] = 0.0
+        ag.tables[C.T_E, 0, 0] = G  # as if (0, 0) was visited one step ago
+        ag.observe(0, 0, 1.0, 2, True, False)
+    assert acc.q[0, 0] == pytest.approx(1.0 + G)  # e = G + 1
+    assert rep.q[0, 0] == pytest.approx(1.0)  # e reset to 1
+
+
+def test_greedy_ties_are_broken_at_random_and_reproducibly():
+    picks = [learners.QLearning(2, 4, seed=s).act(0) for s in range(200)]
+    counts = np.bincount(picks, minlength=4)
+    assert (counts > 30).all()  # uniform over 4 tied actions, not the lowest index
+    again = [learners.QLearning(2, 4, seed=s).act(0) for s in range(200)]
+    assert picks == again
+
+
+def test_epsilon_schedule_and_softmax_frequencies():
+    hp = np.zeros(C.NH)
+    hp[C.H_EPS], hp[C.H_EPS_DECAY], hp[C.H_EPS_MIN] = 0.8, 100.0, 0.1
+    assert C.epsilon_at(hp, 0.0) == pytest.approx(0.8)
+    assert C.epsilon_at(hp, 100.0) == pytest.approx(0.4)
+    assert C.epsilon_at(hp, 1e6) == pytest.approx(0.1)
+    hp[C.H_TEMP] = 2.0
+    assert C.temperature_at(hp, 300.0) == pytest.approx(0.5)  # the same harmonic decay
+    ag = _agent("q_learning", A=3, temperature=1.0)
+    ag.tables[C.T_Q, 0] = [0.0, 1.0, 2.0]
+    draws = np.bincount([ag.act(0, explore=True) for _ in range(6000)], minlength=3) / 6000
+    p = np.exp([0.0, 1.0, 2.0])
+    assert draws == pytest.approx(p / p.sum(), abs=0.03)
