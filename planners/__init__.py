@@ -36,6 +36,7 @@ from .solvers import (
     value_iteration_sweeps,
 )
 from .sweeps import BatchPlan, ThresholdResult, batch_plan, batch_value_iteration, living_reward_thresholds
+from .grid import GridMDP, grid_description, solve_grid
 
 __all__ = [
     "SOLVERS",
@@ -58,4 +59,7 @@ __all__ = [
     "q_values",
     "value_iteration",
     "value_iteration_sweeps",
+    "GridMDP",
+    "grid_description",
+    "solve_grid",
 ]
