@@ -20,6 +20,7 @@
 """
 
 from .agents import PlannerAgent
+from .grid import GridMDP, grid_description, solve_grid
 from .mdp import MDPError, TabularMDP
 from .solvers import (
     SOLVERS,
@@ -36,12 +37,12 @@ from .solvers import (
     value_iteration_sweeps,
 )
 from .sweeps import BatchPlan, ThresholdResult, batch_plan, batch_value_iteration, living_reward_thresholds
-from .grid import GridMDP, grid_description, solve_grid
 
 __all__ = [
     "SOLVERS",
     "BatchPlan",
     "ConvergenceWarning",
+    "GridMDP",
     "MDPError",
     "PlanResult",
     "PlannerAgent",
@@ -52,14 +53,13 @@ __all__ = [
     "fast_value_iteration",
     "gauss_seidel_value_iteration",
     "greedy_policy",
+    "grid_description",
     "living_reward_thresholds",
     "modified_policy_iteration",
     "policy_evaluation",
     "policy_iteration",
     "q_values",
+    "solve_grid",
     "value_iteration",
     "value_iteration_sweeps",
-    "GridMDP",
-    "grid_description",
-    "solve_grid",
 ]
