@@ -113,8 +113,8 @@ class GridMDP:
     ----------
     wall, terminal : array_like of bool, shape (nrow, ncol), or (S,) with ``shape`` given
         Wall squares and terminal squares (disjoint).
-    terminal_reward : array_like of float, same shape
-        The reward for entering each terminal square (ignored elsewhere).
+    terminal_reward : float or array_like of float, same shape
+        The reward for entering each terminal square (ignored elsewhere); a number: the same for all.
     living_reward : float
         The reward of every other step (bumps included).
     slip : float in [0, 1]
@@ -126,7 +126,8 @@ class GridMDP:
     ----------
     shape, n_states, living_reward, slip
         As given; ``n_states = nrow * ncol``, state ``row * ncol + col``.
-    wall, terminal : ndarray (S,) bool;  terminal_reward : ndarray (S,) float64
+    wall, terminal : ndarray (S,) bool
+    terminal_reward : ndarray (S,) float64 (built on access; the terminals' rewards are kept sparse)
     """
 
     def __init__(
@@ -147,9 +148,12 @@ class GridMDP:
         tr = np.asarray(terminal_reward)
         if tr.dtype.kind not in "fiu":
             raise ValueError(f"terminal_reward must hold real numbers, got dtype {tr.dtype}")
-        tr = _shaped(tr.astype(np.float64), "terminal_reward", w.shape)
-        if not np.isfinite(tr[t]).all():
-            raise ValueError(f"terminal rewards must be finite, got {tr[t][~np.isfinite(tr[t])][:3].tolist()}")
+        if tr.ndim == 0:  # one reward for every terminal (no S-sized array needed)
+            tr = np.broadcast_to(tr, w.shape)
+        tr = _shaped(tr, "terminal_reward", w.shape)
+        term_val = tr[t].astype(np.float64)  # the terminals' rewards, row-major (no dense copy kept)
+        if not np.isfinite(term_val).all():
+            raise ValueError(f"terminal rewards must be finite, got {term_val[~np.isfinite(term_val)][:3].tolist()}")
         if (w & t).any():
             r, c = np.argwhere(w & t)[0]
             raise ValueError(f"square ({int(r)}, {int(c)}) is both a wall and a terminal")
@@ -163,13 +167,21 @@ class GridMDP:
         self.n_states = self.shape[0] * self.shape[1]
         self.wall = _ro(w.reshape(-1))
         self.terminal = _ro(t.reshape(-1))
-        self.terminal_reward = _ro(np.where(t, tr, 0.0).reshape(-1))
+        self._term_idx = np.flatnonzero(self.terminal)
+        self._term_val = _ro(term_val)
         self._build()
 
     @classmethod
     def from_layout(cls, layout: Any, living_reward: float = -0.04, slip: float = 0.0) -> GridMDP:
         """From anything with ``shape``, ``wall``, ``terminal`` and ``terminal_reward`` (a Layout)."""
         return cls(layout.wall, layout.terminal, layout.terminal_reward, living_reward, slip, shape=layout.shape)
+
+    @property
+    def terminal_reward(self) -> np.ndarray:
+        """``(S,)`` float64: the reward for entering each terminal square (0 elsewhere)."""
+        out = np.zeros(self.n_states)
+        out[self._term_idx] = self._term_val
+        return out
 
     def __repr__(self) -> str:
         return f"GridMDP(shape={self.shape}, living_reward={self.living_reward}, slip={self.slip})"
@@ -209,18 +221,18 @@ class GridMDP:
         """``(len(cells), 4)`` expected rewards, summed as :attr:`TabularMDP.expected_reward` sums them."""
         W = self.W
         off = np.array([-W, W, -1, 1])
-        out_dirs = np.array([[0, 2, 3], [1, 2, 3], [2, 0, 1], [3, 0, 1]])
-        trp = np.zeros(termp.shape[0])
-        trp.reshape(self.shape[0] + 2, W)[1:-1, 1:-1] = self.terminal_reward.reshape(self.shape)
         K = 3 if self.slippery else 1
-        dirs = out_dirs[:, :K]  # (4, K)
+        dirs = np.array([[0, 2, 3], [1, 2, 3], [2, 0, 1], [3, 0, 1]])[:, :K]  # outcome directions (4, K)
         n = cells.shape[0]
         if plain:
             rw = np.full((n, 4, K), self.living_reward)
         else:
             blocked = (self.code[cells][:, None, None] >> dirs[None]) & 1
             tgt = np.where(blocked == 1, cells[:, None, None], cells[:, None, None] + off[dirs][None])
-            rw = np.where(termp[tgt], trp[tgt], self.living_reward)
+            real = (tgt // W - 1) * self.shape[1] + tgt % W - 1  # padded -> state index
+            pos = np.minimum(np.searchsorted(self._term_idx, real), max(self._term_idx.shape[0] - 1, 0))
+            trw = self._term_val[pos] if self._term_val.size else np.zeros(real.shape)
+            rw = np.where(termp[tgt], trw, self.living_reward)
         pr = np.empty((n, 4, K))
         pr[...] = (self.p0, self.p1, self.p1)[:K]
         if K == 1:
@@ -339,7 +351,7 @@ def _max_iter(grid: GridMDP, gamma: float, tol: float, v0: np.ndarray | None) ->
     ``(1 + gamma) max |v0|``."""
     if gamma >= 1.0:
         return 10_000
-    rmax = 2.0 * max(abs(grid.living_reward), float(np.abs(grid.terminal_reward).max(initial=0.0)))
+    rmax = 2.0 * max(abs(grid.living_reward), float(np.abs(grid._term_val).max(initial=0.0)))
     if v0 is not None and v0.size:
         rmax += (1.0 + gamma) * float(np.abs(v0).max())
     if rmax <= tol or gamma == 0.0:
