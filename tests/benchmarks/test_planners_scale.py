@@ -22,7 +22,7 @@ def test_quick_run_covers_every_part(tmp_path):
         assert r["solve_in_numpy_sweeps"] > 0 and r["sweep_vs_triad"] > 0 and r["residual"] < 1e-8
         assert r["max_diff_general_auto"] <= r["guarantee"]
         assert r["method"] == ("deterministic" if r["slip"] == 0.0 else "policy-iteration")
-    assert [t["threads"] for t in payload["threads"]][0] == 1
+    assert payload["threads"][0]["threads"] == 1 and all(t["sweep_ms"] > 0 for t in payload["threads"])
     big = payload["big"]
     assert big["states"] == 100 * 100 and big["bellman_residual"] <= big["residual_bound"]
     assert big["peak_rss_MB"] > 0
