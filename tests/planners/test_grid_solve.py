@@ -205,3 +205,12 @@ def test_planners_package_exports_the_grid_backend():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert "solve_grid" in planners.__all__
+
+
+def test_one_terminal_reward_for_all_equals_the_dense_array():
+    lay = get_layout("maze:11x15:3")
+    dense = GridMDP(lay.wall, lay.terminal, np.where(lay.terminal, 1.0, 0.0), -0.04, 0.2, lay.shape)
+    one = GridMDP(lay.wall, lay.terminal, 1.0, -0.04, 0.2, lay.shape)
+    assert np.array_equal(one.terminal_reward, dense.terminal_reward)
+    assert np.array_equal(one.terminal_reward, lay.terminal_reward.reshape(-1))
+    assert np.array_equal(solve_grid(one, 0.95).values, solve_grid(dense, 0.95).values)
