@@ -376,12 +376,14 @@ class _Run:
         self.ordered = 0  # and its point sweeps in the terminals-outward order
 
     def bellman(self, v: np.ndarray, w: np.ndarray) -> float:
+        """One Jacobi Bellman step ``w = T v``, its change recorded."""
         res = self.grid.sweep_padded(self.gamma, v, w, self.threads)
         self.residuals.append(res)
         return res
 
     @property
     def done(self) -> bool:
+        """Whether the last Bellman step changed the values by less than ``tol``."""
         return bool(self.residuals) and self.residuals[-1] < self.tol
 
 
