@@ -192,4 +192,4 @@ def test_ordered_point_sweeps_converge_to_the_policy_values(name):
         sweeps += 1
     assert np.abs(g.unpad(vp) - want).max() <= 1e-10
     if name.startswith("maze"):
-        assert sweeps <= 15  # 12 measured; lagging the bumps instead takes about 100
+        assert sweeps <= 15  # 12 measured
