@@ -45,7 +45,6 @@ __all__ = [
     "jacobi_sweep_parallel",
     "label_correcting",
     "line_sweep",
-    "ordered_policy_sweep",
     "q_policy",
 ]
 
@@ -240,7 +239,8 @@ def _argmax(q, cj, cur):  # pragma: no cover - compiled
     a = 2 if q[2] == best else a
     a = 1 if q[1] == best else a
     a = 0 if q[0] == best else a
-    a = cur if q[cur] == best else a
+    qc = q[0] if cur == 0 else (q[1] if cur == 1 else (q[2] if cur == 2 else q[3]))  # selects: no stack tuple
+    a = cur if qc == best else a
     absorbing = (cj & 16) != 0
     return (0.0 if absorbing else best), np.uint8(0 if absorbing else a)
 
@@ -329,7 +329,7 @@ def line_sweep(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, pol, v, columns, backw
 
 
 @njit(cache=True, nogil=True)
-def label_correcting(code, W, R, sp_idx, sp_rsa, gamma, p, v, pol, queue, order, max_pushes):  # pragma: no cover
+def label_correcting(code, W, R, sp_idx, sp_rsa, gamma, p, v, pol, queue, max_pushes):  # pragma: no cover
     """Values of the intended moves from the terminals outward (FIFO label correcting).
 
     As :func:`planners._kernels.label_correcting` on the grid's own arrays: terminals start
@@ -340,9 +340,7 @@ def label_correcting(code, W, R, sp_idx, sp_rsa, gamma, p, v, pol, queue, order,
     ``p = 1 - slip`` the most likely outcome's values, and ``pol`` heads for the terminals even
     where those values have all rounded to one number (the first, nearest, setter wins).
     Walls and padding stay 0 and are never entered.  ``queue`` is int32 scratch of the padded
-    size; ``order`` (int32, same size) receives the live cells in the order they were first
-    reached (terminals outward).  Returns ``(finished, n_ordered)``: whether the queue emptied
-    within ``max_pushes`` insertions, and how many cells ``order`` holds.
+    size.  Returns ``finished``: whether the queue emptied within ``max_pushes`` insertions.
     """
     n = code.shape[0]
     inq = np.zeros(n, dtype=np.bool_)
@@ -358,7 +356,6 @@ def label_correcting(code, W, R, sp_idx, sp_rsa, gamma, p, v, pol, queue, order,
             size += 1
     off = (-W, W, -1, 1)
     pushes = 0
-    n_ordered = 0
     while size > 0 and pushes <= max_pushes:
         t = queue[head]
         head = head + 1 if head + 1 < n else 0
@@ -372,9 +369,6 @@ def label_correcting(code, W, R, sp_idx, sp_rsa, gamma, p, v, pol, queue, order,
             r = R if (code[m] & 32) == 0 else sp_rsa[_find(sp_idx, m), a]
             cand = r + gamma * (p * vt)
             if cand > v[m]:
-                if v[m] == -np.inf:
-                    order[n_ordered] = m
-                    n_ordered += 1
                 v[m] = cand
                 pol[m] = a
                 if not inq[m]:
@@ -383,7 +377,7 @@ def label_correcting(code, W, R, sp_idx, sp_rsa, gamma, p, v, pol, queue, order,
                     queue[tail if tail < n else tail - n] = m
                     size += 1
                     pushes += 1
-    return size == 0, n_ordered
+    return size == 0
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -396,36 +390,3 @@ def _enterable(code, W, s):  # pragma: no cover - compiled
         if 0 <= m < n and (code[m] & 16) == 0 and ((code[m] >> a) & 1) == 0:
             return True
     return False
-
-
-@njit(cache=True, nogil=True)
-def ordered_policy_sweep(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, pol, v, order, n_order):  # pragma: no cover
-    """One in-place sweep of ``T_pol`` over ``order[:n_order]`` (policy evaluation, point Gauss-Seidel).
-
-    In the terminals-outward order of :func:`label_correcting` a cell sees the new values of
-    the cells its policy heads for, so value crosses a whole winding corridor (a maze) in one
-    sweep, where line sweeps carry it one straight stretch at a time.  The cell's own value
-    (its bumps) is solved for: ``v = (r + gamma sum_{moves} p v') / (1 - gamma p_bump)``; lagging
-    it instead would leave a ``0.2 gamma / (1 - 0.8 gamma) = 0.95`` contraction per sweep along a
-    corridor at slip 0.2.  Returns ``max |change|``.
-    """
-    probs = (p0, p1, p1)
-    res = 0.0
-    for i in range(n_order):
-        s = order[i]
-        c = code[s]
-        nb = (v[s - W], v[s + W], v[s - 1], v[s + 1])
-        a = pol[s]
-        acc = 0.0
-        stay = 0.0
-        for k in range(3):
-            d = _OUT[a, k]
-            if (c >> d) & 1:
-                stay += probs[k]
-            else:
-                acc += probs[k] * nb[d]
-        r = R if (c & 32) == 0 else sp_rsa[_find(sp_idx, s), a]
-        val = (r + gamma * acc) / (1.0 - gamma * stay)  # the bumps solved for, not lagged
-        res = max(res, abs(val - v[s]))
-        v[s] = val
-    return res

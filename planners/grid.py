@@ -373,7 +373,6 @@ class _Run:
         self.grid, self.gamma, self.tol, self.max_iter, self.threads = grid, gamma, tol, max_iter, threads
         self.residuals: list[float] = []
         self.inner = 0  # line sweeps of policy iteration's evaluation
-        self.ordered = 0  # and its point sweeps in the terminals-outward order
 
     def bellman(self, v: np.ndarray, w: np.ndarray) -> float:
         """One Jacobi Bellman step ``w = T v``, its change recorded."""
@@ -402,17 +401,13 @@ def _gauss_seidel(run: _Run, v: np.ndarray) -> np.ndarray:
     return v
 
 
-def _label_correcting(run: _Run, v: np.ndarray, pol: np.ndarray) -> tuple[bool, np.ndarray]:
+def _label_correcting(run: _Run, v: np.ndarray, pol: np.ndarray) -> bool:
     """Intended-move values from the terminals outward into ``v`` (``-inf`` where no terminal is
-    reached), their policy into ``pol``; exact on a deterministic grid.  Returns ``finished`` and
-    the live cells reached, in the order reached (int32)."""
+    reached), their policy into ``pol``; exact on a deterministic grid.  Returns ``finished``."""
     g = run.grid
     n = g.code.shape[0]
     queue = np.empty(n, dtype=np.int32)
-    order = np.empty(n, dtype=np.int32)
-    finished, n_ordered = GK.label_correcting(*g._args()[:5], run.gamma, g.p0, v, pol, queue, order, 16 * n + 1024)
-    del queue
-    return bool(finished), order[:n_ordered]
+    return bool(GK.label_correcting(*g._args()[:5], run.gamma, g.p0, v, pol, queue, 16 * n + 1024))
 
 
 def _deterministic(run: _Run, v: np.ndarray) -> np.ndarray:
@@ -434,37 +429,29 @@ EVAL_SWEEPS = 4
 EVAL_RATIO = 0.1
 
 
-def _evaluate(run: _Run, pol: np.ndarray, v: np.ndarray, eta: float, work: tuple[np.ndarray, ...]) -> None:
-    """Policy evaluation of ``pol``, in place, until a sweep changes ``v`` by less than ``eta``:
-    one point sweep in the terminals-outward ``order`` (when there is one: ``work[2]``), then line
-    Gauss-Seidel sweeps, rows down, rows up, columns right, columns left, at most
-    :data:`EVAL_SWEEPS` of them."""
+def _evaluate(run: _Run, pol: np.ndarray, v: np.ndarray, eta: float, scratch: tuple[np.ndarray, np.ndarray]) -> None:
+    """Line Gauss-Seidel sweeps of ``pol``'s values, in place: rows down, rows up, columns
+    right, columns left, at most :data:`EVAL_SWEEPS`, fewer if one changes ``v`` by less than ``eta``."""
     g = run.grid
     args = (*g._args(), run.gamma, pol, v)
-    if len(work) > 2:
-        run.ordered += 1
-        if GK.ordered_policy_sweep(*args, work[2], work[2].shape[0]) < eta:
-            return
     for k in range(EVAL_SWEEPS):
         columns, backward = divmod(k % 4, 2)
         run.inner += 1
-        if GK.line_sweep(*args, bool(columns), bool(backward), work[0], work[1]) < eta:
+        if GK.line_sweep(*args, bool(columns), bool(backward), *scratch) < eta:
             return
 
 
-def _policy_iteration(
-    run: _Run, v: np.ndarray, pol: np.ndarray | None = None, order: np.ndarray | None = None
-) -> np.ndarray:
+def _policy_iteration(run: _Run, v: np.ndarray, pol: np.ndarray | None = None) -> np.ndarray:
     """Greedy step (``w = T v``, the stopping test), then the evaluation of its policy (:func:`_evaluate`).
 
-    Modified policy iteration (Puterman 1994, Sec. 6.5) with line (and ordered point)
-    Gauss-Seidel sweeps as the partial evaluation.  From a ``v`` with ``T v >= v`` (the lower
+    Modified policy iteration (Puterman 1994, Sec. 6.5) with line Gauss-Seidel sweeps as the
+    partial evaluation.  From a ``v`` with ``T v >= v`` (the lower
     bound; every later iterate keeps it, ``T`` and the sweeps being monotone) the values rise
     monotonically to ``V*``.  ``pol``, when given, is evaluated first.
     """
     g = run.grid
     n = max(g.shape) + 2
-    work: tuple[np.ndarray, ...] = (np.empty(n), np.empty(n)) + (() if order is None else (order,))
+    work = (np.empty(n), np.empty(n))
     if pol is not None:
         _evaluate(run, pol, v, 0.0, work)
     else:
@@ -485,10 +472,10 @@ def _outward_policy_iteration(run: _Run, v: np.ndarray) -> np.ndarray:
     most likely outcomes (terminals outward: a policy that heads for the terminals)."""
     g = run.grid
     pol = np.empty(g.code.shape[0], dtype=np.uint8)
-    _finished, order = _label_correcting(run, v, pol)
+    _label_correcting(run, v, pol)
     v.fill(_lower_bound(g, run.gamma))  # in place: no second S-sized array
     v[(g.code & 16) != 0] = 0.0
-    return _policy_iteration(run, v, pol, order)
+    return _policy_iteration(run, v, pol)
 
 
 def _start(run: _Run, v0: Any) -> np.ndarray:
@@ -544,8 +531,8 @@ def solve_grid(
         Fill ``q`` (``S x 4`` float64, 32 bytes a state); False leaves it ``(0, 4)``, for grids
         whose Q-values would not fit in memory.
     info : dict, optional
-        Filled with ``bellman_steps``, ``line_sweeps`` and ``ordered_sweeps`` (policy
-        iteration's evaluation sweeps) and ``method``.
+        Filled with ``bellman_steps``, ``line_sweeps`` (policy iteration's evaluation
+        sweeps) and ``method``.
 
     Returns
     -------
@@ -581,7 +568,7 @@ def solve_grid(
     }[method]
     v = solver(run, v)
     if info is not None:
-        info.update(bellman_steps=len(run.residuals), line_sweeps=run.inner, ordered_sweeps=run.ordered, method=method)
+        info.update(bellman_steps=len(run.residuals), line_sweeps=run.inner, method=method)
     return _grid_result(run, v, t0, f"grid:{method}", return_q)
 
 

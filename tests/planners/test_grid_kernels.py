@@ -169,27 +169,3 @@ def test_deterministic_label_correcting_is_exact(name):
     assert np.allclose(got.values, want.values, rtol=0, atol=1e-12)
     w, res = _general_sweep(mdp, 0.99, got.values, "jacobi")
     assert res <= 1e-12 and np.allclose(w, got.values, rtol=0, atol=1e-12)
-
-
-@pytest.mark.parametrize("name", ["maze:11x15:3", "four_rooms", "lecture"])
-def test_ordered_point_sweeps_converge_to_the_policy_values(name):
-    """The terminals-outward point sweep (bumps solved for) is a policy-evaluation sweep: its fixed
-    point is the dense solve's ``V_pi``; on a maze following the label-correcting policy it gets
-    there in a handful of sweeps."""
-    from planners import _grid_kernels as GK
-    from planners.grid import _label_correcting, _Run
-
-    mdp, g = _pair(name, 0.2)
-    run = _Run(g, 0.9, 1e-8, 10, 1)
-    polp = np.empty(g.code.shape[0], dtype=np.uint8)
-    _finished, order = _label_correcting(run, np.empty(g.code.shape[0]), polp)
-    pol = polp.reshape(g.shape[0] + 2, -1)[1:-1, 1:-1].reshape(-1).astype(np.int64)
-    want = _exact_policy_values(mdp, pol, 0.9)
-    vp = np.zeros(g.code.shape[0])
-    sweeps = 0
-    while np.abs(g.unpad(vp) - want).max() > 1e-10 and sweeps < 300:
-        GK.ordered_policy_sweep(*g._args(), 0.9, polp, vp, order, order.shape[0])
-        sweeps += 1
-    assert np.abs(g.unpad(vp) - want).max() <= 1e-10
-    if name.startswith("maze"):
-        assert sweeps <= 15  # 12 measured
