@@ -278,7 +278,7 @@ def q_policy(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v, q, policy, 
             policy[row] = 0 if qa[0] >= thr else (1 if qa[1] >= thr else (2 if qa[2] >= thr else 3))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=True)  # an evaluation sweep: exactness is the final Bellman step's job
 def line_sweep(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, pol, v, columns, backward, cp, dp):  # pragma: no cover
     """One line Gauss-Seidel sweep of policy evaluation: each row (or column) solved exactly, in place.
 
@@ -314,9 +314,9 @@ def line_sweep(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, pol, v, columns, backw
             cross = pa[c1] * (1 - ((c >> c1) & 1)) * v[s + o1] + pa[c2] * (1 - ((c >> c2) & 1)) * v[s + o2]
             r = R if (c & 32) == 0 else sp_rsa[_find(sp_idx, s), pol[s]]
             rhs = live * (r + gamma * cross)
-            inv = 1.0 / (1.0 - gamma * live * blocked - lower * cprev)
-            cprev = upper * inv
-            dprev = (rhs - lower * dprev) * inv
+            den = 1.0 - gamma * live * blocked - lower * cprev
+            cprev = upper / den  # dividing here, not by a reciprocal: one multiply less on the chain
+            dprev = (rhs - lower * dprev) / den
             cp[j] = cprev
             dp[j] = dprev
         x = 0.0

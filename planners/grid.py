@@ -431,11 +431,12 @@ EVAL_RATIO = 0.1
 
 def _evaluate(run: _Run, pol: np.ndarray, v: np.ndarray, eta: float, scratch: tuple[np.ndarray, np.ndarray]) -> None:
     """Line Gauss-Seidel sweeps of ``pol``'s values, in place: rows down, rows up, columns
-    right, columns left, at most :data:`EVAL_SWEEPS`, fewer if one changes ``v`` by less than ``eta``."""
+    right, columns left, in turn (continuing the cycle of the previous evaluation), at most
+    :data:`EVAL_SWEEPS`, fewer if one changes ``v`` by less than ``eta``."""
     g = run.grid
     args = (*g._args(), run.gamma, pol, v)
-    for k in range(EVAL_SWEEPS):
-        columns, backward = divmod(k % 4, 2)
+    for _ in range(EVAL_SWEEPS):
+        columns, backward = divmod(run.inner % 4, 2)  # the cycle goes on across evaluations
         run.inner += 1
         if GK.line_sweep(*args, bool(columns), bool(backward), *scratch) < eta:
             return
