@@ -36,6 +36,7 @@ from .solvers import (
     value_iteration,
     value_iteration_sweeps,
 )
+from .span import span_value_iteration
 from .sweeps import BatchPlan, ThresholdResult, batch_plan, batch_value_iteration, living_reward_thresholds
 
 __all__ = [
@@ -60,6 +61,7 @@ __all__ = [
     "policy_iteration",
     "q_values",
     "solve_grid",
+    "span_value_iteration",
     "value_iteration",
     "value_iteration_sweeps",
 ]

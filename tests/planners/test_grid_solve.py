@@ -10,6 +10,7 @@ import pytest
 
 import planners
 import planners.grid
+import planners.span
 from gridworld_env import LectureGridEnv
 from gridworld_env.layouts import get_layout, open_grid
 from gridworld_env.model import build_model
@@ -204,6 +205,7 @@ def test_solve_grid_refuses_what_is_not_a_grid():
 def test_planners_package_exports_the_grid_backend():
     assert planners.solve_grid is solve_grid and planners.GridMDP is GridMDP
     assert planners.grid_description is grid_description
+    assert planners.span_value_iteration is planners.span.span_value_iteration
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert "solve_grid" in planners.__all__
