@@ -27,6 +27,7 @@ Run ``python -m benchmarks.planners_scale`` (``--quick`` for a smoke test); resu
 from __future__ import annotations
 
 import argparse
+import functools
 import resource
 import sys
 import time
@@ -131,10 +132,11 @@ def bench_threads(n: int, threads: Sequence[int], repeats: int) -> list[dict[str
     try:
         for t in threads:
             numba.set_num_threads(t)
+            triad = _triad_parallel if t > 1 else _triad
             pair = alternate(
                 {
-                    "sweep": lambda t=t: g.sweep_padded(GAMMA, vp, wp, threads=t),
-                    "triad": lambda t=t: _triad_parallel(ta, tb, tc, 3.0) if t > 1 else _triad(ta, tb, tc, 3.0),
+                    "sweep": functools.partial(g.sweep_padded, GAMMA, vp, wp, threads=t),
+                    "triad": functools.partial(triad, ta, tb, tc, 3.0),
                 },
                 repeats=max(7, repeats),
             )
@@ -200,7 +202,7 @@ def random_sparse_mdp(S: int, A: int, seed: int = 0, kmin: int = 10, kmax: int =
         indptr = np.zeros(S + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
         cols = rng.integers(0, S, size=int(indptr[-1])).astype(np.int32)
-        w = rng.exponential(size=cols.shape[0])  # Dirichlet(1) after normalising each row
+        w = np.asarray(rng.exponential(size=cols.shape[0]))  # Dirichlet(1) after normalising each row
         sums = np.add.reduceat(w, indptr[:-1])
         w /= np.repeat(sums, counts)
         m = sp.csr_matrix((w, cols, indptr), shape=(S, S))
@@ -330,7 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
     sizes = args.sizes or ([20, 40] if args.quick else [300, 1000])
     repeats = args.repeats or (1 if args.quick else 5)
-    avail = numba.config.NUMBA_NUM_THREADS
+    avail = int(getattr(numba.config, "NUMBA_NUM_THREADS"))  # noqa: B009 (untyped module attribute)
     threads = args.threads or [t for t in (1, 2, 4, 8, 16) if t <= avail]
     extra: dict[str, Any] = {"settings": {"gamma": GAMMA, "tol": TOL, "living_reward": LIVING_REWARD}}
     rows: list[dict[str, Any]] = []
