@@ -26,6 +26,7 @@
 """
 
 from .agents import PlannerAgent
+from .grid import GridMDP, grid_description, solve_grid
 from .mdp import MDPError, TabularMDP
 from .solvers import (
     SOLVERS,
@@ -47,6 +48,7 @@ from .solvers import (
     value_iteration,
     value_iteration_sweeps,
 )
+from .span import span_value_iteration
 from .sweeps import BatchPlan, ThresholdResult, batch_plan, batch_value_iteration, living_reward_thresholds
 
 __all__ = [
@@ -54,6 +56,7 @@ __all__ = [
     "TIE_RTOL",
     "BatchPlan",
     "ConvergenceWarning",
+    "GridMDP",
     "ImproperPolicyWarning",
     "MDPError",
     "PlanResult",
@@ -66,6 +69,7 @@ __all__ = [
     "gauss_seidel_value_iteration",
     "greedy_mask",
     "greedy_policy",
+    "grid_description",
     "improper_states",
     "living_reward_thresholds",
     "modified_policy_iteration",
@@ -74,6 +78,8 @@ __all__ = [
     "q_values",
     "register_backend",
     "solve",
+    "solve_grid",
+    "span_value_iteration",
     "value_iteration",
     "value_iteration_sweeps",
 ]

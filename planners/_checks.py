@@ -17,6 +17,7 @@ __all__ = [
     "check_gamma",
     "check_int",
     "check_policy",
+    "check_real",
     "check_tol",
     "check_values",
     "plain",
@@ -32,6 +33,11 @@ def _real(x: Any, name: str, what: str) -> float:
     if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, float, np.integer, np.floating)):
         raise ValueError(f"{name} must be {what}, got {plain(x)!r}")
     return float(x)
+
+
+def check_real(x: Any, name: str, what: str = "a real number") -> float:
+    """A real number: not a bool, not a string (``what`` describes what is wanted in the message)."""
+    return _real(x, name, what)
 
 
 def check_finite(x: Any, name: str) -> float:

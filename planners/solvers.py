@@ -111,6 +111,7 @@ utilities as published.  The book counts the reward of the square the agent is *
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 import warnings
@@ -122,6 +123,7 @@ import numpy as np
 from . import _proper
 from ._checks import check_gamma, check_int, check_policy, check_tol, check_values
 from ._results import (
+    SMALL_OUTCOMES,
     TIE_RTOL,
     ConvergenceWarning,
     ImproperPolicyWarning,
@@ -970,6 +972,18 @@ def register_backend(backend: Callable[[TabularMDP, float, float, int | None], P
         _BACKENDS.insert(0, backend)
 
 
+def _stencil_pays(grid: Any, gamma: float) -> bool:
+    """Whether :func:`solve` takes the grid-stencil route for a grid that also has its arrays.
+
+    Not for small grids (NumPy sweeps them without loading numba), nor at ``gamma = 1`` with a
+    living reward >= 0, where zero-reward cycles can tie with the optimum and only the general
+    route applies the proper-policy rule (module docstring).  With a negative living reward
+    every improper policy is worth -inf, so the greedy policy of the stencil's values is proper.
+    """
+    outcomes = grid.n_states * 4 * (3 if grid.slip > 0 else 1)
+    return outcomes > SMALL_OUTCOMES and (gamma < 1.0 or grid.living_reward < 0.0)
+
+
 def solve(mdp: TabularMDP, gamma: float, tol: float = 1e-8, max_iter: int | None = None) -> PlanResult:
     """The optimal values and a greedy policy, by the fastest exact method for the MDP at hand.
 
@@ -977,13 +991,17 @@ def solve(mdp: TabularMDP, gamma: float, tol: float = 1e-8, max_iter: int | None
     below ``tol``, so for ``gamma < 1`` the values are within ``gamma / (1 - gamma) * tol`` of
     ``V*`` and the greedy policy within ``2 gamma / (1 - gamma) * tol``; at ``gamma = 1`` the
     policy is proper among the optimal actions (``PlanResult.proper``).  The route (module
-    docstring): a registered backend that accepts the MDP; else NumPy Jacobi sweeps for small
-    MDPs (no numba load); else ``value_iteration(method="auto")`` (label correcting, exact
-    for deterministic MDPs, then ordered in-place sweeps).  ``PlanResult.method`` names it.
+    docstring): a grid with the standard dynamics (a :class:`~planners.GridMDP`, or a
+    TabularMDP whose ``grid`` describes one, as ``from_env`` of a LectureGrid env sets it)
+    beyond NumPy's size goes to :func:`~planners.solve_grid`'s stencil kernels (except at
+    ``gamma = 1`` with a living reward >= 0, see :func:`_stencil_pays`); else a registered
+    backend that accepts the MDP; else NumPy Jacobi sweeps for small MDPs (no numba load);
+    else ``value_iteration(method="auto")`` (label correcting, exact for deterministic MDPs,
+    then ordered in-place sweeps).  ``PlanResult.method`` names the route taken.
 
     Parameters
     ----------
-    mdp : TabularMDP, Gymnasium env or model
+    mdp : TabularMDP, GridMDP, Gymnasium env or model
     gamma : float in [0, 1]
     tol : float
     max_iter : int, optional
@@ -993,11 +1011,21 @@ def solve(mdp: TabularMDP, gamma: float, tol: float = 1e-8, max_iter: int | None
     -------
     PlanResult
     """
-    mdp = as_mdp(mdp)
     gamma = check_gamma(gamma)
     tol = check_tol(tol)
     if max_iter is not None:
         max_iter = check_int(max_iter, "max_iter", 1)
+    from .grid import GridMDP, grid_description, solve_grid  # grid.py imports this module
+
+    grid = grid_description(mdp.grid if isinstance(mdp, TabularMDP) else mdp)
+    if grid is not None and (isinstance(mdp, GridMDP) or _stencil_pays(grid, gamma)):
+        res = solve_grid(grid, gamma, tol=tol, max_iter=max_iter)
+        if gamma < 1.0 or isinstance(mdp, GridMDP):
+            return res
+        mdp = as_mdp(mdp)
+        if not improper(mdp, res.policy).any():  # checked, not assumed (see _stencil_pays)
+            return dataclasses.replace(res, proper=True)
+    mdp = as_mdp(mdp)
     for backend in _BACKENDS:
         res = backend(mdp, gamma, tol, max_iter)
         if res is not None:

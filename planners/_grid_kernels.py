@@ -1,0 +1,392 @@
+"""Numba stencil kernels of the grid planner (:mod:`planners.grid`): padded arrays in, arrays out.
+
+A grid of ``nrow x ncol`` squares is stored padded with a ring of wall cells, ``W = ncol + 2``
+cells a row, so the four neighbours of every real cell are ``s - W`` (up), ``s + W`` (down),
+``s - 1`` (left), ``s + 1`` (right) and no index check is needed.  One byte per cell says
+everything a sweep needs about it (``code``):
+
+* bits 0-3 (``BLOCKED``): the move up / down / left / right bumps (a wall or the edge), so
+  that outcome stays in the cell;
+* bit 4 (``ABSORBING``): a wall, a terminal or a padding cell: value 0;
+* bit 5 (``SPECIAL``): a live cell next to a terminal, whose expected rewards are not the
+  grid's common ``R`` (entering a terminal pays its own reward); their ``rsa`` rows are in a
+  small side table ``sp_rsa`` indexed like the sorted cell list ``sp_idx``.
+
+The Bellman look-ahead is the general kernels' (:func:`planners._kernels.bellman_sweep`),
+operation for operation, so the values agree bit for bit: with ``p0 = 1 - slip``,
+``p1 = slip / 2`` and the outcome order (intended, perpendiculars) of ``gridworld_env.model``,
+
+``q(s, a) = R(s, a) + gamma * ((p0 * v[t0] + p1 * v[t1]) + p1 * v[t2])``  (``slip > 0``),
+``q(s, a) = R(s, a) + gamma * (1.0 * v[t0])``  (``slip == 0``),
+
+``V(s) = max(max(max(q0, q1), q2), q3)``, and 0 on absorbing cells.  A sweep streams the
+values in and out and the code byte: 17 bytes per cell (the neighbours' values are re-read
+from cache).
+
+Jacobi rows (``_jacobi_row``) are written branch-free (selects instead of ifs) over the whole
+row with the common ``R``, so LLVM vectorises them; the few special cells of the row are then
+recomputed with their own rewards, and the row's change is a separate (vectorised) pass over
+two rows that are still in cache.  In-place (Gauss-Seidel) sweeps cannot vectorise (each cell
+needs its left neighbour's new value), so they are a scalar loop of their own
+(``gs_sweep``) handling the special cells inline.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+__all__ = [
+    "ABSORBING",
+    "SPECIAL",
+    "greedy_sweep",
+    "gs_sweep",
+    "jacobi_sweep",
+    "jacobi_sweep_parallel",
+    "label_correcting",
+    "line_sweep",
+    "q_policy",
+]
+
+ABSORBING = np.uint8(16)
+SPECIAL = np.uint8(32)
+# outcome directions of each action (intended, then the two perpendiculars), as gridworld_env.model
+_OUT = np.array([[0, 2, 3], [1, 2, 3], [2, 0, 1], [3, 0, 1]], dtype=np.int64)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _q_row(vc, vu, vd, vl, vr, c, j, R0, R1, R2, R3, p0, p1, gamma, slippery):  # pragma: no cover - compiled
+    """``(q(s, 0), ..., q(s, 3))`` of cell ``j`` of a row, in the general kernel's arithmetic.
+
+    ``vc`` is the row's values, ``vu, vd, vl, vr`` the same row shifted up / down / left /
+    right (views: one index for all loads, no wraparound checks), ``c`` its code bytes, and
+    ``R0..R3`` the expected rewards.  Bumps read the cell's own value (selects, no branches).
+    """
+    x = vc[j]
+    cj = c[j]
+    u = x if (cj & 1) != 0 else vu[j]
+    d = x if (cj & 2) != 0 else vd[j]
+    le = x if (cj & 4) != 0 else vl[j]
+    ri = x if (cj & 8) != 0 else vr[j]
+    if slippery:
+        return (
+            R0 + gamma * (p0 * u + p1 * le + p1 * ri),
+            R1 + gamma * (p0 * d + p1 * le + p1 * ri),
+            R2 + gamma * (p0 * le + p1 * u + p1 * d),
+            R3 + gamma * (p0 * ri + p1 * u + p1 * d),
+        )
+    return R0 + gamma * (p0 * u), R1 + gamma * (p0 * d), R2 + gamma * (p0 * le), R3 + gamma * (p0 * ri)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _max4(q):  # pragma: no cover - compiled
+    """``max_a q[a]`` taken in action order, as the general kernel does."""
+    return max(max(max(q[0], q[1]), q[2]), q[3])
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _views(v_in, v_out, code, W, lo, hi):  # pragma: no cover - compiled
+    """The row ``lo:hi`` of ``v_in`` with its four shifted copies, ``v_out``'s row, and the codes."""
+    return (
+        v_in[lo:hi],
+        v_in[lo - W : hi - W],
+        v_in[lo + W : hi + W],
+        v_in[lo - 1 : hi - 1],
+        v_in[lo + 1 : hi + 1],
+        v_out[lo:hi],
+        code[lo:hi],
+    )
+
+
+@njit(cache=True, nogil=True)
+def _find(sp_idx, s):  # pragma: no cover - compiled
+    """The position of the first entry ``>= s`` of the sorted ``sp_idx`` (a bisection)."""
+    lo, hi = 0, sp_idx.shape[0]
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if sp_idx[mid] < s:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True, nogil=True)
+def _jacobi_row(code, W, lo, hi, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out):  # pragma: no cover
+    """``v_out[lo:hi] = (T v_in)[lo:hi]``; returns the row's ``max |change|``.
+
+    Branch-free over the row with the common ``R`` (LLVM vectorises it); the row's special
+    cells are then recomputed with their own rewards; the change is a pass of its own.
+    """
+    vc, vu, vd, vl, vr, out, c = _views(v_in, v_out, code, W, lo, hi)
+    for j in range(hi - lo):
+        b = _max4(_q_row(vc, vu, vd, vl, vr, c, j, R, R, R, R, p0, p1, gamma, slippery))
+        out[j] = 0.0 if (c[j] & 16) != 0 else b
+    k = _find(sp_idx, lo)
+    while k < sp_idx.shape[0] and sp_idx[k] < hi:
+        r = sp_rsa[k]
+        out[sp_idx[k] - lo] = _max4(
+            _q_row(vc, vu, vd, vl, vr, c, sp_idx[k] - lo, r[0], r[1], r[2], r[3], p0, p1, gamma, slippery)
+        )
+        k += 1
+    res = 0.0
+    for j in range(hi - lo):
+        res = max(res, abs(out[j] - vc[j]))
+    return res
+
+
+@njit(cache=True, nogil=True)
+def jacobi_sweep(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out):  # pragma: no cover
+    """One Jacobi Bellman sweep ``v_out = T v_in`` over the padded grid; returns ``max |change|``.
+
+    Absorbing cells of ``v_in`` must hold 0 (their change is then 0, as in the general kernel).
+    """
+    H = code.shape[0] // W
+    res = 0.0
+    for i in range(1, H - 1):
+        r = _jacobi_row(code, W, i * W + 1, i * W + W - 1, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out)
+        res = max(res, r)
+    return res
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def jacobi_sweep_parallel(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, rows):  # pragma: no cover
+    """:func:`jacobi_sweep` with blocks of ``rows`` rows across numba's threads (same values, same bits)."""
+    H = code.shape[0] // W
+    nb = (H - 2 + rows - 1) // rows
+    blockres = np.zeros(max(nb, 1))
+    for b in prange(nb):
+        res = 0.0
+        for i in range(1 + b * rows, min(1 + (b + 1) * rows, H - 1)):
+            r = _jacobi_row(code, W, i * W + 1, i * W + W - 1, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out)
+            res = max(res, r)
+        blockres[b] = res
+    return blockres.max()
+
+
+@njit(cache=True, nogil=True)
+def gs_sweep(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v, backward):  # pragma: no cover
+    """One in-place (Gauss-Seidel) sweep of ``v`` in row-major order (reversed if ``backward``).
+
+    Kept apart from :func:`_jacobi_row` on purpose: each cell reads the new value of the cell
+    before it, so the loop is scalar and the special cells are handled in order (a pointer
+    walking ``sp_idx`` alongside), not fixed up afterwards.  Returns ``max |change|``.
+    """
+    H = code.shape[0] // W
+    k = 0 if not backward else sp_idx.shape[0] - 1
+    res = 0.0
+    for t in range(1, H - 1):
+        i = H - 1 - t if backward else t
+        lo = i * W + 1
+        vc, vu, vd, vl, vr, out, c = _views(v, v, code, W, lo, lo + W - 2)
+        for jj in range(W - 2):
+            j = W - 3 - jj if backward else jj
+            if (c[j] & 16) != 0:
+                out[j] = 0.0
+                continue
+            if (c[j] & 32) != 0:
+                while sp_idx[k] != lo + j:
+                    k += -1 if backward else 1
+                r = sp_rsa[k]
+                b = _max4(_q_row(vc, vu, vd, vl, vr, c, j, r[0], r[1], r[2], r[3], p0, p1, gamma, slippery))
+            else:
+                b = _max4(_q_row(vc, vu, vd, vl, vr, c, j, R, R, R, R, p0, p1, gamma, slippery))
+            res = max(res, abs(b - vc[j]))
+            out[j] = b
+    return res
+
+
+@njit(cache=True, nogil=True)
+def greedy_sweep(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, pol):  # pragma: no cover
+    """:func:`jacobi_sweep` that also updates ``pol`` to a maximising action (:func:`_argmax`).
+
+    Its own loop (the argmax is extra work the plain sweep should not do): selects, vectorised,
+    then the special cells; absorbing cells get value 0 and action 0.  Returns ``max |change|``.
+    """
+    H = code.shape[0] // W
+    res = 0.0
+    for i in range(1, H - 1):
+        lo, hi = i * W + 1, i * W + W - 1
+        vc, vu, vd, vl, vr, out, c = _views(v_in, v_out, code, W, lo, hi)
+        pr = pol[lo:hi]
+        for j in range(hi - lo):
+            b, a = _argmax(_q_row(vc, vu, vd, vl, vr, c, j, R, R, R, R, p0, p1, gamma, slippery), c[j], pr[j])
+            out[j] = b
+            pr[j] = pr[j] if (c[j] & 32) != 0 else a  # special cells: decided below, from their own action
+        k = _find(sp_idx, lo)
+        while k < sp_idx.shape[0] and sp_idx[k] < hi:
+            r = sp_rsa[k]
+            j = sp_idx[k] - lo
+            out[j], pr[j] = _argmax(
+                _q_row(vc, vu, vd, vl, vr, c, j, r[0], r[1], r[2], r[3], p0, p1, gamma, slippery), c[j], pr[j]
+            )
+            k += 1
+        for j in range(hi - lo):
+            res = max(res, abs(out[j] - vc[j]))
+    return res
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _argmax(q, cj, cur):  # pragma: no cover - compiled
+    """``(max q, action)``: the current action ``cur`` unless another is strictly better (then the
+    first best), so ties never undo a policy (policy iteration's rule); ``(0, 0)`` on absorbing
+    cells.  Selects, no branches."""
+    best = q[0]
+    best = max(best, q[1])
+    best = max(best, q[2])
+    best = max(best, q[3])
+    a = 3 if q[3] == best else 0
+    a = 2 if q[2] == best else a
+    a = 1 if q[1] == best else a
+    a = 0 if q[0] == best else a
+    qc = q[0] if cur == 0 else (q[1] if cur == 1 else (q[2] if cur == 2 else q[3]))  # selects: no stack tuple
+    a = cur if qc == best else a
+    absorbing = (cj & 16) != 0
+    return (0.0 if absorbing else best), np.uint8(0 if absorbing else a)
+
+
+@njit(cache=True, nogil=True)
+def q_policy(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v, q, policy, tie_rtol, want_q):  # pragma: no cover
+    """Q-values (into ``q[S, 4]`` when ``want_q``) and greedy ``policy[S]`` of the padded ``v``.
+
+    Real cells in row-major order; ties within ``tie_rtol * max(1, |best|)`` go to the lowest
+    action (the rule of :func:`planners.solvers.greedy_policy`); absorbing cells: 0 and action 0.
+    The Q-values equal the general :func:`planners._kernels.q_values` (which adds the outcomes
+    to 0.0 first: the same number).
+    """
+    H = code.shape[0] // W
+    ncol = W - 2
+    for i in range(1, H - 1):
+        lo = i * W + 1
+        vc, vu, vd, vl, vr, _out, c = _views(v, v, code, W, lo, lo + ncol)
+        k = _find(sp_idx, lo)
+        for j in range(ncol):
+            if (c[j] & 32) != 0:
+                while sp_idx[k] != lo + j:
+                    k += 1
+                r = sp_rsa[k]
+                qa = _q_row(vc, vu, vd, vl, vr, c, j, r[0], r[1], r[2], r[3], p0, p1, gamma, slippery)
+            else:
+                qa = _q_row(vc, vu, vd, vl, vr, c, j, R, R, R, R, p0, p1, gamma, slippery)
+            if (c[j] & 16) != 0:
+                qa = (0.0, 0.0, 0.0, 0.0)
+            row = (i - 1) * ncol + j
+            if want_q:
+                q[row, 0], q[row, 1], q[row, 2], q[row, 3] = qa
+            best = _max4(qa)
+            thr = best - tie_rtol * max(1.0, abs(best))
+            policy[row] = 0 if qa[0] >= thr else (1 if qa[1] >= thr else (2 if qa[2] >= thr else 3))
+
+
+@njit(cache=True, nogil=True, fastmath=True)  # an evaluation sweep: exactness is the final Bellman step's job
+def line_sweep(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, pol, v, columns, backward, cp, dp):  # pragma: no cover
+    """One line Gauss-Seidel sweep of policy evaluation: each row (or column) solved exactly, in place.
+
+    For the policy ``pol``, the cells of one line satisfy ``v = r_pol + gamma P_pol v`` with the
+    values off the line held fixed: a tridiagonal system (bumps add to the diagonal, the
+    in-line neighbours are the off-diagonals, the cross-line ones the right-hand side),
+    diagonally dominant by ``1 - gamma``, solved by the Thomas algorithm.  Coefficients come
+    branch-free from the action's direction probabilities (absorbing cells: the row of
+    ``v = 0``).  Lines are taken top to bottom (left to right for ``columns``), or the reverse
+    if ``backward``; ``cp``, ``dp`` are scratch of at least the line length.  Returns
+    ``max |change|``.
+    """
+    H = code.shape[0] // W
+    n_lines, L = (W - 2, H - 2) if columns else (H - 2, W - 2)
+    step = W if columns else 1
+    lo, hi, c1, c2 = (0, 1, 2, 3) if columns else (2, 3, 0, 1)
+    o1, o2 = (-1, 1) if columns else (-W, W)
+    # probability of each direction (up, down, left, right) under each action
+    pd = np.array([[p0, 0.0, p1, p1], [0.0, p0, p1, p1], [p1, p1, p0, 0.0], [p1, p1, 0.0, p0]])
+    res = 0.0
+    for t in range(n_lines):
+        i = n_lines - 1 - t if backward else t
+        start = W + 1 + i if columns else (i + 1) * W + 1
+        cprev, dprev = 0.0, 0.0
+        for j in range(L):
+            s = start + j * step
+            c = code[s]
+            live = 1.0 - ((c >> 4) & 1)
+            pa = pd[pol[s]]
+            blocked = pa[0] * (c & 1) + pa[1] * ((c >> 1) & 1) + pa[2] * ((c >> 2) & 1) + pa[3] * ((c >> 3) & 1)
+            lower = -gamma * live * pa[lo] * (1 - ((c >> lo) & 1))
+            upper = -gamma * live * pa[hi] * (1 - ((c >> hi) & 1))
+            cross = pa[c1] * (1 - ((c >> c1) & 1)) * v[s + o1] + pa[c2] * (1 - ((c >> c2) & 1)) * v[s + o2]
+            r = R if (c & 32) == 0 else sp_rsa[_find(sp_idx, s), pol[s]]
+            rhs = live * (r + gamma * cross)
+            den = 1.0 - gamma * live * blocked - lower * cprev
+            cprev = upper / den  # dividing here, not by a reciprocal: one multiply less on the chain
+            dprev = (rhs - lower * dprev) / den
+            cp[j] = cprev
+            dp[j] = dprev
+        x = 0.0
+        for j in range(L - 1, -1, -1):
+            s = start + j * step
+            x = dp[j] - cp[j] * x
+            res = max(res, abs(x - v[s]))
+            v[s] = x
+    return res
+
+
+@njit(cache=True, nogil=True)
+def label_correcting(code, W, R, sp_idx, sp_rsa, gamma, p, v, pol, queue, max_pushes):  # pragma: no cover
+    """Values of the intended moves from the terminals outward (FIFO label correcting).
+
+    As :func:`planners._kernels.label_correcting` on the grid's own arrays: terminals start
+    at 0, live cells at ``-inf``; popping ``t`` relaxes each live neighbour ``m`` that moves
+    into ``t`` (``m = t - offset(a)``, its move ``a`` not blocked) with
+    ``R(m, a) + gamma * (p * v[t])``, and records ``pol[m] = a`` on each rise.  With ``p = 1``
+    on a deterministic grid these are the exact values (each the return of a path); with
+    ``p = 1 - slip`` the most likely outcome's values, and ``pol`` heads for the terminals even
+    where those values have all rounded to one number (the first, nearest, setter wins).
+    Walls and padding stay 0 and are never entered.  ``queue`` is int32 scratch of the padded
+    size.  Returns ``finished``: whether the queue emptied within ``max_pushes`` insertions.
+    """
+    n = code.shape[0]
+    inq = np.zeros(n, dtype=np.bool_)
+    head = 0
+    size = 0
+    for s in range(n):
+        v[s] = 0.0 if (code[s] & 16) != 0 else -np.inf
+        pol[s] = 0
+    for s in range(n):  # terminals: absorbing cells some live neighbour can enter
+        if (code[s] & 16) != 0 and _enterable(code, W, s):
+            queue[size] = s
+            inq[s] = True
+            size += 1
+    off = (-W, W, -1, 1)
+    pushes = 0
+    while size > 0 and pushes <= max_pushes:
+        t = queue[head]
+        head = head + 1 if head + 1 < n else 0
+        size -= 1
+        inq[t] = False
+        vt = v[t]
+        for a in range(4):
+            m = t - off[a]
+            if m < 0 or m >= n or (code[m] & 16) != 0 or ((code[m] >> a) & 1) != 0:
+                continue
+            r = R if (code[m] & 32) == 0 else sp_rsa[_find(sp_idx, m), a]
+            cand = r + gamma * (p * vt)
+            if cand > v[m]:
+                v[m] = cand
+                pol[m] = a
+                if not inq[m]:
+                    inq[m] = True
+                    tail = head + size
+                    queue[tail if tail < n else tail - n] = m
+                    size += 1
+                    pushes += 1
+    return size == 0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _enterable(code, W, s):  # pragma: no cover - compiled
+    """Whether some live neighbour of absorbing cell ``s`` can move into it (so ``s`` is a terminal)."""
+    n = code.shape[0]
+    off = (-W, W, -1, 1)
+    for a in range(4):
+        m = s - off[a]
+        if 0 <= m < n and (code[m] & 16) == 0 and ((code[m] >> a) & 1) == 0:
+            return True
+    return False
