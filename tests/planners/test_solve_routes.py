@@ -4,7 +4,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-import gridworld_env  # noqa: F401  (registers LectureGrid-v0)
+import gridworld_env
 import planners
 from planners.solvers import _stencil_pays
 
