@@ -104,7 +104,7 @@ def bench_grid(
 
     m = build_model(open_grid(N, N), living_reward=LIVING_REWARD, slip=slip)
     t0 = time.perf_counter()
-    mdp = planners.TabularMDP(m.next_state, m.prob, m.reward, m.absorbing)
+    mdp = planners.TabularMDP.from_env(m)
     _ = mdp.expected_reward
     t_mdp = time.perf_counter() - t0
     ns, pr, rsa, term = mdp.next_state, mdp.prob, mdp.expected_reward, mdp.terminal
@@ -113,7 +113,7 @@ def bench_grid(
 
     # ours, end to end on the built MDP (fresh MDP each call: no cached expected rewards)
     def ours() -> Any:
-        fresh = planners.TabularMDP(m.next_state, m.prob, m.reward, m.absorbing)
+        fresh = planners.TabularMDP.from_env(m)
         return planners.value_iteration(fresh, GAMMA, tol=TOL, method="auto")
 
     auto = ours()
