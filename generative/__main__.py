@@ -9,7 +9,11 @@
     torchrun --nproc_per_node 2 -m generative train vae --dataset digits --device cpu
 
 Every option of ``train`` comes from the fields of :class:`generative.train.TrainConfig` and of
-the method's config dataclass; ``python -m generative train <method> --help`` lists them.
+the method's config dataclass; ``python -m generative train <method> --help`` lists them, with
+the method's default budget per built-in dataset: when neither ``--steps`` nor ``--epochs`` is
+given (and not resuming), ``train`` trains that budget (:func:`default_budget`); other data gets
+``TrainConfig``'s 10 epochs. ``--preset NAME`` (e.g. ``train vae --preset iwae-mnist``) sets a
+published protocol's options; options given on the command line override it.
 """
 
 from __future__ import annotations
@@ -34,7 +38,38 @@ from generative.train import (
     train,
 )
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "default_budget", "main"]
+
+
+def default_budget(method: str, dataset: str) -> dict[str, float]:
+    """The default training length of ``method`` on a built-in ``dataset``: ``{"steps": n}`` or ``{"epochs": e}``.
+
+    From the method class's ``budgets`` table (dataset name without its ``:parameters``); ``{}``
+    (TrainConfig's 10 epochs) for other data. From Python:
+    ``TrainConfig(dataset="ring8", **default_budget("gan", "ring8"))``.
+    """
+    table = getattr(get_method(method), "budgets", {})
+    entry = table.get(dataset.partition(":")[0], {})
+    return {k: v for k, v in entry.items() if k in ("steps", "epochs")}
+
+
+def _budget_help(cls: Any) -> str:
+    table = getattr(cls, "budgets", {})
+    if not table:
+        return ""
+    lines = [
+        "default budgets (used when neither --steps nor --epochs is given; CPU seconds of the whole run,",
+        "one torch thread, AMD EPYC of the reference machine):",
+        f"  {'dataset':<15}{'budget':<16}{'CPU time':<10}what it gives",
+    ]
+    for name, b in table.items():
+        budget = f"{b['steps']:,} steps" if "steps" in b else f"{b['epochs']:g} epochs"
+        lines.append(f"  {name:<15}{budget:<16}{'~' + str(round(b['cpu_s'])) + ' s':<10}{b['gives']}")
+    presets = getattr(cls, "presets", {})
+    if presets:
+        lines += ["", "presets (--preset NAME; options given explicitly override them):"]
+        lines += [f"  {name}: {p['help']}" for name, p in presets.items()]
+    return "\n".join(lines)
 
 
 def _parse_set(items: list[str]) -> dict[str, Any]:
@@ -67,10 +102,21 @@ def build_parser() -> argparse.ArgumentParser:
     for name in available_methods():
         cls = get_method(name)
         mp = tsub.add_parser(
-            name, help=(cls.__doc__ or name).strip().splitlines()[0], description=(cls.__doc__ or "").strip()
+            name,
+            help=(cls.__doc__ or name).strip().splitlines()[0],
+            description=(cls.__doc__ or "").strip(),
+            epilog=_budget_help(cls),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         add_dataclass_arguments(mp.add_argument_group("training options"), TrainConfig)
         add_dataclass_arguments(mp.add_argument_group(f"{name} options"), cls.Config)
+        if getattr(cls, "presets", {}):
+            mp.add_argument(
+                "--preset",
+                choices=sorted(cls.presets),
+                default=None,
+                help="a published protocol's options (see below); explicit options override it",
+            )
         mp.add_argument(
             "--resume",
             action="store_true",
@@ -106,8 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _train(args: argparse.Namespace) -> int:
     cls = get_method(args.method)
-    tcfg = TrainConfig(**given_fields(TrainConfig, args))
-    mcfg = cls.Config(**given_fields(cls.Config, args))
+    preset = cls.presets[args.preset] if getattr(args, "preset", None) else {"train": {}, "method": {}}
+    tfields = {**preset["train"], **given_fields(TrainConfig, args)}
+    if not args.resume and "steps" not in tfields and "epochs" not in tfields:
+        tfields.update(default_budget(args.method, tfields.get("dataset", TrainConfig.dataset)))
+    tcfg = TrainConfig(**tfields)
+    mcfg = cls.Config(**{**preset["method"], **given_fields(cls.Config, args)})
     try:
         res = train(args.method, tcfg, mcfg, resume=args.resume)
     except TrainingInterrupted as exc:
