@@ -39,11 +39,15 @@ import torch
 
 from benchmarks._common import write_results
 from generative import TrainConfig, train
-from generative.gan import GANConfig
+from generative.gan import GAN, GANConfig
 from generative.veegan import VEEGANConfig
 
-#: (dataset, default steps, target modes, target high-quality share)
-TARGETS = {"ring8": (15_000, 8, 0.90), "grid25": (30_000, 25, 0.80)}
+#: dataset -> (default steps = the CLI budget, target modes in every seed, target MEDIAN high-quality share)
+#: (issue 13: beyond PacGAN4's Table 1 rows, 95.9% and 93.6%)
+TARGETS = {
+    "ring8": (GAN.budgets["ring8"]["steps"], 8, 0.96),
+    "grid25": (GAN.budgets["grid25"]["steps"], 25, 0.94),
+}
 CPU_LIMIT_S = 300.0
 
 #: The Unrolled GAN's reference notebook (poolio/unrolled_gan): its settings within our MLPs.
@@ -64,7 +68,7 @@ _REF = GANConfig(
 #: default) and the literature's baselines under the same networks, optimiser, minibatch,
 #: budget and evaluation; ``unrolled-ref`` with its reference notebook's own settings.
 CONFIGS = {
-    "default": ("default", "gan", GANConfig(), 100),
+    "default": ("default", "gan", GANConfig(), 0),  # 0: the CLI budget's minibatch for the dataset
     "plain": ("plain GAN (no R1, no EMA)", "gan", GANConfig(r1=0.0, ema=0.0), 100),
     "unrolled": ("Unrolled GAN (K=5, no R1, no EMA)", "gan", GANConfig(r1=0.0, ema=0.0, unroll=5), 100),
     "veegan": ("VEEGAN", "veegan", VEEGANConfig(), 100),
@@ -79,6 +83,7 @@ def one_run(dataset: str, steps: int, seed: int, root: Path, key: str) -> dict:
     """Train configuration ``CONFIGS[key]`` once; its evaluation (2,500 samples), CPU and wall
     seconds, training throughput."""
     name, method, config, batch = CONFIGS[key]
+    batch = batch or GAN.budgets[dataset].get("batch_size", 100)
     out = root / f"{dataset}-{seed}-{key}"
     cpu0, wall0 = time.process_time(), time.perf_counter()
     res = train(
@@ -150,8 +155,9 @@ def main(argv: list[str] | None = None) -> int:
             rows += runs
             default = [r for r in runs if r["config"] == "default"]
             _, modes, hq = TARGETS[ds]
-            ok = all(
-                r["modes_covered"] == modes and r["high_quality"] >= hq and r["cpu_s"] <= CPU_LIMIT_S for r in default
+            ok = bool(default) and (
+                all(r["modes_covered"] == modes and r["cpu_s"] <= CPU_LIMIT_S for r in default)
+                and statistics.median(r["high_quality"] for r in default) >= hq
             )
             if default:
                 summary.append(
@@ -160,11 +166,12 @@ def main(argv: list[str] | None = None) -> int:
                         "seeds": len(default),
                         "steps": n,
                         "modes (min over seeds)": f"{min(r['modes_covered'] for r in default)}/{modes}",
-                        "high_quality mean": statistics.mean(r["high_quality"] for r in default),
-                        "high_quality min": min(r["high_quality"] for r in default),
+                        "seeds with all modes": sum(r["modes_covered"] == modes for r in default),
+                        "high_quality median": statistics.median(r["high_quality"] for r in default),
+                        "high_quality worst": min(r["high_quality"] for r in default),
                         "kl_uniform mean": statistics.mean(r["kl_uniform"] for r in default),
                         "cpu_s max": max(r["cpu_s"] for r in default),
-                        "target": f"{modes}/{modes}, >= {hq:.0%}, <= {CPU_LIMIT_S:.0f} s CPU",
+                        "target": f"{modes}/{modes} every seed, median >= {hq:.0%}, <= {CPU_LIMIT_S:.0f} s CPU",
                         "met": "yes" if ok else "no",
                     }
                 )

@@ -42,7 +42,7 @@ __all__ = ["build_parser", "default_budget", "main"]
 
 
 def default_budget(method: str, dataset: str) -> dict[str, float]:
-    """The default training length of ``method`` on a built-in ``dataset``: ``{"steps": n}`` or ``{"epochs": e}``.
+    """The default budget of ``method`` on a built-in ``dataset``: ``{"steps": n}`` or ``{"epochs": e}`` (+ ``batch_size``).
 
     From the method class's ``budgets`` table (dataset name without its ``:parameters``); ``{}``
     (TrainConfig's 10 epochs) for other data. From Python:
@@ -50,7 +50,7 @@ def default_budget(method: str, dataset: str) -> dict[str, float]:
     """
     table = getattr(get_method(method), "budgets", {})
     entry = table.get(dataset.partition(":")[0], {})
-    return {k: v for k, v in entry.items() if k in ("steps", "epochs")}
+    return {k: v for k, v in entry.items() if k in ("steps", "epochs", "batch_size")}
 
 
 def _budget_help(cls: Any) -> str:
@@ -60,11 +60,12 @@ def _budget_help(cls: Any) -> str:
     lines = [
         "default budgets (used when neither --steps nor --epochs is given; CPU seconds of the whole run,",
         "one torch thread, AMD EPYC of the reference machine):",
-        f"  {'dataset':<15}{'budget':<16}{'CPU time':<10}what it gives",
+        f"  {'dataset':<15}{'budget':<22}{'CPU time':<10}what it gives",
     ]
     for name, b in table.items():
         budget = f"{b['steps']:,} steps" if "steps" in b else f"{b['epochs']:g} epochs"
-        lines.append(f"  {name:<15}{budget:<16}{'~' + str(round(b['cpu_s'])) + ' s':<10}{b['gives']}")
+        budget += f", m={b['batch_size']}" if "batch_size" in b else ""
+        lines.append(f"  {name:<15}{budget:<22}{'~' + str(round(b['cpu_s'])) + ' s':<10}{b['gives']}")
     presets = getattr(cls, "presets", {})
     if presets:
         lines += ["", "presets (--preset NAME; options given explicitly override them):"]
@@ -155,7 +156,8 @@ def _train(args: argparse.Namespace) -> int:
     preset = cls.presets[args.preset] if getattr(args, "preset", None) else {"train": {}, "method": {}}
     tfields = {**preset["train"], **given_fields(TrainConfig, args)}
     if not args.resume and "steps" not in tfields and "epochs" not in tfields:
-        tfields.update(default_budget(args.method, tfields.get("dataset", TrainConfig.dataset)))
+        budget = default_budget(args.method, tfields.get("dataset", TrainConfig.dataset))
+        tfields.update({k: v for k, v in budget.items() if k not in tfields})
     tcfg = TrainConfig(**tfields)
     mcfg = cls.Config(**{**preset["method"], **given_fields(cls.Config, args)})
     try:

@@ -360,7 +360,7 @@ class GANConfig(MethodConfig):
     beta2: float = _f(0.99, "Adam beta2")
     momentum: float = _f(0.5, "SGD momentum")
     lr_half_life: int = _f(
-        0, "steps over which both learning rates halve (lr * 0.5^(step / half-life), resumable); 0 = constant"
+        6000, "steps over which both learning rates halve (lr * 0.5^(step / half-life), resumable); 0 = constant"
     )
     r1: float = _f(1.0, "R1 penalty weight gamma (gamma / 2 * E||grad D(x)||^2 on real data); 0 = off")
     spectral_norm: bool = _f(False, "spectral normalisation of the discriminator's layers")
@@ -426,8 +426,8 @@ class GAN(Method):
     #: Default budgets of ``python -m generative train gan`` (neither --steps nor --epochs given):
     #: dataset -> {"steps": n, "cpu_s": measured CPU seconds of the whole run, "gives": quality}.
     budgets: ClassVar[dict[str, dict[str, Any]]] = {
-        "ring8": {"steps": 15_000, "cpu_s": 70, "gives": "8/8 modes, 96% high quality (median of 5 seeds)"},
-        "grid25": {"steps": 30_000, "cpu_s": 150, "gives": "25/25 modes, 94% high quality (median of 5 seeds)"},
+        "ring8": {"steps": 18_000, "batch_size": 250, "cpu_s": 170, "gives": "8/8 modes, 96% high quality"},
+        "grid25": {"steps": 20_000, "batch_size": 250, "cpu_s": 190, "gives": "25/25 modes, 94% high quality"},
     }
 
     def __init__(self, config: GANConfig, info: DataInfo, ctx: Context) -> None:
