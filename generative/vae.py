@@ -85,7 +85,7 @@ class VAEConfig(MethodConfig):
     lr_schedule: Literal["constant", "iwae"] = _f(
         "constant", "constant, or iwae: lr * 10^(-i/7) for 3^i passes, i = 0..7 (Burda et al. 2016; 3,280 passes)"
     )
-    weight_decay: float = _f(0.0, "decoupled weight decay (AdamW) per unit learning rate; 0 = plain Adam")
+    weight_decay: float = _f(0.05, "decoupled weight decay (AdamW) per unit learning rate; 0 = plain Adam")
     adam_eps: float = _f(1e-8, "Adam epsilon (the IWAE paper: 1e-4)")
     iwae_k: int = _f(1000, "importance samples of the IWAE log-likelihood estimate in evaluation")
     sample_noise: bool = _f(True, "Gaussian likelihood: samples include the decoder noise (else its mean)")
