@@ -63,8 +63,19 @@ TOLERANCE = {
 MODELS = {"vae": ("vae", "digits-binary", 4500), "gan": ("gan", "ring8", 15_000)}
 
 
+#: Method options per model in --quick mode (a cheap evaluation).
+QUICK = {"vae": {"iwae_k": 20}, "gan": {}}
+
+
+def _config(model: str, quick: bool) -> Any:
+    from generative.train import get_method
+
+    return get_method(MODELS[model][0]).Config(**(QUICK[model] if quick else {}))
+
+
 def _train(model: str, steps: int, device: str, precision: str, compile_: bool, out: Path, **kw: Any) -> dict:
     method, dataset, _ = MODELS[model]
+    mcfg = kw.pop("method_config")
     backend = "inductor" if device.startswith("cuda") else "aot_eager"  # no C++ toolchain needed on a CPU
     cfg = TrainConfig(
         dataset=dataset,
@@ -81,7 +92,7 @@ def _train(model: str, steps: int, device: str, precision: str, compile_: bool, 
         **kw,
     )
     t0 = time.perf_counter()
-    res = train(method, cfg)
+    res = train(method, cfg, mcfg)
     wall = time.perf_counter() - t0
     lines = [json.loads(s) for s in (out / "metrics.jsonl").read_text().splitlines()]
     train_s = lines[-1]["time"] if lines else wall
@@ -89,6 +100,7 @@ def _train(model: str, steps: int, device: str, precision: str, compile_: bool, 
 
 
 def _sample_rate(run_dir: Path, device: str, n: int = 10_000, repeats: int = 5) -> float:
+    """Prior samples per second of a trained run (best of ``repeats`` batches of ``n``)."""
     run = load_run(run_dir, device)
     g = torch.Generator(run.method.ctx.device).manual_seed(0)
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
@@ -118,14 +130,14 @@ def _compare(model: str, precision: str, figs: dict, ref: dict, judged: bool) ->
     return ("yes" if ok else "NO"), diff
 
 
-def _check_resume(model: str, steps: int, device: str, root: Path) -> dict:
+def _check_resume(model: str, steps: int, device: str, root: Path, mcfg: Any) -> dict:
     """Half the steps, resume to the end; against an uninterrupted run on the same device."""
     method, dataset, _ = MODELS[model]
     half = max(1, steps // 2)
     base = dict(dataset=dataset, device=device, quiet=True, log_every=max(1, half // 5), sample_every=0)
-    full = train(method, TrainConfig(steps=steps, out=str(root / "full"), checkpoint_every=0, **base))
-    train(method, TrainConfig(steps=half, out=str(root / "split"), checkpoint_every=0, **base))
-    resumed = train(method, TrainConfig(steps=steps, out=str(root / "split"), **base), resume=True)
+    full = train(method, TrainConfig(steps=steps, out=str(root / "full"), checkpoint_every=0, **base), mcfg)
+    train(method, TrainConfig(steps=half, out=str(root / "split"), checkpoint_every=0, **base), mcfg)
+    resumed = train(method, TrainConfig(steps=steps, out=str(root / "split"), **base), mcfg, resume=True)
     read = [[json.loads(s) for s in (root / d / "metrics.jsonl").read_text().splitlines()] for d in ("full", "split")]
     after = [(a, b) for a, b in zip(*read) if a["step"] > half]
     keys = [k for k in after[0][0] if k not in ("step", "epoch", "time", "samples_per_s")] if after else []
@@ -206,15 +218,18 @@ def main(argv: list[str] | None = None) -> int:
     }
     failed = False
 
+    def rate(run_dir: Path, device: str) -> float:
+        return _sample_rate(run_dir, device, 1000, 2) if args.quick else _sample_rate(run_dir, device)
+
     def save() -> None:
         write_results("generative_gpu", rows, args.out, extra=extra)
 
     with tempfile.TemporaryDirectory(prefix="bench_gpu_") as tmp:
         root = Path(tmp)
         for model in MODELS:
-            n = steps[model]
-            ref_run = _train(model, n, "cpu", "fp32", False, root / f"{model}-cpu")
-            ref = _row(model, "cpu", "fp32", False, n, ref_run, _sample_rate(root / f"{model}-cpu", "cpu"))
+            n, mcfg = steps[model], _config(model, args.quick)
+            ref_run = _train(model, n, "cpu", "fp32", False, root / f"{model}-cpu", method_config=mcfg)
+            ref = _row(model, "cpu", "fp32", False, n, ref_run, rate(root / f"{model}-cpu", "cpu"))
             ref_figs = _figures(model, ref_run["result"].evaluation)
             rows.append({**ref, "x cpu": 1.0, "matches cpu": "reference"})
             save()
@@ -222,8 +237,8 @@ def main(argv: list[str] | None = None) -> int:
             variants = [(pr, c) for c in (False, True) for pr in ("fp32", "bf16") if not (c and args.no_compile)]
             for precision, compile_ in variants:
                 folder = root / f"{model}-{precision}-{'compiled' if compile_ else 'eager'}"
-                run = _train(model, n, args.device, precision, compile_, folder)
-                row = _row(model, args.device, precision, compile_, n, run, _sample_rate(folder, args.device))
+                run = _train(model, n, args.device, precision, compile_, folder, method_config=mcfg)
+                row = _row(model, args.device, precision, compile_, n, run, rate(folder, args.device))
                 figs = _figures(model, run["result"].evaluation)
                 same = args.device == "cpu" and precision == "fp32" and not compile_
                 if same:  # the very same computation: must repeat the reference exactly
@@ -237,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append(row)
                 save()
                 print(f"{model}: {args.device} {precision} compile={compile_}: {figs} -> {verdict}", flush=True)
-            res = _check_resume(model, n, args.device, root / f"{model}-resume")
+            res = _check_resume(model, n, args.device, root / f"{model}-resume", mcfg)
             cpu_exact = args.device == "cpu"
             ok = res["resumed_step"] == n and res["logged_steps_compared"] > 0
             ok = ok and (res["losses_identical"] if cpu_exact else res["max_rel_loss_diff"] < 0.05)
