@@ -151,7 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _train(args: argparse.Namespace) -> int:
+def _configs(args: argparse.Namespace) -> tuple[TrainConfig, Any]:
+    """The run's configs from parsed ``train`` arguments: preset, then the default budget, then explicit options."""
     cls = get_method(args.method)
     preset = cls.presets[args.preset] if getattr(args, "preset", None) else {"train": {}, "method": {}}
     tfields = {**preset["train"], **given_fields(TrainConfig, args)}
@@ -160,6 +161,11 @@ def _train(args: argparse.Namespace) -> int:
         tfields.update({k: v for k, v in budget.items() if k not in tfields})
     tcfg = TrainConfig(**tfields)
     mcfg = cls.Config(**{**preset["method"], **given_fields(cls.Config, args)})
+    return tcfg, mcfg
+
+
+def _train(args: argparse.Namespace) -> int:
+    tcfg, mcfg = _configs(args)
     try:
         res = train(args.method, tcfg, mcfg, resume=args.resume)
     except TrainingInterrupted as exc:
