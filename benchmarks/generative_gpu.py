@@ -81,7 +81,7 @@ def _train(model: str, steps: int, device: str, precision: str, compile_: bool, 
         dataset=dataset,
         steps=steps,
         device=device,
-        precision=precision,
+        precision=precision,  # type: ignore[arg-type]  # "fp32" or "bf16", checked by TrainConfig
         compile=compile_,
         compile_backend=backend,
         out=str(out),
@@ -134,7 +134,7 @@ def _check_resume(model: str, steps: int, device: str, root: Path, mcfg: Any) ->
     """Half the steps, resume to the end; against an uninterrupted run on the same device."""
     method, dataset, _ = MODELS[model]
     half = max(1, steps // 2)
-    base = dict(dataset=dataset, device=device, quiet=True, log_every=max(1, half // 5), sample_every=0)
+    base: dict[str, Any] = dict(dataset=dataset, device=device, quiet=True, log_every=max(1, half // 5), sample_every=0)
     full = train(method, TrainConfig(steps=steps, out=str(root / "full"), checkpoint_every=0, **base), mcfg)
     train(method, TrainConfig(steps=half, out=str(root / "split"), checkpoint_every=0, **base), mcfg)
     resumed = train(method, TrainConfig(steps=steps, out=str(root / "split"), **base), mcfg, resume=True)

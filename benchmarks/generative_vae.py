@@ -27,13 +27,13 @@ import numpy as np
 import torch
 
 from benchmarks._common import alternate, markdown_table, write_results
-from generative.data import grid25_centers, load_dataset, ring8_centers
+from generative.data import BatchStream, DataSet, grid25_centers, load_dataset, ring8_centers
 from generative.metrics import mode_coverage
 from generative.train import Context
 from generative.vae import VAE, VAEConfig
 
 
-def _method(dataset: str, cfg: VAEConfig, seed: int) -> tuple[VAE, object, object]:
+def _method(dataset: str, cfg: VAEConfig, seed: int) -> tuple[VAE, DataSet, BatchStream]:
     data = load_dataset(dataset)
     ctx = Context(torch.device("cpu"), torch.Generator().manual_seed(seed))
     with torch.random.fork_rng(devices=[]):
@@ -95,7 +95,7 @@ def digits(
         "dataset": dataset,
         "seed": seed,
         "steps": steps,
-        "epochs": steps * 100 / len(data.train),
+        "epochs": steps * 100 / data.n_train,
         "train_s": train_s,
         "train_cpu_s": train_cpu,
         "cpu_s": train_cpu + time.process_time() - c0,
@@ -191,7 +191,7 @@ def mixture(name: str, steps: int, seed: int = 0, n: int = 10_000) -> dict:
         "modes_with_hq_samples": int((hq_counts > 0).sum()),
         "hq_share": float(hq_counts.sum() / n),
         "kl_modes_uniform": kl,
-        "decoder_sigma": torch.exp(m.net.log_sigma).tolist(),
+        "decoder_sigma": torch.exp(m.net.log_sigma).tolist() if m.net.log_sigma is not None else None,
         "min_count": int(counts.min()),
         "max_count": int(counts.max()),
     }
@@ -251,6 +251,7 @@ def loop_overhead(steps: int, repeats: int, out_dir: str) -> dict:
         torch.manual_seed(0)
         net = VAENet(data.info, cfg, bernoulli=True)
         opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        assert data.train is not None
         loader = DataLoader(TensorDataset(data.train), batch_size=100, shuffle=True)
         done = 0
         while done < steps:

@@ -114,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
         if getattr(cls, "presets", {}):
             mp.add_argument(
                 "--preset",
-                choices=sorted(cls.presets),
+                choices=sorted(getattr(cls, "presets", {})),
                 default=None,
                 help="a published protocol's options (see below); explicit options override it",
             )
@@ -154,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _configs(args: argparse.Namespace) -> tuple[TrainConfig, Any]:
     """The run's configs from parsed ``train`` arguments: preset, then the default budget, then explicit options."""
     cls = get_method(args.method)
-    preset = cls.presets[args.preset] if getattr(args, "preset", None) else {"train": {}, "method": {}}
+    preset = getattr(cls, "presets", {})[args.preset] if getattr(args, "preset", None) else {"train": {}, "method": {}}
     tfields = {**preset["train"], **given_fields(TrainConfig, args)}
     if not args.resume and "steps" not in tfields and "epochs" not in tfields:
         budget = default_budget(args.method, tfields.get("dataset", TrainConfig.dataset))

@@ -59,7 +59,7 @@ import math
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, cast
 
 import numpy as np
 import torch
@@ -275,7 +275,7 @@ def unrolled_parameters(
         raise ValueError(f"the optimiser must have one parameter group, got {len(optimizer.param_groups)}")
     group = optimizer.param_groups[0]
     names = [n for n, _ in discriminator.named_parameters()]
-    params = dict(discriminator.named_parameters())
+    params: dict[str, torch.Tensor] = dict(discriminator.named_parameters())
     held = {id(p) for p in group["params"]}
     missing = [n for n in names if id(params[n]) not in held]
     if missing:
@@ -448,8 +448,8 @@ class GAN(Method):
         if config.ema > 0:
             self.G_ema = copy.deepcopy(self.G).requires_grad_(False).eval()
         if ctx.compile:
-            self.G_run: nn.Module = torch.compile(self.G, backend=ctx.compile_backend)
-            self.D_run: nn.Module = torch.compile(self.D, backend=ctx.compile_backend)
+            self.G_run: nn.Module = cast(nn.Module, torch.compile(self.G, backend=ctx.compile_backend))
+            self.D_run: nn.Module = cast(nn.Module, torch.compile(self.D, backend=ctx.compile_backend))
         else:
             self.G_run, self.D_run = self.G, self.D
         self.opt_g = self._optimizer(self.G, config.lr)

@@ -212,6 +212,7 @@ class VAENet(nn.Module):
         x = x.reshape(len(x), -1).to(out.dtype)
         if self.bernoulli:
             return -F.binary_cross_entropy_with_logits(out, x.expand_as(out), reduction="none").sum(-1)
+        assert self.log_sigma is not None  # Gaussian decoder
         ls = self.log_sigma.to(out.dtype)
         return (-0.5 * ((x - out) * torch.exp(-ls)) ** 2 - ls - 0.5 * _LOG2PI).sum(-1)
 
@@ -413,7 +414,7 @@ class VAE(Method):
         for group in self.opt.param_groups:
             group["lr"] = self.config.lr * iwae_lr_factor(epoch)
 
-    def train_step(self, batches: Iterator[torch.Tensor], step: int) -> dict[str, torch.Tensor]:
+    def train_step(self, batches: Iterator[torch.Tensor], step: int) -> dict[str, float | torch.Tensor]:
         if self.config.lr_schedule == "iwae":
             self._set_lr(batches)
         x = binarize(next(batches), self.config.binarize, self.ctx.generator)
@@ -429,7 +430,7 @@ class VAE(Method):
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self.opt.step()
-        out = {"loss": loss.detach(), "rec": rec.detach()}
+        out: dict[str, float | torch.Tensor] = {"loss": loss.detach(), "rec": rec.detach()}
         if not self.deterministic:
             out.update(elbo=-loss.detach(), kl=kl.detach())
         return out
@@ -438,6 +439,7 @@ class VAE(Method):
         z = torch.randn(n, self.config.latent_dim, generator=generator, device=self.ctx.device)
         x = self.net.decode_mean(z)
         if not self.net.bernoulli and self.config.sample_noise and not self.deterministic:
+            assert self.net.log_sigma is not None
             sigma = torch.exp(self.net.log_sigma.float()).reshape(self.info.shape)
             x = x + sigma * torch.randn(x.shape, generator=generator, device=x.device)
         return x
