@@ -6,7 +6,7 @@ On a CUDA machine, from the project root (one prepared command, a few minutes)::
 
 It needs only torch, numpy, scikit-learn, tqdm and Pillow (no gymnasium, pygame or numba).
 For each model (the default VAE on ``digits-binary``, the default GAN on ``ring8``, each with
-its CLI budget unless ``--vae-steps``/``--gan-steps`` say otherwise) it trains:
+its CLI budget (VAE 4,500 steps at M = 100, GAN 18,000 at m = 250) unless ``--vae-steps``/``--gan-steps`` say otherwise) it trains:
 
 * the CPU reference (fp32, eager, this process's torch threads);
 * on the device: fp32 and bf16 autocast, each eager and under ``torch.compile``;
@@ -59,8 +59,8 @@ TOLERANCE = {
     ("gan", "fp32"): {"modes_covered": 0, "high_quality": 0.03},
     ("gan", "bf16"): {"modes_covered": 0, "high_quality": 0.06},
 }
-#: model -> (method, dataset, default steps = the CLI budget)
-MODELS = {"vae": ("vae", "digits-binary", 4500), "gan": ("gan", "ring8", 15_000)}
+#: model -> (method, dataset, default steps, minibatch): the CLI's default budgets
+MODELS = {"vae": ("vae", "digits-binary", 4500, 100), "gan": ("gan", "ring8", 18_000, 250)}
 
 
 #: Method options per model in --quick mode (a cheap evaluation).
@@ -74,12 +74,13 @@ def _config(model: str, quick: bool) -> Any:
 
 
 def _train(model: str, steps: int, device: str, precision: str, compile_: bool, out: Path, **kw: Any) -> dict:
-    method, dataset, _ = MODELS[model]
+    method, dataset, _, batch = MODELS[model]
     mcfg = kw.pop("method_config")
     backend = "inductor" if device.startswith("cuda") else "aot_eager"  # no C++ toolchain needed on a CPU
     cfg = TrainConfig(
         dataset=dataset,
         steps=steps,
+        batch_size=batch,
         device=device,
         precision=precision,  # type: ignore[arg-type]  # "fp32" or "bf16", checked by TrainConfig
         compile=compile_,
@@ -132,9 +133,11 @@ def _compare(model: str, precision: str, figs: dict, ref: dict, judged: bool) ->
 
 def _check_resume(model: str, steps: int, device: str, root: Path, mcfg: Any) -> dict:
     """Half the steps, resume to the end; against an uninterrupted run on the same device."""
-    method, dataset, _ = MODELS[model]
+    method, dataset, _, batch = MODELS[model]
     half = max(1, steps // 2)
-    base: dict[str, Any] = dict(dataset=dataset, device=device, quiet=True, log_every=max(1, half // 5), sample_every=0)
+    base: dict[str, Any] = dict(
+        dataset=dataset, batch_size=batch, device=device, quiet=True, log_every=max(1, half // 5), sample_every=0
+    )
     full = train(method, TrainConfig(steps=steps, out=str(root / "full"), checkpoint_every=0, **base), mcfg)
     train(method, TrainConfig(steps=half, out=str(root / "split"), checkpoint_every=0, **base), mcfg)
     resumed = train(method, TrainConfig(steps=steps, out=str(root / "split"), **base), mcfg, resume=True)
@@ -176,8 +179,7 @@ def _torchrun(steps: int, root: Path) -> dict:
 
 
 def _row(model: str, device: str, precision: str, compile_: bool, steps: int, run: dict, rate: float) -> dict:
-    method, dataset, _ = MODELS[model]
-    batch = 100
+    method, dataset, _, batch = MODELS[model]
     return {
         "model": f"{method} {dataset}",
         "device": device,
@@ -198,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="tiny budgets (smoke test; figures not judged)")
     p.add_argument("--out", default="bench_results", help="output folder (default bench_results)")
     p.add_argument("--vae-steps", type=int, default=None, help="VAE budget (default: the CLI's, 4,500 steps)")
-    p.add_argument("--gan-steps", type=int, default=None, help="GAN budget (default: the CLI's, 15,000 steps)")
+    p.add_argument("--gan-steps", type=int, default=None, help="GAN budget (default: the CLI's, 18,000 steps)")
     p.add_argument("--no-compile", action="store_true", help="skip the torch.compile runs")
     args = p.parse_args(argv)
     steps = {
