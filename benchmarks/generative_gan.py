@@ -23,7 +23,8 @@ Adam betas (0.5, 0.999), lr 1e-3 for G and 1e-4 for D) and our step budget, ``pl
 same without unrolling (the ablation); neither is part of ``--baselines`` (minibatch 512 with
 K = 5 costs about 9 CPU minutes per ring8 seed).
 
-The baselines keep minibatch m = 100 (the protocol of their published re-run in the README).
+The baselines keep minibatch m = 100 and a constant learning rate (the protocol of their
+published re-run in the README).
 
 Targets (issue 13, beyond PacGAN4's Table 1 rows 95.9% and 93.6%): ring8 8/8 modes in every
 seed with a median high-quality share >= 96%; grid25 25/25 in every seed, median >= 94%; each
@@ -58,6 +59,7 @@ CPU_LIMIT_S = 300.0
 _REF = GANConfig(
     r1=0.0,
     ema=0.0,
+    lr_half_life=0,
     unroll=5,
     hidden=(128, 128),
     latent_dim=256,
@@ -73,8 +75,13 @@ _REF = GANConfig(
 #: budget and evaluation; ``unrolled-ref`` with its reference notebook's own settings.
 CONFIGS = {
     "default": ("default", "gan", GANConfig(), 0),  # 0: the CLI budget's minibatch for the dataset
-    "plain": ("plain GAN (no R1, no EMA)", "gan", GANConfig(r1=0.0, ema=0.0), 100),
-    "unrolled": ("Unrolled GAN (K=5, no R1, no EMA)", "gan", GANConfig(r1=0.0, ema=0.0, unroll=5), 100),
+    "plain": ("plain GAN (no R1, no EMA)", "gan", GANConfig(r1=0.0, ema=0.0, lr_half_life=0), 100),
+    "unrolled": (
+        "Unrolled GAN (K=5, no R1, no EMA)",
+        "gan",
+        GANConfig(r1=0.0, ema=0.0, unroll=5, lr_half_life=0),
+        100,
+    ),
     "veegan": ("VEEGAN", "veegan", VEEGANConfig(), 100),
     "unrolled-ref": ("Unrolled GAN, reference settings (K=5, 128-128, latent 256, m=512)", "gan", _REF, 512),
     "plain-ref": ("the same with K=0 (no unrolling)", "gan", dataclasses.replace(_REF, unroll=0), 512),
