@@ -3,8 +3,9 @@
 Run ``python -m benchmarks.generative_gan [--quick] [--out DIR] [--seeds N] [--threads N] [--baselines]``.
 
 For each dataset and seed, ``python -m generative train gan`` with every GAN option at its
-default (MLP 128-128-128, latent 16, Adam lr 1e-3, betas (0, 0.99), R1 gamma 1, EMA 0.99,
-non-saturating loss, k = 1, minibatch m = 100) runs for a fixed number of steps; then 2,500
+default (MLP 128-128-128, latent 16, Adam lr 1e-3, betas (0, 0.99), both rates halving every
+6,000 steps, R1 gamma 1, EMA 0.99, non-saturating loss, k = 1) runs the CLI's default budget
+(``GAN.budgets``: ring8 18,000 steps, grid25 20,000, minibatch m = 250); then 2,500
 samples of the EMA generator are scored as in VEEGAN / PacGAN (:mod:`generative.metrics`):
 modes covered (a mode is covered when at least one sample lies within 3 std of it and nearer to
 it than to any other centre), the share of such high-quality samples, and the KL of their mode
@@ -22,8 +23,12 @@ Adam betas (0.5, 0.999), lr 1e-3 for G and 1e-4 for D) and our step budget, ``pl
 same without unrolling (the ablation); neither is part of ``--baselines`` (minibatch 512 with
 K = 5 costs about 9 CPU minutes per ring8 seed).
 
-Targets (issue 6): ring8 8/8 modes and >= 90% high quality; grid25 25/25 and >= 80%; each
-within 5 minutes of CPU time.
+The baselines keep minibatch m = 100 and a constant learning rate (the protocol of their
+published re-run in the README).
+
+Targets (issue 13, beyond PacGAN4's Table 1 rows 95.9% and 93.6%): ring8 8/8 modes in every
+seed with a median high-quality share >= 96%; grid25 25/25 in every seed, median >= 94%; each
+run within 5 minutes of CPU time. The summary reports the median and the worst seed.
 """
 
 from __future__ import annotations
@@ -39,17 +44,22 @@ import torch
 
 from benchmarks._common import write_results
 from generative import TrainConfig, train
-from generative.gan import GANConfig
+from generative.gan import GAN, GANConfig
 from generative.veegan import VEEGANConfig
 
-#: (dataset, default steps, target modes, target high-quality share)
-TARGETS = {"ring8": (15_000, 8, 0.90), "grid25": (30_000, 25, 0.80)}
+#: dataset -> (default steps = the CLI budget, target modes in every seed, target MEDIAN high-quality share)
+#: (issue 13: beyond PacGAN4's Table 1 rows, 95.9% and 93.6%)
+TARGETS = {
+    "ring8": (GAN.budgets["ring8"]["steps"], 8, 0.96),
+    "grid25": (GAN.budgets["grid25"]["steps"], 25, 0.94),
+}
 CPU_LIMIT_S = 300.0
 
 #: The Unrolled GAN's reference notebook (poolio/unrolled_gan): its settings within our MLPs.
 _REF = GANConfig(
     r1=0.0,
     ema=0.0,
+    lr_half_life=0,
     unroll=5,
     hidden=(128, 128),
     latent_dim=256,
@@ -64,9 +74,14 @@ _REF = GANConfig(
 #: default) and the literature's baselines under the same networks, optimiser, minibatch,
 #: budget and evaluation; ``unrolled-ref`` with its reference notebook's own settings.
 CONFIGS = {
-    "default": ("default", "gan", GANConfig(), 100),
-    "plain": ("plain GAN (no R1, no EMA)", "gan", GANConfig(r1=0.0, ema=0.0), 100),
-    "unrolled": ("Unrolled GAN (K=5, no R1, no EMA)", "gan", GANConfig(r1=0.0, ema=0.0, unroll=5), 100),
+    "default": ("default", "gan", GANConfig(), 0),  # 0: the CLI budget's minibatch for the dataset
+    "plain": ("plain GAN (no R1, no EMA)", "gan", GANConfig(r1=0.0, ema=0.0, lr_half_life=0), 100),
+    "unrolled": (
+        "Unrolled GAN (K=5, no R1, no EMA)",
+        "gan",
+        GANConfig(r1=0.0, ema=0.0, unroll=5, lr_half_life=0),
+        100,
+    ),
     "veegan": ("VEEGAN", "veegan", VEEGANConfig(), 100),
     "unrolled-ref": ("Unrolled GAN, reference settings (K=5, 128-128, latent 256, m=512)", "gan", _REF, 512),
     "plain-ref": ("the same with K=0 (no unrolling)", "gan", dataclasses.replace(_REF, unroll=0), 512),
@@ -79,6 +94,7 @@ def one_run(dataset: str, steps: int, seed: int, root: Path, key: str) -> dict:
     """Train configuration ``CONFIGS[key]`` once; its evaluation (2,500 samples), CPU and wall
     seconds, training throughput."""
     name, method, config, batch = CONFIGS[key]
+    batch = batch or GAN.budgets[dataset].get("batch_size", 100)
     out = root / f"{dataset}-{seed}-{key}"
     cpu0, wall0 = time.process_time(), time.perf_counter()
     res = train(
@@ -150,8 +166,9 @@ def main(argv: list[str] | None = None) -> int:
             rows += runs
             default = [r for r in runs if r["config"] == "default"]
             _, modes, hq = TARGETS[ds]
-            ok = all(
-                r["modes_covered"] == modes and r["high_quality"] >= hq and r["cpu_s"] <= CPU_LIMIT_S for r in default
+            ok = bool(default) and (
+                all(r["modes_covered"] == modes and r["cpu_s"] <= CPU_LIMIT_S for r in default)
+                and statistics.median(r["high_quality"] for r in default) >= hq
             )
             if default:
                 summary.append(
@@ -160,11 +177,12 @@ def main(argv: list[str] | None = None) -> int:
                         "seeds": len(default),
                         "steps": n,
                         "modes (min over seeds)": f"{min(r['modes_covered'] for r in default)}/{modes}",
-                        "high_quality mean": statistics.mean(r["high_quality"] for r in default),
-                        "high_quality min": min(r["high_quality"] for r in default),
+                        "seeds with all modes": sum(r["modes_covered"] == modes for r in default),
+                        "high_quality median": statistics.median(r["high_quality"] for r in default),
+                        "high_quality worst": min(r["high_quality"] for r in default),
                         "kl_uniform mean": statistics.mean(r["kl_uniform"] for r in default),
                         "cpu_s max": max(r["cpu_s"] for r in default),
-                        "target": f"{modes}/{modes}, >= {hq:.0%}, <= {CPU_LIMIT_S:.0f} s CPU",
+                        "target": f"{modes}/{modes} every seed, median >= {hq:.0%}, <= {CPU_LIMIT_S:.0f} s CPU",
                         "met": "yes" if ok else "no",
                     }
                 )

@@ -9,7 +9,11 @@
     torchrun --nproc_per_node 2 -m generative train vae --dataset digits --device cpu
 
 Every option of ``train`` comes from the fields of :class:`generative.train.TrainConfig` and of
-the method's config dataclass; ``python -m generative train <method> --help`` lists them.
+the method's config dataclass; ``python -m generative train <method> --help`` lists them, with
+the method's default budget per built-in dataset: when neither ``--steps`` nor ``--epochs`` is
+given (and not resuming), ``train`` trains that budget (:func:`default_budget`); other data gets
+``TrainConfig``'s 10 epochs. ``--preset NAME`` (e.g. ``train vae --preset iwae-mnist``) sets a
+published protocol's options; options given on the command line override it.
 """
 
 from __future__ import annotations
@@ -36,7 +40,39 @@ from generative.train import (
     train,
 )
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "default_budget", "main"]
+
+
+def default_budget(method: str, dataset: str) -> dict[str, float]:
+    """The default budget of ``method`` on a built-in ``dataset``: ``{"steps": n}`` or ``{"epochs": e}`` (+ ``batch_size``).
+
+    From the method class's ``budgets`` table (dataset name without its ``:parameters``); ``{}``
+    (TrainConfig's 10 epochs) for other data. From Python:
+    ``TrainConfig(dataset="ring8", **default_budget("gan", "ring8"))``.
+    """
+    table = getattr(get_method(method), "budgets", {})
+    entry = table.get(dataset.partition(":")[0], {})
+    return {k: v for k, v in entry.items() if k in ("steps", "epochs", "batch_size")}
+
+
+def _budget_help(cls: Any) -> str:
+    table = getattr(cls, "budgets", {})
+    if not table:
+        return ""
+    lines = [
+        "default budgets (used when neither --steps nor --epochs is given; CPU seconds of the whole run,",
+        "one torch thread, AMD EPYC of the reference machine):",
+        f"  {'dataset':<15}{'budget':<22}{'CPU time':<10}what it gives",
+    ]
+    for name, b in table.items():
+        budget = f"{b['steps']:,} steps" if "steps" in b else f"{b['epochs']:g} epochs"
+        budget += f", m={b['batch_size']}" if "batch_size" in b else ""
+        lines.append(f"  {name:<15}{budget:<22}{'~' + str(round(b['cpu_s'])) + ' s':<10}{b['gives']}")
+    presets = getattr(cls, "presets", {})
+    if presets:
+        lines += ["", "presets (--preset NAME; options given explicitly override them):"]
+        lines += [f"  {name}: {p['help']}" for name, p in presets.items()]
+    return "\n".join(lines)
 
 
 def _parse_set(items: list[str]) -> dict[str, Any]:
@@ -69,10 +105,21 @@ def build_parser() -> argparse.ArgumentParser:
     for name in available_methods():
         cls = get_method(name)
         mp = tsub.add_parser(
-            name, help=(cls.__doc__ or name).strip().splitlines()[0], description=(cls.__doc__ or "").strip()
+            name,
+            help=(cls.__doc__ or name).strip().splitlines()[0],
+            description=(cls.__doc__ or "").strip(),
+            epilog=_budget_help(cls),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         add_dataclass_arguments(mp.add_argument_group("training options"), TrainConfig)
         add_dataclass_arguments(mp.add_argument_group(f"{name} options"), cls.Config)
+        if getattr(cls, "presets", {}):
+            mp.add_argument(
+                "--preset",
+                choices=sorted(getattr(cls, "presets", {})),
+                default=None,
+                help="a published protocol's options (see below); explicit options override it",
+            )
         mp.add_argument(
             "--resume",
             action="store_true",
@@ -108,10 +155,21 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _train(args: argparse.Namespace) -> int:
+def _configs(args: argparse.Namespace) -> tuple[TrainConfig, Any]:
+    """The run's configs from parsed ``train`` arguments: preset, then the default budget, then explicit options."""
     cls = get_method(args.method)
-    tcfg = TrainConfig(**given_fields(TrainConfig, args))
-    mcfg = cls.Config(**given_fields(cls.Config, args))
+    preset = getattr(cls, "presets", {})[args.preset] if getattr(args, "preset", None) else {"train": {}, "method": {}}
+    tfields = {**preset["train"], **given_fields(TrainConfig, args)}
+    if not args.resume and "steps" not in tfields and "epochs" not in tfields:
+        budget = default_budget(args.method, tfields.get("dataset", TrainConfig.dataset))
+        tfields.update({k: v for k, v in budget.items() if k not in tfields})
+    tcfg = TrainConfig(**tfields)
+    mcfg = cls.Config(**{**preset["method"], **given_fields(cls.Config, args)})
+    return tcfg, mcfg
+
+
+def _train(args: argparse.Namespace) -> int:
+    tcfg, mcfg = _configs(args)
     try:
         res = train(args.method, tcfg, mcfg, resume=args.resume)
     except TrainingInterrupted as exc:

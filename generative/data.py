@@ -396,15 +396,23 @@ def _parse_params(name: str, text: str, allowed: dict[str, float]) -> dict[str, 
     return params
 
 
-def _load_digits() -> DataSet:
+#: Static binarisation threshold of ``digits-binary``, in sklearn's grey levels 0..16.
+DIGITS_BINARY_THRESHOLD = 8
+
+
+def _load_digits(binary: bool = False) -> DataSet:
     from sklearn.datasets import load_digits
 
     d = load_digits()
-    x = torch.tensor(d.images / 16.0, dtype=torch.float32)  # (1797, 8, 8) in [0, 1]
+    if binary:  # static binarisation: v >= 8 of 16
+        x = torch.tensor(d.images >= DIGITS_BINARY_THRESHOLD, dtype=torch.float32)
+    else:
+        x = torch.tensor(d.images / 16.0, dtype=torch.float32)  # (1797, 8, 8) in [0, 1]
     y = torch.tensor(d.target, dtype=torch.long)
     perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(_SPLIT_SEED))
     tr, te = perm[:1500], perm[1500:]
-    info = DataInfo("digits", (8, 8), bounded=True, image=True, n_classes=10)
+    name = "digits-binary" if binary else "digits"
+    info = DataInfo(name, (8, 8), bounded=True, image=True, n_classes=10)
     return DataSet(info, x[tr], x[te], y[tr], y[te])
 
 
@@ -417,10 +425,10 @@ def _stream(
 
 
 def _builtin(name: str, arg: str, spec: str) -> DataSet:
-    if name == "digits":
+    if name in ("digits", "digits-binary"):
         if arg:
-            raise DataError(f"dataset 'digits' takes no parameters, got {arg!r}")
-        return _load_digits()
+            raise DataError(f"dataset {name!r} takes no parameters, got {arg!r}")
+        return _load_digits(binary=name == "digits-binary")
     if name == "ring8":
         p = _parse_params(name, arg, {"radius": RING8_RADIUS, "std": RING8_STD})
         c = ring_centers(8, p["radius"])
@@ -437,7 +445,7 @@ def _builtin(name: str, arg: str, spec: str) -> DataSet:
 
 def builtin_datasets() -> tuple[str, ...]:
     """Names of the built-in datasets."""
-    return ("digits", "ring8", "grid25", "moons")
+    return ("digits", "digits-binary", "ring8", "grid25", "moons")
 
 
 # --------------------------------------------------------------------------------------------
@@ -798,7 +806,7 @@ def load_dataset(spec: str) -> DataSet:
     Parameters
     ----------
     spec : str
-        ``"digits"``, ``"ring8"``, ``"grid25"``, ``"moons"``, optionally with parameters
+        ``"digits"``, ``"digits-binary"``, ``"ring8"``, ``"grid25"``, ``"moons"``, optionally with parameters
         (``"ring8:radius=3,std=0.05"``, ``"grid25:spacing=1"``, ``"moons:noise=0.05"``), or the
         path of a ``.npy``/``.npz`` file, an IDX file, a folder of IDX files or a folder of images.
 

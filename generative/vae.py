@@ -31,9 +31,10 @@ and minimises the reconstruction loss alone (no KL, no noise); "sampling" it dec
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import torch
@@ -49,9 +50,12 @@ __all__ = [
     "AEConfig",
     "VAEConfig",
     "VAENet",
+    "binarize",
     "elbo_terms",
     "gaussian_kl",
     "iwae_bound",
+    "iwae_lr_factor",
+    "likelihood_label",
 ]
 
 _LOG2PI = math.log(2 * math.pi)
@@ -68,25 +72,46 @@ class VAEConfig(MethodConfig):
     latent_dim: int = _f(8, "latent dimensions")
     hidden: tuple[int, ...] = _f((256, 256), "hidden layer widths of the encoder (the decoder mirrors them)")
     arch: Literal["mlp", "conv"] = _f("mlp", "mlp, or conv (images only: strided convolutions)")
+    activation: Literal["relu", "tanh"] = _f("relu", "hidden-layer nonlinearity of the MLPs (the IWAE paper: tanh)")
     likelihood: Literal["auto", "bernoulli", "gaussian"] = _f(
         "auto", "decoder likelihood; auto = bernoulli for data in [0, 1], gaussian otherwise"
     )
+    binarize: Literal["none", "static", "dynamic"] = _f(
+        "none",
+        "data in [0, 1] made binary: static = x >= 0.5 once; dynamic = every training batch resampled "
+        "x ~ Bernoulli(x), the test set sampled once with a fixed seed",
+    )
     lr: float = _f(1e-3, "Adam learning rate")
+    lr_schedule: Literal["constant", "iwae"] = _f(
+        "constant", "constant, or iwae: lr * 10^(-i/7) for 3^i passes, i = 0..7 (Burda et al. 2016; 3,280 passes)"
+    )
+    weight_decay: float = _f(0.05, "decoupled weight decay (AdamW) per unit learning rate; 0 = plain Adam")
+    adam_eps: float = _f(1e-8, "Adam epsilon (the IWAE paper: 1e-4)")
     iwae_k: int = _f(1000, "importance samples of the IWAE log-likelihood estimate in evaluation")
     sample_noise: bool = _f(True, "Gaussian likelihood: samples include the decoder noise (else its mean)")
 
     def __post_init__(self) -> None:
-        if not isinstance(self.latent_dim, int) or self.latent_dim < 1:
+        if isinstance(self.latent_dim, bool) or not isinstance(self.latent_dim, int) or self.latent_dim < 1:
             raise ValueError(f"latent_dim must be a positive integer, got {self.latent_dim!r}")
-        if not self.hidden or any(not isinstance(h, int) or h < 1 for h in self.hidden):
+        if not self.hidden or any(isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in self.hidden):
             raise ValueError(f"hidden must be one or more positive integers, got {self.hidden!r}")
-        if self.arch not in ("mlp", "conv"):
-            raise ValueError(f"arch must be 'mlp' or 'conv', got {self.arch!r}")
-        if self.likelihood not in ("auto", "bernoulli", "gaussian"):
-            raise ValueError(f"likelihood must be auto, bernoulli or gaussian, got {self.likelihood!r}")
-        if not (isinstance(self.lr, (int, float)) and self.lr > 0 and math.isfinite(self.lr)):
-            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
-        if not isinstance(self.iwae_k, int) or self.iwae_k < 1:
+        for name, choices in (
+            ("arch", ("mlp", "conv")),
+            ("activation", ("relu", "tanh")),
+            ("likelihood", ("auto", "bernoulli", "gaussian")),
+            ("binarize", ("none", "static", "dynamic")),
+            ("lr_schedule", ("constant", "iwae")),
+        ):
+            if getattr(self, name) not in choices:
+                raise ValueError(f"{name} must be one of {choices}, got {getattr(self, name)!r}")
+        for name in ("lr", "adam_eps"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not (isinstance(v, (int, float)) and v > 0 and math.isfinite(v)):
+                raise ValueError(f"{name} must be a positive number, got {v!r}")
+        wd = self.weight_decay
+        if isinstance(wd, bool) or not (isinstance(wd, (int, float)) and wd >= 0 and math.isfinite(wd)):
+            raise ValueError(f"weight_decay must be a non-negative number, got {wd!r}")
+        if isinstance(self.iwae_k, bool) or not isinstance(self.iwae_k, int) or self.iwae_k < 1:
             raise ValueError(f"iwae_k must be a positive integer, got {self.iwae_k!r}")
 
 
@@ -100,10 +125,10 @@ class AEConfig(VAEConfig):
 # --------------------------------------------------------------------------------------------
 
 
-def _mlp(sizes: list[int]) -> nn.Sequential:
+def _mlp(sizes: list[int], activation: str = "relu") -> nn.Sequential:
     layers: list[nn.Module] = []
     for a, b in zip(sizes[:-2], sizes[1:-1]):
-        layers += [nn.Linear(a, b), nn.ReLU()]
+        layers += [nn.Linear(a, b), nn.Tanh() if activation == "tanh" else nn.ReLU()]
     layers.append(nn.Linear(sizes[-2], sizes[-1]))
     return nn.Sequential(*layers)
 
@@ -170,8 +195,8 @@ class VAENet(nn.Module):
             self.encoder: nn.Module = _ConvEncoder(info.shape, 2 * k, config.hidden[0] // 8 or 1)
             self.decoder: nn.Module = _ConvDecoder(info.shape, k, config.hidden[0] // 8 or 1)
         else:
-            self.encoder = _mlp([d, *config.hidden, 2 * k])
-            self.decoder = _mlp([k, *reversed(config.hidden), d])
+            self.encoder = _mlp([d, *config.hidden, 2 * k], config.activation)
+            self.decoder = _mlp([k, *reversed(config.hidden), d], config.activation)
         # Gaussian decoder: one learned log standard deviation per data dimension.
         self.log_sigma = nn.Parameter(torch.zeros(d)) if not bernoulli else None
 
@@ -187,6 +212,7 @@ class VAENet(nn.Module):
         x = x.reshape(len(x), -1).to(out.dtype)
         if self.bernoulli:
             return -F.binary_cross_entropy_with_logits(out, x.expand_as(out), reduction="none").sum(-1)
+        assert self.log_sigma is not None  # Gaussian decoder
         ls = self.log_sigma.to(out.dtype)
         return (-0.5 * ((x - out) * torch.exp(-ls)) ** 2 - ls - 0.5 * _LOG2PI).sum(-1)
 
@@ -263,6 +289,52 @@ def iwae_bound(net: VAENet, x: torch.Tensor, k: int, generator: torch.Generator,
     return torch.cat(out)
 
 
+#: Passes of the IWAE paper's schedule: stage i = 0..7 lasts 3^i passes (sum 3,280).
+IWAE_SCHEDULE_PASSES = sum(3**i for i in range(8))
+#: Seed of the one-off Bernoulli sample of the test set under ``binarize="dynamic"`` (not the run's).
+TEST_BINARIZE_SEED = 31_415
+#: ``evaluate`` warns of posterior collapse below this test KL (nats per example) ...
+COLLAPSE_KL = 0.5
+#: ... and counts a latent unit active when Cov_x(E_q[z_u]) exceeds this (Burda et al. 2016, sec. 5.2).
+ACTIVE_UNIT_VAR = 0.01
+
+
+def iwae_lr_factor(epoch: float) -> float:
+    """The IWAE paper's learning-rate factor ``10^(-i/7)`` at ``epoch`` passes over the data.
+
+    Stage ``i`` (0..7) spans ``3^i`` passes: passes [0, 1) use factor 1, [1, 4) ``10^(-1/7)``,
+    [4, 13) ``10^(-2/7)`` ... [1093, 3280) and beyond ``10^(-1)``.
+    """
+    i, end = 0, 1
+    while epoch >= end and i < 7:
+        i += 1
+        end += 3**i
+    return float(10.0 ** (-i / 7))
+
+
+def binarize(x: torch.Tensor, mode: str, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Binary data from values in [0, 1]: ``"static"`` ``x >= 1/2``, ``"dynamic"`` ``x ~ Bernoulli(x)``.
+
+    ``"none"`` returns ``x``. Dynamic binarisation draws with ``generator`` (on ``x``'s device).
+    """
+    if mode == "none":
+        return x
+    if mode == "static":
+        return (x >= 0.5).to(x.dtype)
+    if mode == "dynamic":
+        return torch.bernoulli(x, generator=generator)
+    raise ValueError(f"binarize must be none, static or dynamic, got {mode!r}")
+
+
+def likelihood_label(x: torch.Tensor, bernoulli: bool) -> str:
+    """What the evaluated nats are: a Bernoulli log-likelihood only on binary data."""
+    if not bernoulli:
+        return "gaussian log-density (real-valued data)"
+    if bool(((x == 0) | (x == 1)).all()):
+        return "bernoulli log-likelihood (binary data)"
+    return "not a likelihood: grey levels scored with a Bernoulli density; use binary data for comparable nats"
+
+
 # --------------------------------------------------------------------------------------------
 # Methods
 # --------------------------------------------------------------------------------------------
@@ -278,6 +350,39 @@ class VAE(Method):
 
     Config = VAEConfig
     deterministic = False
+    #: Default budgets of ``python -m generative train vae`` (neither --steps nor --epochs given):
+    #: dataset -> {"epochs" | "steps": n, "cpu_s": measured CPU seconds of the whole run, "gives": quality}.
+    budgets: ClassVar[dict[str, dict[str, Any]]] = {
+        "digits-binary": {"epochs": 300, "cpu_s": 22, "gives": "test ELBO -17.5, IWAE(k=1000) -16.4 nats"},
+        "digits": {"epochs": 300, "cpu_s": 22, "gives": "test KL 3.8 nats, no collapse (grey: not a likelihood)"},
+    }
+    #: Published protocols (``--preset NAME``): TrainConfig and VAEConfig fields.
+    presets: ClassVar[dict[str, dict[str, Any]]] = {
+        "iwae-mnist": {
+            "help": "Burda et al. 2016, Table 1, VAE k=1 (86.76 nats): 784-200-200-50 tanh, dynamic "
+            "binarisation, Adam eps 1e-4, batch 20, 3,280 passes with lr 1e-3 * 10^(-i/7) for 3^i passes, "
+            "test NLL = -IWAE(k=5000); --dataset your MNIST IDX folder",
+            "train": {
+                "batch_size": 20,
+                "epochs": float(IWAE_SCHEDULE_PASSES),
+                "log_every": 3000,
+                "sample_every": 30_000,
+                "checkpoint_every": 30_000,
+            },
+            "method": {
+                "hidden": (200, 200),
+                "latent_dim": 50,
+                "activation": "tanh",
+                "likelihood": "bernoulli",
+                "binarize": "dynamic",
+                "lr": 1e-3,
+                "lr_schedule": "iwae",
+                "adam_eps": 1e-4,
+                "weight_decay": 0.0,
+                "iwae_k": 5000,
+            },
+        }
+    }
 
     def __init__(self, config: VAEConfig, info: DataInfo, ctx: Context) -> None:
         super().__init__(config, info, ctx)
@@ -288,8 +393,11 @@ class VAE(Method):
             raise ValueError(f"likelihood='bernoulli' needs data in [0, 1]; dataset {info.name!r} is real-valued")
         self.likelihood = lik
         self.net = VAENet(info, config, bernoulli=lik == "bernoulli").to(ctx.device)
+        if config.binarize != "none" and not info.bounded:
+            raise ValueError(f"binarize={config.binarize!r} needs data in [0, 1]; dataset {info.name!r} is real-valued")
         self.model = ctx.wrap(self.net)
-        self.opt = torch.optim.Adam(self.net.parameters(), lr=config.lr)
+        opt = torch.optim.AdamW if config.weight_decay > 0 else torch.optim.Adam
+        self.opt = opt(self.net.parameters(), lr=config.lr, eps=config.adam_eps, weight_decay=config.weight_decay)
 
     def modules(self) -> dict[str, nn.Module]:
         return {"net": self.net}
@@ -297,8 +405,19 @@ class VAE(Method):
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"opt": self.opt}
 
-    def train_step(self, batches: Iterator[torch.Tensor], step: int) -> dict[str, torch.Tensor]:
-        x = next(batches)
+    def _set_lr(self, batches: Iterator[torch.Tensor]) -> None:
+        """The IWAE schedule's rate for the pass the stream is in (a function of its position: resumable)."""
+        examples, stream_data = getattr(batches, "examples", None), getattr(batches, "data", None)
+        if examples is None or stream_data is None:
+            raise ValueError("lr_schedule='iwae' needs the core's BatchStream (it reads the pass number from it)")
+        epoch = examples * self.ctx.world_size / stream_data.n_train
+        for group in self.opt.param_groups:
+            group["lr"] = self.config.lr * iwae_lr_factor(epoch)
+
+    def train_step(self, batches: Iterator[torch.Tensor], step: int) -> dict[str, float | torch.Tensor]:
+        if self.config.lr_schedule == "iwae":
+            self._set_lr(batches)
+        x = binarize(next(batches), self.config.binarize, self.ctx.generator)
         eps = (
             None
             if self.deterministic
@@ -311,7 +430,7 @@ class VAE(Method):
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self.opt.step()
-        out = {"loss": loss.detach(), "rec": rec.detach()}
+        out: dict[str, float | torch.Tensor] = {"loss": loss.detach(), "rec": rec.detach()}
         if not self.deterministic:
             out.update(elbo=-loss.detach(), kl=kl.detach())
         return out
@@ -320,6 +439,7 @@ class VAE(Method):
         z = torch.randn(n, self.config.latent_dim, generator=generator, device=self.ctx.device)
         x = self.net.decode_mean(z)
         if not self.net.bernoulli and self.config.sample_noise and not self.deterministic:
+            assert self.net.log_sigma is not None
             sigma = torch.exp(self.net.log_sigma.float()).reshape(self.info.shape)
             x = x + sigma * torch.randn(x.shape, generator=generator, device=x.device)
         return x
@@ -332,24 +452,47 @@ class VAE(Method):
         """The code ``mu(x)``, (n, latent_dim)."""
         return self.net.encode(x)[0]
 
-    def evaluate(self, data: DataSet, generator: torch.Generator, batch: int = 1000) -> dict[str, float]:
-        """Test-set ELBO, its terms and the IWAE estimate (k = ``iwae_k``), per example in nats."""
-        x = data.test.to(self.ctx.device)
-        rec, kl, iw = [], [], []
+    def test_data(self, data: DataSet) -> torch.Tensor:
+        """The test set as evaluated, on the device: binarised as in training (dynamic: one fixed draw)."""
+        g = torch.Generator().manual_seed(TEST_BINARIZE_SEED)
+        return binarize(data.test, self.config.binarize, g).to(self.ctx.device)
+
+    def evaluate(self, data: DataSet, generator: torch.Generator, batch: int = 1000) -> dict[str, Any]:
+        """Test-set ELBO, its terms, the IWAE estimate (k = ``iwae_k``), per example in nats, and active units.
+
+        ``likelihood`` says whether the nats are a log-likelihood (binary data, or a Gaussian
+        density) or not (grey levels under a Bernoulli). A test KL below :data:`COLLAPSE_KL`
+        (posterior collapse: the code tells the decoder almost nothing) adds ``warning`` and
+        issues a :class:`RuntimeWarning`.
+        """
+        x = self.test_data(data)
+        rec, kl, iw, mus = [], [], [], []
         for i in range(0, len(x), batch):
             r, k = elbo_terms(self.net, x[i : i + batch], generator)
             rec.append(r.double())
             kl.append(k.double())
             iw.append(iwae_bound(self.net, x[i : i + batch], self.config.iwae_k, generator))
+            mus.append(self.net.encode(x[i : i + batch])[0].double())
         rec_m, kl_m = torch.cat(rec).mean().item(), torch.cat(kl).mean().item()
-        return {
+        mu = torch.cat(mus)
+        active = int((mu.var(0, unbiased=False) > ACTIVE_UNIT_VAR).sum()) if len(mu) > 1 else 0
+        out: dict[str, Any] = {
             "test_elbo": rec_m - kl_m,
             "test_rec": rec_m,
             "test_kl": kl_m,
             "test_iwae": torch.cat(iw).mean().item(),
             "iwae_k": self.config.iwae_k,
+            "active_units": active,
             "n_test": len(x),
+            "likelihood": likelihood_label(x, self.net.bernoulli),
         }
+        if kl_m < COLLAPSE_KL:
+            out["warning"] = (
+                f"posterior collapse: test KL {kl_m:.3g} nats < {COLLAPSE_KL} ({active} active latent units); "
+                "train longer (see the default budgets in --help) or check the learning rate"
+            )
+            warnings.warn(out["warning"], RuntimeWarning, stacklevel=2)
+        return out
 
     def figures(self, data: DataSet, generator: torch.Generator) -> dict[str, Any]:
         figs = super().figures(data, generator)
@@ -376,8 +519,8 @@ class AE(VAE):
     Config = AEConfig
     deterministic = True
 
-    def evaluate(self, data: DataSet, generator: torch.Generator, batch: int = 1000) -> dict[str, float]:
+    def evaluate(self, data: DataSet, generator: torch.Generator, batch: int = 1000) -> dict[str, Any]:
         """Test reconstruction log-likelihood ``log p(x | z = mu(x))`` per example in nats."""
-        x = data.test.to(self.ctx.device)
+        x = self.test_data(data)
         rec = torch.cat([self.net(x[i : i + batch], None)[0].double() for i in range(0, len(x), batch)])
         return {"test_rec": rec.mean().item(), "n_test": len(x)}

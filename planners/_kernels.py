@@ -13,6 +13,9 @@ ones.  ``order`` lists the states to update in that order (an empty array: ``0..
 
 from __future__ import annotations
 
+from typing import Any
+
+import numba
 import numpy as np
 from llvmlite import ir
 from numba import njit, prange, types
@@ -56,6 +59,14 @@ def _prefetch(typingctx, arr, idx):  # pragma: no cover - compiled
         return context.get_dummy_value()
 
     return sig, codegen
+
+
+def _prefetch_noop(arr: Any, idx: Any) -> None:
+    """Stand-in for the ``llvm.prefetch`` intrinsic when numba's JIT is disabled (coverage runs)."""
+
+
+if getattr(numba.config, "DISABLE_JIT", False):  # the kernels run as Python: a hint has nothing to do
+    _prefetch = _prefetch_noop  # type: ignore[assignment]
 
 
 @njit(cache=True, nogil=True)

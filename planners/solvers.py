@@ -1019,12 +1019,12 @@ def solve(mdp: TabularMDP, gamma: float, tol: float = 1e-8, max_iter: int | None
 
     grid = grid_description(mdp.grid if isinstance(mdp, TabularMDP) else mdp)
     if grid is not None and (isinstance(mdp, GridMDP) or _stencil_pays(grid, gamma)):
-        res = solve_grid(grid, gamma, tol=tol, max_iter=max_iter)
+        stencil = solve_grid(grid, gamma, tol=tol, max_iter=max_iter)
         if gamma < 1.0 or isinstance(mdp, GridMDP):
-            return res
+            return stencil
         mdp = as_mdp(mdp)
-        if not improper(mdp, res.policy).any():  # checked, not assumed (see _stencil_pays)
-            return dataclasses.replace(res, proper=True)
+        if not improper(mdp, stencil.policy).any():  # checked, not assumed (see _stencil_pays)
+            return dataclasses.replace(stencil, proper=True)
     mdp = as_mdp(mdp)
     for backend in _BACKENDS:
         res = backend(mdp, gamma, tol, max_iter)

@@ -10,7 +10,9 @@ from planners.solvers import _stencil_pays
 
 
 def _mdp(layout: str, slip: float, living_reward: float = -0.04) -> planners.TabularMDP:
-    return planners.TabularMDP.from_env(gym.make("LectureGrid-v0", layout=layout, slip=slip, living_reward=living_reward))
+    return planners.TabularMDP.from_env(
+        gym.make("LectureGrid-v0", layout=layout, slip=slip, living_reward=living_reward)
+    )
 
 
 @pytest.mark.parametrize("slip", [0.0, 0.2])
