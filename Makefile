@@ -37,15 +37,22 @@ $(VENV)/.installed-all: pyproject.toml | $(PY)
 demo: $(VENV)/.installed-core
 	$(PY) -m demos.lecture $(DEMO_ARGS)
 
-# Every check, in the order that fails fastest: style, types, the docs build, then the tests with
-# coverage (printed).
+# Every check, in the order that fails fastest: style, types, the docs build, the tests with
+# coverage, then the numba kernels' tests once more as plain Python (NUMBA_DISABLE_JIT=1) so that
+# coverage sees inside the kernels; the combined coverage is printed.
 HEADLESS := SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy
+KERNEL_TESTS := tests/planners/test_grid_kernels.py tests/planners/test_proper.py \
+	tests/gridworld_env/vector/test_single_step.py tests/gridworld_env/vector/test_vector_env.py \
+	tests/planners/test_sparse_span.py tests/learners/test_rules.py tests/learners/test_paths.py
 test: lint docs-build
-	$(HEADLESS) $(PY) -m pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
+	$(HEADLESS) $(PY) -m pytest --cov --cov-report= $(PYTEST_ARGS)
+	$(HEADLESS) NUMBA_DISABLE_JIT=1 $(PY) -m pytest -q -p no:cacheprovider --cov --cov-append \
+		--cov-report=term:skip-covered $(KERNEL_TESTS)
 
 lint: $(VENV)/.installed-all
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 docs-build: $(VENV)/.installed-all
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet

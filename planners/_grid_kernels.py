@@ -55,7 +55,7 @@ _OUT = np.array([[0, 2, 3], [1, 2, 3], [2, 0, 1], [3, 0, 1]], dtype=np.int64)
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _q_row(vc, vu, vd, vl, vr, c, j, R0, R1, R2, R3, p0, p1, gamma, slippery):  # pragma: no cover - compiled
+def _q_row(vc, vu, vd, vl, vr, c, j, R0, R1, R2, R3, p0, p1, gamma, slippery):
     """``(q(s, 0), ..., q(s, 3))`` of cell ``j`` of a row, in the general kernel's arithmetic.
 
     ``vc`` is the row's values, ``vu, vd, vl, vr`` the same row shifted up / down / left /
@@ -79,13 +79,13 @@ def _q_row(vc, vu, vd, vl, vr, c, j, R0, R1, R2, R3, p0, p1, gamma, slippery):  
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _max4(q):  # pragma: no cover - compiled
+def _max4(q):
     """``max_a q[a]`` taken in action order, as the general kernel does."""
     return max(max(max(q[0], q[1]), q[2]), q[3])
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _views(v_in, v_out, code, W, lo, hi):  # pragma: no cover - compiled
+def _views(v_in, v_out, code, W, lo, hi):
     """The row ``lo:hi`` of ``v_in`` with its four shifted copies, ``v_out``'s row, and the codes."""
     return (
         v_in[lo:hi],
@@ -99,7 +99,7 @@ def _views(v_in, v_out, code, W, lo, hi):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _find(sp_idx, s):  # pragma: no cover - compiled
+def _find(sp_idx, s):
     """The position of the first entry ``>= s`` of the sorted ``sp_idx`` (a bisection)."""
     lo, hi = 0, sp_idx.shape[0]
     while lo < hi:
@@ -112,7 +112,7 @@ def _find(sp_idx, s):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _jacobi_row(code, W, lo, hi, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out):  # pragma: no cover
+def _jacobi_row(code, W, lo, hi, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out):
     """``v_out[lo:hi] = (T v_in)[lo:hi]``; returns the row's ``max |change|``.
 
     Branch-free over the row with the common ``R`` (LLVM vectorises it); the row's special
@@ -136,7 +136,7 @@ def _jacobi_row(code, W, lo, hi, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_i
 
 
 @njit(cache=True, nogil=True)
-def jacobi_sweep(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out):  # pragma: no cover
+def jacobi_sweep(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out):
     """One Jacobi Bellman sweep ``v_out = T v_in`` over the padded grid; returns ``max |change|``.
 
     Absorbing cells of ``v_in`` must hold 0 (their change is then 0, as in the general kernel).
@@ -150,7 +150,7 @@ def jacobi_sweep(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_ou
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def jacobi_sweep_parallel(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, rows):  # pragma: no cover
+def jacobi_sweep_parallel(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, rows):
     """:func:`jacobi_sweep` with blocks of ``rows`` rows across numba's threads (same values, same bits)."""
     H = code.shape[0] // W
     nb = (H - 2 + rows - 1) // rows
@@ -165,7 +165,7 @@ def jacobi_sweep_parallel(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v
 
 
 @njit(cache=True, nogil=True)
-def gs_sweep(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v, backward):  # pragma: no cover
+def gs_sweep(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v, backward):
     """One in-place (Gauss-Seidel) sweep of ``v`` in row-major order (reversed if ``backward``).
 
     Kept apart from :func:`_jacobi_row` on purpose: each cell reads the new value of the cell
@@ -197,7 +197,7 @@ def gs_sweep(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v, backward): 
 
 
 @njit(cache=True, nogil=True)
-def greedy_sweep(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, pol):  # pragma: no cover
+def greedy_sweep(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, pol):
     """:func:`jacobi_sweep` that also updates ``pol`` to a maximising action (:func:`_argmax`).
 
     Its own loop (the argmax is extra work the plain sweep should not do): selects, vectorised,
@@ -227,7 +227,7 @@ def greedy_sweep(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_ou
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _argmax(q, cj, cur):  # pragma: no cover - compiled
+def _argmax(q, cj, cur):
     """``(max q, action)``: the current action ``cur`` unless another is strictly better (then the
     first best), so ties never undo a policy (policy iteration's rule); ``(0, 0)`` on absorbing
     cells.  Selects, no branches."""
@@ -246,7 +246,7 @@ def _argmax(q, cj, cur):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def q_policy(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v, q, policy, tie_rtol, want_q):  # pragma: no cover
+def q_policy(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v, q, policy, tie_rtol, want_q):
     """Q-values (into ``q[S, 4]`` when ``want_q``) and greedy ``policy[S]`` of the padded ``v``.
 
     Real cells in row-major order; ties within ``tie_rtol * max(1, |best|)`` go to the lowest
@@ -279,7 +279,7 @@ def q_policy(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v, q, policy, 
 
 
 @njit(cache=True, nogil=True, fastmath=True)  # an evaluation sweep: exactness is the final Bellman step's job
-def line_sweep(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, pol, v, columns, backward, cp, dp):  # pragma: no cover
+def line_sweep(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, pol, v, columns, backward, cp, dp):
     """One line Gauss-Seidel sweep of policy evaluation: each row (or column) solved exactly, in place.
 
     For the policy ``pol``, the cells of one line satisfy ``v = r_pol + gamma P_pol v`` with the
@@ -329,7 +329,7 @@ def line_sweep(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, pol, v, columns, backw
 
 
 @njit(cache=True, nogil=True)
-def label_correcting(code, W, R, sp_idx, sp_rsa, gamma, p, v, pol, queue, max_pushes):  # pragma: no cover
+def label_correcting(code, W, R, sp_idx, sp_rsa, gamma, p, v, pol, queue, max_pushes):
     """Values of the intended moves from the terminals outward (FIFO label correcting).
 
     As :func:`planners._kernels.label_correcting` on the grid's own arrays: terminals start
@@ -381,7 +381,7 @@ def label_correcting(code, W, R, sp_idx, sp_rsa, gamma, p, v, pol, queue, max_pu
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _enterable(code, W, s):  # pragma: no cover - compiled
+def _enterable(code, W, s):
     """Whether some live neighbour of absorbing cell ``s`` can move into it (so ``s`` is a terminal)."""
     n = code.shape[0]
     off = (-W, W, -1, 1)

@@ -70,7 +70,7 @@ if getattr(numba.config, "DISABLE_JIT", False):  # the kernels run as Python: a 
 
 
 @njit(cache=True, nogil=True)
-def bellman_sweep(ns, pr, rsa, term, gamma, v_in, v_out, order):  # pragma: no cover - compiled
+def bellman_sweep(ns, pr, rsa, term, gamma, v_in, v_out, order):
     """One Bellman optimality sweep ``v_out = T v_in`` over ``order``; returns ``max |change|``.
 
     The plain state order (an empty ``order``) of the grid's shapes, four actions with one
@@ -152,7 +152,7 @@ def bellman_sweep(ns, pr, rsa, term, gamma, v_in, v_out, order):  # pragma: no c
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def bellman_sweep_parallel(ns, pr, rsa, term, gamma, v_in, v_out, block):  # pragma: no cover - compiled
+def bellman_sweep_parallel(ns, pr, rsa, term, gamma, v_in, v_out, block):
     """A Jacobi :func:`bellman_sweep` split into blocks of ``block`` states across threads."""
     S, A, K = ns.shape
     nb = (S + block - 1) // block
@@ -187,7 +187,7 @@ def bellman_sweep_parallel(ns, pr, rsa, term, gamma, v_in, v_out, block):  # pra
 
 
 @njit(cache=True, nogil=True)
-def policy_sweep(ns, pr, rsa, term, gamma, policy, v_in, v_out, order):  # pragma: no cover - compiled
+def policy_sweep(ns, pr, rsa, term, gamma, policy, v_in, v_out, order):
     """One policy-evaluation sweep ``v_out = T_policy v_in`` over ``order``; returns ``max |change|``."""
     S, _A, K = ns.shape
     n = order.shape[0] if order.shape[0] > 0 else S
@@ -210,7 +210,7 @@ def policy_sweep(ns, pr, rsa, term, gamma, policy, v_in, v_out, order):  # pragm
 
 
 @njit(cache=True, nogil=True)
-def q_values(ns, pr, rsa, term, gamma, v, q, policy, tie_rtol):  # pragma: no cover - compiled
+def q_values(ns, pr, rsa, term, gamma, v, q, policy, tie_rtol):
     """Fill ``q[s, a]`` with the look-ahead of ``v`` and ``policy[s]`` with its greedy action.
 
     Actions within ``tie_rtol * max(1, |max_a q|)`` of the best tie; the lowest index wins.
@@ -240,7 +240,7 @@ def q_values(ns, pr, rsa, term, gamma, v, q, policy, tie_rtol):  # pragma: no co
 
 
 @njit(cache=True, nogil=True)
-def label_correcting(ns, pr, rsa, term, zero, gamma, v, order, max_pushes):  # pragma: no cover - compiled
+def label_correcting(ns, pr, rsa, term, zero, gamma, v, order, max_pushes):
     """Values of the "most likely outcome" MDP, propagated outward from the terminal states.
 
     For each live ``(s, a)`` only its most likely outcome ``(p, s')`` is kept, so
@@ -334,7 +334,7 @@ def label_correcting(ns, pr, rsa, term, zero, gamma, v, order, max_pushes):  # p
 
 
 @njit(cache=True, nogil=True)
-def improper_states(ns, pr, term, policy, out):  # pragma: no cover - compiled
+def improper_states(ns, pr, term, policy, out):
     """``out[s]``: live ``s`` from which ``policy`` fails to reach a terminal with probability 1.
 
     The kernel twin of :func:`planners._proper.improper_mask` (kept apart: NumPy for small
@@ -383,7 +383,7 @@ def improper_states(ns, pr, term, policy, out):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def batch_value_iteration(ns, pr, rsa_b, term, gammas, tol, max_iter, v_b, iters, res):  # pragma: no cover
+def batch_value_iteration(ns, pr, rsa_b, term, gammas, tol, max_iter, v_b, iters, res):
     """Solve ``B`` problems sharing ``ns``/``pr``/``term`` (rewards ``rsa_b[b]``, discount ``gammas[b]``).
 
     In-place (Gauss-Seidel) sweeps from ``v_b[b]`` until the change is below ``tol`` or

@@ -16,7 +16,7 @@ __all__ = ["csr_bellman_sweep", "csr_q_values"]
 
 
 @njit(cache=True, nogil=True)
-def csr_bellman_sweep(ptr, idx, data, rsa, term, gamma, v_in, v_out):  # pragma: no cover - compiled
+def csr_bellman_sweep(ptr, idx, data, rsa, term, gamma, v_in, v_out):
     """Jacobi sweep ``v_out = T v_in``; returns ``(min, max)`` of ``v_out - v_in`` over every state."""
     S, A = rsa.shape
     lo, hi = np.inf, -np.inf
@@ -37,7 +37,7 @@ def csr_bellman_sweep(ptr, idx, data, rsa, term, gamma, v_in, v_out):  # pragma:
 
 
 @njit(cache=True, nogil=True)
-def csr_q_values(ptr, idx, data, rsa, term, gamma, v, q, policy, tie_rtol):  # pragma: no cover - compiled
+def csr_q_values(ptr, idx, data, rsa, term, gamma, v, q, policy, tie_rtol):
     """As :func:`planners._kernels.q_values` (ties within ``tie_rtol`` to the lowest action)."""
     S, A = rsa.shape
     for s in range(S):
