@@ -24,6 +24,7 @@ values and the rule is not applied (``proper`` is None).
 
 from __future__ import annotations
 
+import importlib
 import math
 import time
 import warnings
@@ -46,20 +47,21 @@ SMALL_OUTCOMES = 4096
 _EMPTY = np.empty(0, dtype=np.int64)
 
 
-class _LazyKernels:
-    """The numba kernels (:mod:`planners._kernels`), imported on first use (``import planners`` does not)."""
+class LazyModule:
+    """A module imported on first attribute access (``import planners`` does not import numba)."""
 
-    _mod: Any = None
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._mod: Any = None
 
-    def __getattr__(self, name: str) -> Any:
-        if _LazyKernels._mod is None:
-            from . import _kernels
-
-            _LazyKernels._mod = _kernels
-        return getattr(_LazyKernels._mod, name)
+    def __getattr__(self, attr: str) -> Any:
+        if self._mod is None:
+            self._mod = importlib.import_module(self._name)
+        return getattr(self._mod, attr)
 
 
-kernels = _LazyKernels()
+#: the numba kernels of :mod:`planners._kernels`, loaded on first use
+kernels = LazyModule("planners._kernels")
 
 
 class ConvergenceWarning(RuntimeWarning):

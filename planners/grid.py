@@ -60,7 +60,7 @@ from typing import Any
 import numpy as np
 
 from ._checks import check_gamma, check_real, check_tol
-from ._results import TIE_RTOL, PlanResult, vi_error
+from ._results import TIE_RTOL, LazyModule, PlanResult, vi_error
 
 __all__ = ["GridMDP", "grid_description", "solve_grid"]
 
@@ -70,20 +70,7 @@ PARALLEL_MIN_CELLS = 1_000_000
 _PARALLEL_ROWS = 16
 
 
-class _Kernels:
-    """The stencil kernels, imported on first use (``import planners`` does not import numba)."""
-
-    _mod: Any = None
-
-    def __getattr__(self, name: str) -> Any:
-        if _Kernels._mod is None:
-            from . import _grid_kernels
-
-            _Kernels._mod = _grid_kernels
-        return getattr(_Kernels._mod, name)
-
-
-GK = _Kernels()
+GK = LazyModule("planners._grid_kernels")  # the stencil kernels, loaded on first use
 
 
 def _mask(x: Any, name: str, shape: tuple[int, int] | None) -> np.ndarray:
