@@ -64,6 +64,7 @@ HYPER: dict[str, tuple[int, float, float, bool]] = {
     "m": (C.H_M, 1.0, 1e12, True),
     "rmax": (C.H_RMAX, -math.inf, math.inf, False),
     "plan_tol": (C.H_TOL, 0.0, math.inf, False),
+    "epsilon_clock": (C.H_CLOCK, 0.0, 1.0, True),
 }
 
 #: the defaults every algorithm starts from (see each class for its own changes)
@@ -82,6 +83,7 @@ BASE_DEFAULTS: dict[str, float] = {
     "m": 1,
     "rmax": 1.0,
     "plan_tol": 1e-10,
+    "epsilon_clock": 0,
 }
 
 
