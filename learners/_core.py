@@ -95,13 +95,13 @@ def temperature_at(hp: np.ndarray, t: float) -> float:
 
 @njit(cache=True)
 def clock(tab: np.ndarray, hp: np.ndarray, s: int, t: float) -> float:
-    """The schedules' clock in ``s``: steps ``t`` (``epsilon_clock = 0``) or the visits ``n(s) = sum_a n(s, a)``."""
+    """The schedules' clock in ``s``: ``t + epsilon_per_visit * n(s)``, ``n(s) = sum_a n(s, a)`` the state's visits."""
     if hp[H_CLOCK] == 0.0:
         return t
     acc = 0.0
     for b in range(tab.shape[2]):
         acc += tab[T_N, s, b]
-    return acc
+    return t + hp[H_CLOCK] * acc
 
 
 @njit(cache=True)

@@ -64,7 +64,7 @@ HYPER: dict[str, tuple[int, float, float, bool]] = {
     "m": (C.H_M, 1.0, 1e12, True),
     "rmax": (C.H_RMAX, -math.inf, math.inf, False),
     "plan_tol": (C.H_TOL, 0.0, math.inf, False),
-    "epsilon_clock": (C.H_CLOCK, 0.0, 1.0, True),
+    "epsilon_per_visit": (C.H_CLOCK, 0.0, math.inf, False),
 }
 
 #: the defaults every algorithm starts from (see each class for its own changes)
@@ -83,7 +83,7 @@ BASE_DEFAULTS: dict[str, float] = {
     "m": 1,
     "rmax": 1.0,
     "plan_tol": 1e-10,
-    "epsilon_clock": 0,
+    "epsilon_per_visit": 0.0,
 }
 
 
@@ -289,23 +289,50 @@ class QLearning(Agent):
     algo_id = C.Q_LEARNING
 
 
+#: the on-policy learners' behaviour (SARSA, Expected SARSA, SARSA(lambda), MC control); see :class:`Sarsa`
+ON_POLICY_DEFAULTS: dict[str, float] = {"temperature": 1.0, "epsilon_decay": 30_000.0, "epsilon_per_visit": 30.0}
+
+
 class Sarsa(Agent):
     """SARSA: on-policy TD control, target ``r + gamma Q(s', a')``.
 
-    With a constant epsilon it converges to the best epsilon-greedy policy, not the optimal one;
-    the default epsilon decays (``epsilon / (1 + t / epsilon_decay)``, GLIE) so it converges
-    to the optimum (Singh et al. 2000).
+    An on-policy learner converges to the best policy *of its behaviour class*: with a constant
+    epsilon that is the best epsilon-greedy policy, not the optimal one (in the 4x3 world the
+    uniform exploration's falls into the -1 exit make the long way round look better).  So the
+    default behaviour must become greedy in the limit while exploring infinitely often (GLIE,
+    Singh et al. 2000).  Defaults (:data:`ON_POLICY_DEFAULTS`), chosen on the 4x3 world (gamma
+    0.99, deterministic and slip 0.2; ``tests/learners/test_truth_4x3.py``) and depending on
+    nothing but the spaces:
+
+    * softmax behaviour, ``temperature = 1``: exploration concentrates on near-best actions, so
+      the catastrophic actions that distort on-policy values are rarely taken even while the
+      temperature is still high (uniform epsilon-greedy with any one decay failed either the
+      deterministic or the slippery world: too much exploration left at 30 000 steps, or too
+      little for the slippery world's rarely visited states at 200 000);
+    * the temperature decays harmonically, ``1 / (1 + (t + 30 n(s)) / 30 000)``: on a global
+      clock (every state greedy in the limit, so rarely visited states do not keep acting at
+      random, which spoils their on-policy values) advanced 30 steps more by each visit of the
+      state itself (often visited states become greedy sooner: a per-state GLIE schedule).
+      Harmonic decay keeps the exploration sum infinite, so a long run keeps exploring, ever less.
+    * step size ``0.5 / n(s, a)**0.7`` (Robbins-Monro: ``sum alpha = inf``, ``sum alpha**2 < inf``),
+      which averages out the stale early targets.
     """
 
     name = "sarsa"
     algo_id = C.SARSA
+    defaults = ON_POLICY_DEFAULTS
 
 
 class ExpectedSarsa(Agent):
-    """Expected SARSA (van Seijen et al. 2009): target ``r + gamma E_pi Q(s', .)``."""
+    """Expected SARSA (van Seijen et al. 2009): target ``r + gamma E_pi Q(s', .)``.
+
+    On-policy (the expectation is under the behaviour policy), so the defaults are
+    :class:`Sarsa`'s (softmax with a decaying temperature; see there why).
+    """
 
     name = "expected_sarsa"
     algo_id = C.EXPECTED_SARSA
+    defaults = ON_POLICY_DEFAULTS
 
 
 class DoubleQLearning(Agent):
@@ -317,19 +344,30 @@ class DoubleQLearning(Agent):
 
 
 class SarsaLambda(Agent):
-    """SARSA(lambda) with eligibility traces (accumulating, or ``replacing=1``)."""
+    """SARSA(lambda) with eligibility traces (accumulating, or ``replacing=1``).
+
+    Defaults: :class:`Sarsa`'s behaviour, and ``lam = 0.5``: on the slippery 4x3 world
+    ``lam = 0.8`` or ``0.9`` failed in 1 to 3 of 20 seeds (long traces carry the noise of the
+    slips back along the path), ``0.5`` in none while still speeding up the deterministic case.
+    """
 
     name = "sarsa_lambda"
     algo_id = C.SARSA_LAMBDA
-    defaults = {"lam": 0.9, "epsilon_decay": 50_000.0}
+    defaults = {**ON_POLICY_DEFAULTS, "lam": 0.5}
 
 
 class MonteCarloControl(Agent):
-    """First-visit Monte-Carlo control with epsilon-soft behaviour (sample means by default)."""
+    """First-visit Monte-Carlo control.
+
+    Defaults: :class:`Sarsa`'s behaviour (MC control is on-policy too: it averages the returns of
+    its behaviour), step size ``0.5 / n(s, a)**0.85`` (close to a sample mean, still forgetting the
+    returns of the early, exploratory policies).  Its ``n(s)`` counts first-visit updates, made at
+    episode ends.
+    """
 
     name = "mc_control"
     algo_id = C.MC_CONTROL
-    defaults = {"omega": 0.85}
+    defaults = {**ON_POLICY_DEFAULTS, "omega": 0.85}
 
 
 class DynaQ(Agent):
