@@ -171,11 +171,17 @@ class Agent:
 
     @classmethod
     def resolve(cls, hyper: Mapping[str, Any]) -> dict[str, float]:
-        """The full hyperparameter set: defaults updated by ``hyper`` (validated)."""
+        """The full hyperparameter set: defaults updated by ``hyper`` (validated).
+
+        An explicit ``epsilon`` without ``temperature`` asks for epsilon-greedy behaviour: it sets
+        ``temperature = 0`` over a softmax default (else the epsilon would be silently unused).
+        """
         out = dict(BASE_DEFAULTS)
         out.update(cls.defaults)
         for k, v in hyper.items():
             out[k] = check_hyper(k, v)
+        if "epsilon" in hyper and "temperature" not in hyper:
+            out["temperature"] = 0.0
         return out
 
     # ----------------------------------------------------------- the tables
@@ -274,7 +280,8 @@ def allocate(algo_id: int, n: int, S: int, A: int, hp: np.ndarray, buffer: int) 
     model = algo_id in C.MODEL_BASED
     cnt = np.zeros((n, S, A, S) if model else (n, 1, 1, 1))
     term = np.zeros((n, S))
-    seen = np.zeros((n, S * A if model else 1), dtype=np.int64)
+    # the pairs seen (S*A), then each state's predecessor count (S) and list (S x S*A): see _rules._record
+    seen = np.zeros((n, S * A + S + S * S * A if model else 1), dtype=np.int64)
     mc = algo_id == C.MC_CONTROL
     buf = np.zeros((n, max(1, buffer) if mc else 1, 3))
     first = np.full((n, S, A) if mc else (n, 1, 1), -1, dtype=np.int64)
