@@ -34,10 +34,11 @@ Notation: a transition ``(s, a, r, s')``, ``done`` when ``s'`` is terminal (its 
   known; behaviour greedy.  PAC: with ``m`` polynomial in ``S, A, 1/(1-gamma), 1/eps``
   it is eps-optimal on all but polynomially many steps (Strehl, Li & Littman 2009).
 
-Behaviour: epsilon-greedy with ``epsilon_t = max(epsilon_min, epsilon / (1 + t / epsilon_decay))``
-after ``t`` steps (``epsilon_decay = 0``: constant; otherwise greedy in the limit with infinite
+Behaviour: epsilon-greedy with ``epsilon_t = max(epsilon_min, epsilon / (1 + c / epsilon_decay))``
+on the clock ``c = t + epsilon_per_visit * n(s)`` (``t`` steps, ``n(s) = sum_a n(s, a)`` the visits of
+the state acted in; ``epsilon_per_visit = 0``: the steps alone) (``epsilon_decay = 0``: constant; otherwise greedy in the limit with infinite
 exploration, GLIE: the harmonic decay sums to infinity; Singh et al. 2000), or softmax with
-``temperature_t = temperature / (1 + t / epsilon_decay)`` when ``temperature > 0``;
+``temperature_t = temperature / (1 + c / epsilon_decay)`` when ``temperature > 0``;
 optimistic initial values via ``q_init``.  Greedy ties (within ``TIE_RTOL * max(1, |max Q|)``)
 are broken uniformly at random from the agent's seeded stream.
 """
