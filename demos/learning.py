@@ -23,7 +23,7 @@ import numpy as np
 import learners
 import planners
 from gridworld_env import LectureGridEnv
-from gridworld_env.render import GridRenderer, greedy_mask, render_values
+from gridworld_env.render import GridRenderer, render_values
 
 from ._app import App, HelpFormatter, add_app_arguments, positive_int, unit_interval
 
@@ -103,7 +103,7 @@ class LearningDemo:
         board = self.renderer.draw(
             self.s,
             q=q,
-            policy=greedy_mask(q),
+            policy=planners.greedy_mask(q),
             highlight=ok,
             caption=f"{self.algo} ({eps}), step {self.t}\nvalue gap {gap:.3f}; framed: greedy = optimal",
             caption_lines=2,
