@@ -31,6 +31,21 @@ from .envs import TabularEnv, restart_on
 __all__ = ["build_env", "main"]
 
 
+#: hyperparameters the command line takes (``--epsilon-per-visit`` for ``epsilon_per_visit``...)
+CLI_HYPER = (
+    "alpha",
+    "omega",
+    "epsilon",
+    "epsilon_decay",
+    "epsilon_per_visit",
+    "n_planning",
+    "lam",
+    "m",
+    "q_init",
+    "temperature",
+)
+
+
 def build_env(args: argparse.Namespace) -> Any:
     """The env of the arguments: a LectureGrid env, or with ``--restart`` a TabularEnv over its restarted MDP."""
     rewards = None
@@ -70,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--goal-reward", type=float, default=None, help="reward of the layout's G square")
     p.add_argument("--restart", default="", help="map characters whose squares send the agent back to the start")
     p.add_argument("--max-episode-steps", type=int, default=None, help="time limit (default: none)")
-    for name in ("alpha", "omega", "epsilon", "epsilon_decay", "n_planning", "lam", "m", "q_init", "temperature"):
+    for name in CLI_HYPER:
         p.add_argument(f"--{name.replace('_', '-')}", type=float, default=None, help=f"hyperparameter {name}")
     p.add_argument("--checkpoints", type=int, default=30, help="log-spaced checkpoints of the value gap")
     p.add_argument("--out", default="learners_out", help="output folder")
@@ -80,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _hyper(args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for name in ("alpha", "omega", "epsilon", "epsilon_decay", "n_planning", "lam", "m", "q_init", "temperature"):
+    for name in CLI_HYPER:
         v = getattr(args, name)
         if v is not None:
             out[name] = int(v) if name in ("n_planning", "m") and float(v).is_integer() else v

@@ -34,10 +34,11 @@ Notation: a transition ``(s, a, r, s')``, ``done`` when ``s'`` is terminal (its 
   known; behaviour greedy.  PAC: with ``m`` polynomial in ``S, A, 1/(1-gamma), 1/eps``
   it is eps-optimal on all but polynomially many steps (Strehl, Li & Littman 2009).
 
-Behaviour: epsilon-greedy with ``epsilon_t = max(epsilon_min, epsilon / (1 + t / epsilon_decay))``
-after ``t`` steps (``epsilon_decay = 0``: constant; otherwise greedy in the limit with infinite
+Behaviour: epsilon-greedy with ``epsilon_t = max(epsilon_min, epsilon / (1 + c / epsilon_decay))``
+on the clock ``c = t + epsilon_per_visit * n(s)`` (``t`` steps, ``n(s) = sum_a n(s, a)`` the visits of
+the state acted in; ``epsilon_per_visit = 0``: the steps alone) (``epsilon_decay = 0``: constant; otherwise greedy in the limit with infinite
 exploration, GLIE: the harmonic decay sums to infinity; Singh et al. 2000), or softmax with
-``temperature_t = temperature / (1 + t / epsilon_decay)`` when ``temperature > 0``;
+``temperature_t = temperature / (1 + c / epsilon_decay)`` when ``temperature > 0``;
 optimistic initial values via ``q_init``.  Greedy ties (within ``TIE_RTOL * max(1, |max Q|)``)
 are broken uniformly at random from the agent's seeded stream.
 """
@@ -48,6 +49,8 @@ import math
 
 import numpy as np
 from numba import njit
+
+from planners import TIE_RTOL  # the project's one tie tolerance (numba reads it as a constant)
 
 from ._rng import randint, uniform
 
@@ -61,8 +64,8 @@ PLANNING = (CERTAINTY_EQUIVALENCE, RMAX)
 
 # hyperparameter columns of the (N, NH) table
 H_GAMMA, H_ALPHA, H_OMEGA, H_EPS, H_EPS_DECAY, H_EPS_MIN, H_TEMP, H_LAMBDA = 0, 1, 2, 3, 4, 5, 6, 7
-H_REPLACING, H_NPLAN, H_QINIT, H_THETA, H_M, H_RMAX, H_TOL = 8, 9, 10, 11, 12, 13, 14
-NH = 15
+H_REPLACING, H_NPLAN, H_QINIT, H_THETA, H_M, H_RMAX, H_TOL, H_CLOCK = 8, 9, 10, 11, 12, 13, 14, 15
+NH = 16
 # tables of the (NT, S, A) array
 T_Q, T_Q2, T_E, T_N, T_RSUM, T_PRIO = 0, 1, 2, 3, 4, 5
 NT = 6
@@ -71,8 +74,6 @@ SC_T, SC_NSEEN, SC_UPDATES, SC_BUFLEN = 0, 1, 2, 3
 NSC = 4
 #: returned by learn_step when the caller must re-plan before choosing the next action
 NEED_PLAN = -2
-#: relative tolerance under which two action values count as tied
-TIE_RTOL = 1e-9
 
 
 @njit(cache=True, inline="always")
@@ -91,6 +92,17 @@ def temperature_at(hp: np.ndarray, t: float) -> float:
     if hp[H_EPS_DECAY] > 0.0:
         temp = temp / (1.0 + t / hp[H_EPS_DECAY])
     return temp
+
+
+@njit(cache=True)
+def clock(tab: np.ndarray, hp: np.ndarray, s: int, t: float) -> float:
+    """The schedules' clock in ``s``: ``t + epsilon_per_visit * n(s)``, ``n(s) = sum_a n(s, a)`` the state's visits."""
+    if hp[H_CLOCK] == 0.0:
+        return t
+    acc = 0.0
+    for b in range(tab.shape[2]):
+        acc += tab[T_N, s, b]
+    return t + hp[H_CLOCK] * acc
 
 
 @njit(cache=True)
@@ -163,8 +175,9 @@ def _softmax(tab: np.ndarray, algo: int, s: int, temp: float, rng: np.ndarray) -
 def select(tab: np.ndarray, algo: int, hp: np.ndarray, s: int, t: float, rng: np.ndarray) -> int:
     """The behaviour action in ``s`` after ``t`` steps (softmax, or epsilon-greedy)."""
     if hp[H_TEMP] > 0.0:
+        t = clock(tab, hp, s, t)
         return _softmax(tab, algo, s, temperature_at(hp, t), rng)
-    eps = epsilon_at(hp, t)
+    eps = epsilon_at(hp, clock(tab, hp, s, t))
     if eps > 0.0 and uniform(rng, 0) < eps:
         return randint(rng, 0, tab.shape[2])
     return greedy(tab, -1, algo, s, rng)
@@ -175,6 +188,7 @@ def policy_expectation(tab: np.ndarray, algo: int, hp: np.ndarray, s: int, t: fl
     """``sum_b pi(b|s) Q(s,b)`` under the behaviour policy (ties share the greedy mass)."""
     A = tab.shape[2]
     best, tol = _best(tab, -1, algo, s)
+    t = clock(tab, hp, s, t)
     if hp[H_TEMP] > 0.0:
         temp = temperature_at(hp, t)
         z = 0.0

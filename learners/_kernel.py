@@ -13,7 +13,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._core import DOUBLE_Q, H_ALPHA, H_GAMMA, NEED_PLAN, SC_T, SC_UPDATES, T_N, T_Q, T_Q2, TIE_RTOL, epsilon_at, select
+from planners import TIE_RTOL
+
+from ._core import DOUBLE_Q, H_ALPHA, H_GAMMA, NEED_PLAN, SC_T, SC_UPDATES, T_N, T_Q, T_Q2, epsilon_at, select
 from ._rng import randint, uniform
 from ._rules import learn_step, plan_model
 

@@ -158,10 +158,20 @@ def model_backup(hp: np.ndarray, tab: np.ndarray, cnt: np.ndarray, term: np.ndar
 
 @njit(cache=True)
 def _record(tab, cnt, term, seen, sc, s, a, r, s2, done) -> None:
-    """Add a real transition to the model (the visit count ``n(s,a)`` is counted by the caller)."""
+    """Add a real transition to the model (the visit count ``n(s,a)`` is counted by the caller).
+
+    ``seen`` holds, one after the other, the pairs seen (``S*A`` slots, in order of first visit),
+    each state's number of predecessor pairs (``S``) and their lists (``S`` rows of ``S*A``): the
+    pair ``(s, a)`` joins the list of ``s'`` when ``s'`` is first observed after it.
+    """
+    S, A = tab.shape[1], tab.shape[2]
     if tab[T_N, s, a] == 1.0:
-        seen[int(sc[SC_NSEEN])] = s * tab.shape[2] + a
+        seen[int(sc[SC_NSEEN])] = s * A + a
         sc[SC_NSEEN] += 1.0
+    if cnt[s, a, s2] == 0.0:
+        k = seen[S * A + s2]
+        seen[S * A + S + s2 * S * A + k] = s * A + a
+        seen[S * A + s2] = k + 1
     cnt[s, a, s2] += 1.0
     tab[T_RSUM, s, a] += r
     if done:
@@ -194,8 +204,12 @@ def _queue(hp, tab, cnt, term, s, a) -> None:
 
 
 @njit(cache=True)
-def _sweep(hp, tab, cnt, term, sc) -> None:
-    """Up to ``n_planning`` pops of the highest priority; each pop queues its predecessors."""
+def _sweep(hp, tab, cnt, term, seen, sc) -> None:
+    """Up to ``n_planning`` pops of the highest priority; each pop queues its predecessors.
+
+    The predecessors of ``s`` are read from the lists :func:`_record` keeps (O(predecessors) per
+    pop, not an O(S A S) scan); queueing only raises priorities, so their order does not matter.
+    """
     S, A = tab.shape[1], tab.shape[2]
     for _ in range(int(hp[H_NPLAN])):
         best, bx, bb = 0.0, -1, -1
@@ -208,10 +222,10 @@ def _sweep(hp, tab, cnt, term, sc) -> None:
         tab[T_PRIO, bx, bb] = 0.0
         _td(tab, T_Q, bx, bb, model_backup(hp, tab, cnt, term, bx, bb), step_size(hp, tab[T_N, bx, bb]))
         sc[SC_UPDATES] += 1.0
-        for x in range(S):
-            for b in range(A):
-                if cnt[x, b, bx] != 0.0:
-                    _queue(hp, tab, cnt, term, x, b)
+        row = S * A + S + bx * S * A
+        for j in range(seen[S * A + bx]):
+            p = seen[row + j]
+            _queue(hp, tab, cnt, term, p // A, p % A)
 
 
 @njit(cache=True)
@@ -220,7 +234,7 @@ def _prioritized(algo, hp, tab, cnt, term, seen, sc, rng, s, a, r, s2, done, tru
     tab[T_N, s, a] += 1.0
     _record(tab, cnt, term, seen, sc, s, a, r, s2, done)
     _queue(hp, tab, cnt, term, s, a)
-    _sweep(hp, tab, cnt, term, sc)
+    _sweep(hp, tab, cnt, term, seen, sc)
     if done or trunc:
         return -1
     return select(tab, algo, hp, s2, sc[SC_T], rng)

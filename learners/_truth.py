@@ -1,8 +1,8 @@
 """Where learners asks ``planners`` for the truth: one home for the exact solve and the optimal set.
 
-* :func:`plan` -- the exact optimum: ``planners.solve`` where it exists, else
-  ``planners.value_iteration(method="auto")`` (switch here, in one place).
-* :func:`optimal_actions` -- ``Q*(s, a) >= max_b Q*(s, b) - slack``, the slack covering the
+* :func:`plan` -- the exact optimum: ``planners.solve``.
+* :func:`optimal_actions` -- ``planners.greedy_mask(Q*, atol=slack)``: ``Q*(s, a) >= max_b Q*(s, b)
+  - (TIE_RTOL max(1, |max_b Q*(s, b)|) + slack)`` with planners' one tie tolerance, the slack covering the
   solve's error: for ``gamma < 1`` a stop at sup-norm change ``tol`` leaves
   ``|V - V*| <= tol gamma / (1 - gamma)``, hence Q-values within twice that (plus rounding).
 * :func:`plan_q` -- the Python path's re-plan of an estimated model (certainty equivalence,
@@ -28,29 +28,25 @@ SOLVE_TOL = 1e-10
 
 def plan(mdp: planners.TabularMDP, gamma: float, tol: float = SOLVE_TOL) -> Any:
     """The exact solve of ``mdp`` (a :class:`planners.PlanResult`)."""
-    solve = getattr(planners, "solve", None)
-    if solve is not None:
-        return solve(mdp, gamma, tol=tol)
-    return planners.value_iteration(mdp, gamma, tol=tol, method="auto")
+    return planners.solve(mdp, gamma, tol=tol)
 
 
 def slack(gamma: float, tol: float = SOLVE_TOL) -> float:
     """How far below the best Q-value an action may be and still count as optimal."""
     if gamma < 1.0:
-        return 2.0 * tol * gamma / (1.0 - gamma) + 1e-12
+        return 2.0 * tol * gamma / (1.0 - gamma)
     return 1e-7
 
 
 def optimal_actions(q_star: np.ndarray, gamma: float, tol: float = SOLVE_TOL) -> np.ndarray:
     """``(S, A)`` bool: the optimal set of each state from exact Q-values."""
-    best = q_star.max(axis=1, keepdims=True)
-    return q_star >= best - slack(gamma, tol) - C.TIE_RTOL * np.maximum(1.0, np.abs(best))
+    return planners.greedy_mask(q_star, atol=slack(gamma, tol))
 
 
 def greedy_sets(q: np.ndarray) -> np.ndarray:
-    """``(..., S, A)`` bool: the actions an agent treats as greedy (ties within ``TIE_RTOL``)."""
-    best = q.max(axis=-1, keepdims=True)
-    return q >= best - C.TIE_RTOL * np.maximum(1.0, np.abs(best))
+    """``(..., S, A)`` bool: the actions an agent treats as greedy (``planners.greedy_mask``, ties within ``TIE_RTOL``)."""
+    q = np.asarray(q, dtype=np.float64)
+    return planners.greedy_mask(q.reshape(-1, q.shape[-1])).reshape(q.shape)
 
 
 def plan_q(tab: np.ndarray, cnt: np.ndarray, term: np.ndarray, gamma: float, n_min: float, tol: float) -> np.ndarray:

@@ -64,6 +64,7 @@ HYPER: dict[str, tuple[int, float, float, bool]] = {
     "m": (C.H_M, 1.0, 1e12, True),
     "rmax": (C.H_RMAX, -math.inf, math.inf, False),
     "plan_tol": (C.H_TOL, 0.0, math.inf, False),
+    "epsilon_per_visit": (C.H_CLOCK, 0.0, math.inf, False),
 }
 
 #: the defaults every algorithm starts from (see each class for its own changes)
@@ -82,6 +83,7 @@ BASE_DEFAULTS: dict[str, float] = {
     "m": 1,
     "rmax": 1.0,
     "plan_tol": 1e-10,
+    "epsilon_per_visit": 0.0,
 }
 
 
@@ -169,11 +171,17 @@ class Agent:
 
     @classmethod
     def resolve(cls, hyper: Mapping[str, Any]) -> dict[str, float]:
-        """The full hyperparameter set: defaults updated by ``hyper`` (validated)."""
+        """The full hyperparameter set: defaults updated by ``hyper`` (validated).
+
+        An explicit ``epsilon`` without ``temperature`` asks for epsilon-greedy behaviour: it sets
+        ``temperature = 0`` over a softmax default (else the epsilon would be silently unused).
+        """
         out = dict(BASE_DEFAULTS)
         out.update(cls.defaults)
         for k, v in hyper.items():
             out[k] = check_hyper(k, v)
+        if "epsilon" in hyper and "temperature" not in hyper:
+            out["temperature"] = 0.0
         return out
 
     # ----------------------------------------------------------- the tables
@@ -272,7 +280,8 @@ def allocate(algo_id: int, n: int, S: int, A: int, hp: np.ndarray, buffer: int) 
     model = algo_id in C.MODEL_BASED
     cnt = np.zeros((n, S, A, S) if model else (n, 1, 1, 1))
     term = np.zeros((n, S))
-    seen = np.zeros((n, S * A if model else 1), dtype=np.int64)
+    # the pairs seen (S*A), then each state's predecessor count (S) and list (S x S*A): see _rules._record
+    seen = np.zeros((n, S * A + S + S * S * A if model else 1), dtype=np.int64)
     mc = algo_id == C.MC_CONTROL
     buf = np.zeros((n, max(1, buffer) if mc else 1, 3))
     first = np.full((n, S, A) if mc else (n, 1, 1), -1, dtype=np.int64)
@@ -287,27 +296,58 @@ class QLearning(Agent):
     algo_id = C.Q_LEARNING
 
 
+#: the on-policy learners' behaviour (SARSA, Expected SARSA, SARSA(lambda), MC control); see :class:`Sarsa`
+ON_POLICY_DEFAULTS: dict[str, float] = {"temperature": 1.0, "epsilon_decay": 30_000.0, "epsilon_per_visit": 30.0}
+
+
 class Sarsa(Agent):
     """SARSA: on-policy TD control, target ``r + gamma Q(s', a')``.
 
-    With a constant epsilon it converges to the best epsilon-greedy policy, not the optimal one;
-    the default epsilon decays (``epsilon / (1 + t / epsilon_decay)``, GLIE) so it converges
-    to the optimum (Singh et al. 2000).
+    An on-policy learner converges to the best policy *of its behaviour class*: with a constant
+    epsilon that is the best epsilon-greedy policy, not the optimal one (in the 4x3 world the
+    uniform exploration's falls into the -1 exit make the long way round look better).  So the
+    default behaviour must become greedy in the limit while exploring infinitely often (GLIE,
+    Singh et al. 2000).  Defaults (:data:`ON_POLICY_DEFAULTS`), chosen on the 4x3 world (gamma
+    0.99, deterministic and slip 0.2; ``tests/learners/test_truth_4x3.py``) and depending on
+    nothing but the spaces:
+
+    * softmax behaviour, ``temperature = 1``: exploration concentrates on near-best actions, so
+      the catastrophic actions that distort on-policy values are rarely taken even while the
+      temperature is still high (uniform epsilon-greedy with any one decay failed either the
+      deterministic or the slippery world: too much exploration left at 30 000 steps, or too
+      little for the slippery world's rarely visited states at 200 000);
+    * the temperature decays harmonically, ``1 / (1 + (t + 30 n(s)) / 30 000)``: on a global
+      clock (every state greedy in the limit, so rarely visited states do not keep acting at
+      random, which spoils their on-policy values) advanced 30 steps more by each visit of the
+      state itself (often visited states become greedy sooner: a per-state GLIE schedule).
+      Harmonic decay keeps the exploration sum infinite, so a long run keeps exploring, ever less.
+    * step size ``0.5 / n(s, a)**0.7`` (Robbins-Monro: ``sum alpha = inf``, ``sum alpha**2 < inf``),
+      which averages out the stale early targets.
     """
 
     name = "sarsa"
     algo_id = C.SARSA
+    defaults = ON_POLICY_DEFAULTS
 
 
 class ExpectedSarsa(Agent):
-    """Expected SARSA (van Seijen et al. 2009): target ``r + gamma E_pi Q(s', .)``."""
+    """Expected SARSA (van Seijen et al. 2009): target ``r + gamma E_pi Q(s', .)``.
+
+    On-policy (the expectation is under the behaviour policy), so the defaults are
+    :class:`Sarsa`'s (softmax with a decaying temperature; see there why).
+    """
 
     name = "expected_sarsa"
     algo_id = C.EXPECTED_SARSA
+    defaults = ON_POLICY_DEFAULTS
 
 
 class DoubleQLearning(Agent):
-    """Double Q-learning (van Hasselt 2010): two tables, one selects, the other evaluates."""
+    """Double Q-learning (van Hasselt 2010): two tables, one selects, the other evaluates.
+
+    Defaults: ``alpha = 1`` (each table gets half the updates; ``alpha / n**0.7`` still averages)
+    and a slower decay, ``epsilon_decay = 50 000`` (off-policy: exploring longer costs nothing).
+    """
 
     name = "double_q"
     algo_id = C.DOUBLE_Q
@@ -315,23 +355,39 @@ class DoubleQLearning(Agent):
 
 
 class SarsaLambda(Agent):
-    """SARSA(lambda) with eligibility traces (accumulating, or ``replacing=1``)."""
+    """SARSA(lambda) with eligibility traces (accumulating, or ``replacing=1``).
+
+    Defaults: :class:`Sarsa`'s behaviour, and ``lam = 0.5``: on the slippery 4x3 world
+    ``lam = 0.8`` or ``0.9`` failed in 1 to 3 of 20 seeds (long traces carry the noise of the
+    slips back along the path), ``0.5`` in none while still speeding up the deterministic case.
+    """
 
     name = "sarsa_lambda"
     algo_id = C.SARSA_LAMBDA
-    defaults = {"lam": 0.9, "epsilon_decay": 50_000.0}
+    defaults = {**ON_POLICY_DEFAULTS, "lam": 0.5}
 
 
 class MonteCarloControl(Agent):
-    """First-visit Monte-Carlo control with epsilon-soft behaviour (sample means by default)."""
+    """First-visit Monte-Carlo control.
+
+    Defaults: :class:`Sarsa`'s behaviour (MC control is on-policy too: it averages the returns of
+    its behaviour), step size ``0.5 / n(s, a)**0.85`` (close to a sample mean, still forgetting the
+    returns of the early, exploratory policies).  Its ``n(s)`` counts first-visit updates, made at
+    episode ends.
+    """
 
     name = "mc_control"
     algo_id = C.MC_CONTROL
-    defaults = {"omega": 0.85}
+    defaults = {**ON_POLICY_DEFAULTS, "omega": 0.85}
 
 
 class DynaQ(Agent):
-    """Dyna-Q (Sutton 1990): Q-learning plus ``n_planning`` model backups per real step."""
+    """Dyna-Q (Sutton 1990): Q-learning plus ``n_planning`` model backups per real step.
+
+    Defaults: ``n_planning = 5`` (Sutton & Barto's Figure 8.2 setting), ``epsilon_decay = 200 000``
+    (off-policy, and the model only improves with coverage).  Misses 20/20 on the slippery 4x3
+    world (19/20: see docs/learners.md).
+    """
 
     name = "dyna_q"
     algo_id = C.DYNA_Q
@@ -339,7 +395,11 @@ class DynaQ(Agent):
 
 
 class PrioritizedSweeping(Agent):
-    """Prioritized sweeping (Moore & Atkeson 1993): model backups ordered by priority."""
+    """Prioritized sweeping (Moore & Atkeson 1993): model backups ordered by priority.
+
+    Defaults: ``n_planning = 5`` pops per step, ``theta = 1e-3`` (priorities below it are not
+    queued: a tenth of the smallest Q-gap of the 4x3 world with slip), ``epsilon_decay = 100 000``.
+    """
 
     name = "prioritized_sweeping"
     algo_id = C.PRIORITIZED_SWEEPING
@@ -347,7 +407,11 @@ class PrioritizedSweeping(Agent):
 
 
 class CertaintyEquivalence(Agent):
-    """Certainty equivalence: act on the exact solution of the estimated MDP, re-planned on doubling counts."""
+    """Certainty equivalence: act on the exact solution of the estimated MDP, re-planned on doubling counts.
+
+    Default ``epsilon_decay = 100 000``: its greedy policy is only as good as the model, so it
+    keeps exploring longer than the model-free learners.
+    """
 
     name = "certainty_equivalence"
     algo_id = C.CERTAINTY_EQUIVALENCE
@@ -355,7 +419,12 @@ class CertaintyEquivalence(Agent):
 
 
 class RMax(Agent):
-    """R-max (Brafman & Tennenholtz 2002): optimism for pairs seen fewer than ``m`` times; greedy."""
+    """R-max (Brafman & Tennenholtz 2002): optimism for pairs seen fewer than ``m`` times; greedy.
+
+    Default ``m = 300``: enough visits for the deterministic 4x3 world within 30 000 steps; with
+    slip 0.2 the frozen models' error is of the order of the 0.012 Q-gap (12/20 seeds optimal:
+    see docs/learners.md), and a larger ``m`` would not fit the deterministic budget.
+    """
 
     name = "rmax"
     algo_id = C.RMAX

@@ -308,7 +308,7 @@ def _fast(cls: type[Agent], hp: np.ndarray, curves: bool, script: Any) -> bool:
         cls.algo_id == C.Q_LEARNING
         and not curves
         and script is None
-        and bool((hp[:, C.H_OMEGA] == 0).all() and (hp[:, C.H_TEMP] == 0).all())
+        and bool((hp[:, C.H_OMEGA] == 0).all() and (hp[:, C.H_TEMP] == 0).all() and (hp[:, C.H_CLOCK] == 0).all())
     )
 
 

@@ -130,3 +130,12 @@ def test_flat_q_learning_kernel_replays_learn(slip):
     generic = learners.learn_batch("q_learning", env, 1, 3000, seed=11, script=_outcomes(env, env.steps), **hyper)
     assert np.array_equal(generic.q[0], one.q)
     assert fast.updates[0] == one.updates == 3000
+
+
+def test_per_visit_schedule_is_not_run_by_the_flat_kernel():
+    """The flat kernel has no per-state clock: with epsilon_per_visit > 0 learn_batch must use the general one."""
+    hyper = dict(alpha=0.3, omega=0.0, epsilon=0.8, epsilon_decay=300.0, epsilon_per_visit=20.0)
+    env = gym.make("LectureGrid-v0")
+    one = learners.learn("q_learning", env, 3000, seed=5, n_checkpoints=0, **hyper)
+    fast = learners.learn_batch("q_learning", env, 1, 3000, seed=5, curves=False, **hyper)
+    assert np.array_equal(fast.q[0], one.q)

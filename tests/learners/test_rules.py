@@ -13,7 +13,7 @@ G = 0.9
 
 
 def _agent(name, S=3, A=2, **hyper):
-    base = dict(alpha=0.5, omega=0.0, epsilon=0.0, epsilon_decay=0.0)
+    base = dict(alpha=0.5, omega=0.0, epsilon=0.0, epsilon_decay=0.0, temperature=0.0, epsilon_per_visit=0.0)
     base.update(hyper)
     return learners.ALGORITHMS[name](S, A, gamma=G, seed=0, **base)
 
@@ -221,3 +221,82 @@ def test_epsilon_schedule_and_softmax_frequencies():
     draws = np.bincount([ag.act(0, explore=True) for _ in range(6000)], minlength=3) / 6000
     p = np.exp([0.0, 1.0, 2.0])
     assert draws == pytest.approx(p / p.sum(), abs=0.03)
+
+
+def _ps_reference(transitions, S, A, n_planning, theta, alpha, omega):
+    """Prioritized sweeping written plainly: the full O(S A S) predecessor scan after each pop."""
+    q, n, rsum = np.zeros((S, A)), np.zeros((S, A)), np.zeros((S, A))
+    cnt, term, prio = np.zeros((S, A, S)), np.zeros(S), np.zeros((S, A))
+
+    def backup(x, b):
+        v = sum(cnt[x, b, y] * q[y].max() for y in range(S) if cnt[x, b, y] and not term[y])
+        return (rsum[x, b] + G * v) / n[x, b]
+
+    def queue(x, b):
+        p = abs(backup(x, b) - q[x, b])
+        if p > theta and p > prio[x, b]:
+            prio[x, b] = p
+
+    for s, a, r, s2, done in transitions:
+        n[s, a] += 1
+        cnt[s, a, s2] += 1
+        rsum[s, a] += r
+        term[s2] = term[s2] or done
+        queue(s, a)
+        for _ in range(n_planning):
+            if prio.max() <= 0:
+                break
+            x, b = np.unravel_index(prio.argmax(), prio.shape)
+            prio[x, b] = 0.0
+            q[x, b] += alpha / n[x, b] ** omega * (backup(x, b) - q[x, b])
+            for y in range(S):
+                for c in range(A):
+                    if cnt[y, c, x]:
+                        queue(y, c)
+    return q
+
+
+def test_prioritized_sweeping_predecessor_lists_match_the_full_scan():
+    """The kept predecessor lists (O(predecessors) per pop) give the full scan's values."""
+    S, A = 6, 2
+    rng = np.random.default_rng(4)
+    trans = []
+    for _ in range(300):
+        s, a = int(rng.integers(S - 1)), int(rng.integers(A))
+        s2 = int(rng.choice([s, s + 1, int(rng.integers(S))]))
+        trans.append((s, a, float(rng.normal()), s2, s2 == S - 1))
+    ag = _agent("prioritized_sweeping", S=S, A=A, alpha=0.7, omega=0.5, n_planning=4, theta=1e-6)
+    for s, a, r, s2, done in trans:
+        ag.observe(s, a, r, s2, done, False)
+    ref = _ps_reference(trans, S, A, 4, 1e-6, 0.7, 0.5)
+    assert ag.q == pytest.approx(ref, abs=1e-12)
+    assert np.abs(ref).max() > 0.1  # the sweep did propagate something
+
+
+def test_epsilon_per_visit_advances_the_state_clock():
+    """epsilon_t(s) = epsilon / (1 + (t + w n(s)) / epsilon_decay), n(s) the state's visits."""
+    hp = np.zeros(C.NH)
+    hp[C.H_EPS], hp[C.H_EPS_DECAY], hp[C.H_CLOCK] = 1.0, 100.0, 10.0
+    tab = np.zeros((C.NT, 2, 3))
+    tab[C.T_N, 0] = [2.0, 3.0, 0.0]  # n(0) = 5
+    assert C.clock(tab, hp, 0, 50.0) == 100.0
+    assert C.clock(tab, hp, 1, 50.0) == 50.0
+    assert C.epsilon_at(hp, C.clock(tab, hp, 0, 50.0)) == pytest.approx(0.5)
+    ag = _agent("sarsa", S=2, A=3, epsilon=1.0, epsilon_decay=100.0, epsilon_per_visit=10.0)
+    ag.tables[C.T_N, 0] = [2.0, 3.0, 0.0]
+    ag.tables[C.T_Q, 0] = [0.0, 0.0, 1.0]
+    for _ in range(50):
+        ag.observe(1, 0, 0.0, 1, False, False)  # t = 50 steps, none in state 0
+    ag.tables[C.T_N, 1] = 0.0
+    draws = np.bincount([ag.act(0, explore=True) for _ in range(6000)], minlength=3) / 6000
+    assert draws == pytest.approx([0.5 / 3, 0.5 / 3, 0.5 + 0.5 / 3], abs=0.03)  # epsilon 0.5 in state 0
+
+
+def test_an_explicit_epsilon_means_epsilon_greedy_over_a_softmax_default():
+    assert learners.Sarsa.resolve({})["temperature"] == 1.0
+    assert learners.Sarsa.resolve({"epsilon": 0.1})["temperature"] == 0.0
+    assert learners.Sarsa.resolve({"epsilon": 0.1, "temperature": 0.5})["temperature"] == 0.5
+    ag = learners.Sarsa(2, 4, seed=0, epsilon=1.0, epsilon_decay=0.0)
+    ag.tables[C.T_Q, 0] = [0.0, 0.0, 0.0, 50.0]  # softmax at temperature 1 would pick action 3 always
+    draws = np.bincount([ag.act(0, explore=True) for _ in range(4000)], minlength=4) / 4000
+    assert draws == pytest.approx([0.25] * 4, abs=0.03)

@@ -1,9 +1,11 @@
 """Russell & Norvig's 4x3 world, gamma 0.99: each algorithm with its defaults ends with a greedy
-policy in the planner's optimal set in every state, 20 seeds, deterministic (30 000 steps) and
-with slip 0.2 (200 000 steps).  The median steps to optimal are printed (``pytest -s``).
+policy in the planner's optimal set in every state, in 20 of 20 seeds (one ``learn_batch`` of 20
+agents), deterministic (30 000 steps) and with slip 0.2 (200 000 steps).  The median steps to
+optimal (first of 40 log-spaced checkpoints from which the greedy policy stays optimal) are
+printed (``pytest -s``) and listed in docs/learners.md.
 
-MEASURED is the number of seeds (of 20) each algorithm's defaults reach; the issue's target is
-20 of 20, and the algorithms below it are listed in docs/learners.md as not meeting it yet."""
+Known shortfalls are strict xfails (they assert the same 20 of 20, and fail the suite the day
+they pass, so the mark cannot outlive the bug): see ``SHORT``."""
 
 from __future__ import annotations
 
@@ -14,31 +16,30 @@ import pytest
 import gridworld_env  # noqa: F401
 import learners
 
-#: name -> (seeds optimal of 20 deterministic, with slip 0.2), as measured with the defaults
-MEASURED = {
-    "q_learning": (20, 20),
-    "double_q": (20, 20),
-    "dyna_q": (20, 19),
-    "prioritized_sweeping": (20, 20),
-    "certainty_equivalence": (20, 20),
-    "rmax": (20, 12),
-    "sarsa": (7, 20),
-    "expected_sarsa": (1, 20),
-    "sarsa_lambda": (16, 14),
-    "mc_control": (9, 14),
+#: (name, slip) -> why the defaults do not reach 20 of 20 yet
+SHORT = {
+    ("dyna_q", 0.2): "19/20: at slip 0.2 the Q-gap 0.012 in the bottom row needs more samples of its rarely visited "
+    "pairs than undirected exploration gives in 200 000 steps",
+    ("rmax", 0.2): "12/20: m = 300 visits leave a pair's model error above the Q-gap 0.012 (a larger m misses the "
+    "deterministic budget); needs optimism that fades instead of a fixed m",
 }
 
 
-@pytest.mark.parametrize("name", sorted(learners.ALGORITHMS))
-@pytest.mark.parametrize(("slip", "steps"), [(0.0, 30_000), (0.2, 200_000)])
+def _cases():
+    for slip, steps in ((0.0, 30_000), (0.2, 200_000)):
+        for name in sorted(learners.ALGORITHMS):
+            why = SHORT.get((name, slip))
+            marks = [pytest.mark.xfail(strict=True, reason=why)] if why else []
+            yield pytest.param(name, slip, steps, marks=marks, id=f"{name}-slip{slip}")
+
+
+@pytest.mark.parametrize(("name", "slip", "steps"), list(_cases()))
 def test_defaults_reach_the_optimal_policy(name, slip, steps):
     env = gym.make("LectureGrid-v0", slip=slip)
     res = learners.learn_batch(name, env, n_agents=20, steps=steps, n_checkpoints=40)
     n_opt = int(res.optimal[:, -1].sum())
     med = np.median([c.steps_to_optimal for c in res.curves])
     print(f"{name} slip={slip}: optimal in {n_opt}/20 seeds after {steps} steps, median steps to optimal {med}")
-    want = MEASURED[name][slip > 0]
-    assert n_opt >= want
-    if want == 20:
-        assert med <= steps
-        assert np.nanmax(res.value_gap[:, -1]) < 1e-6  # optimal greedy policies have V^pi = V*
+    assert n_opt == 20
+    assert med <= steps
+    assert np.nanmax(res.value_gap[:, -1]) < 1e-6  # optimal greedy policies have V^pi = V*
