@@ -124,9 +124,14 @@ class LearningDemo:
         if g.size >= 2:
             top = max(float(g.max()), 1e-9)
             xs = np.linspace(8, w - 8, g.size)
-            ys = h + PLOT_H - 8 - (PLOT_H - 16) * g / top
+            ys = h + PLOT_H - 8 - (PLOT_H - 30) * g / top  # below the label
             pg.draw.lines(surf, (200, 60, 40), False, list(zip(xs.tolist(), ys.tolist())), 2)
         pg.draw.line(surf, (0, 0, 0), (8, h + PLOT_H - 8), (w - 8, h + PLOT_H - 8), 1)
+        if g.size:
+            label = f"value gap max_s |V*(s) - V^pi(s)|, last {g.size} updates (top = {float(g.max()):.3g})"
+            if not pg.font.get_init():
+                pg.font.init()
+            surf.blit(pg.font.Font(None, 18).render(label, True, (40, 40, 40)), (10, h + 4))
         return surf
 
     def run(self) -> None:
