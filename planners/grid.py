@@ -140,10 +140,10 @@ class GridMDP:
         if (w & t).any():
             r, c = np.argwhere(w & t)[0]
             raise ValueError(f"square ({int(r)}, {int(c)}) is both a wall and a terminal")
-        self.living_reward = check_real(living_reward, "living_reward", "a finite number")
+        self.living_reward = check_real(living_reward, "living_reward")
         if not math.isfinite(self.living_reward):
             raise ValueError(f"living_reward must be finite, got {living_reward!r}")
-        self.slip = check_real(slip, "slip", "a number in [0, 1]")
+        self.slip = check_real(slip, "slip")
         if not 0.0 <= self.slip <= 1.0:
             raise ValueError(f"slip must be in [0, 1], got {slip!r}")
         self.shape: tuple[int, int] = (int(w.shape[0]), int(w.shape[1]))
