@@ -1017,7 +1017,10 @@ def solve(mdp: TabularMDP, gamma: float, tol: float = 1e-8, max_iter: int | None
         max_iter = check_int(max_iter, "max_iter", 1)
     from .grid import GridMDP, grid_description, solve_grid  # grid.py imports this module
 
-    grid = grid_description(mdp.grid if isinstance(mdp, TabularMDP) else mdp)
+    if isinstance(mdp, TabularMDP):  # small ones sweep in NumPy: no stencil model to build
+        grid = None if small(mdp) else grid_description(mdp.grid)
+    else:
+        grid = grid_description(mdp)
     if grid is not None and (isinstance(mdp, GridMDP) or _stencil_pays(grid, gamma)):
         stencil = solve_grid(grid, gamma, tol=tol, max_iter=max_iter)
         if gamma < 1.0 or isinstance(mdp, GridMDP):
