@@ -102,16 +102,30 @@ def _hyper(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+#: ``start_optimal_at_end`` counts an agent when ``V*(start) - V^pi(start)`` is at most this.
+START_GAP_TOL = 1e-9
+
+
 def summarize(res: BatchResult) -> dict[str, Any]:
-    """The numbers the CLI prints."""
+    """The numbers the CLI prints.
+
+    ``optimal_at_end`` counts the agents whose greedy policy is optimal in *every* state (also in
+    states the optimal policy never visits); ``start_optimal_at_end`` those whose greedy policy
+    is optimal from the start (its exact value at the start within :data:`START_GAP_TOL` of
+    ``V*``); the value gaps are ``max_s |V*(s) - V^pi(s)|`` of the final greedy policies.
+    """
     last = [c.episode_return[-100:].mean() if c.episode_return.size else np.nan for c in res.curves]
     stop = [c.steps_to_optimal for c in res.curves]
+    gap = res.value_gap[:, -1] if res.value_gap.size else None
+    sgap = res.start_gap[:, -1] if res.start_gap.size else None
     return {
         "algo": res.algo,
         "seeds": int(res.q.shape[0]),
         "optimal_at_end": int(res.optimal[:, -1].sum()) if res.optimal.size else 0,
+        "start_optimal_at_end": int((sgap <= START_GAP_TOL).sum()) if sgap is not None else 0,
         "median_steps_to_optimal": float(np.nanmedian(stop)) if np.isfinite(stop).any() else None,
-        "median_value_gap_at_end": float(np.median(res.value_gap[:, -1])) if res.value_gap.size else None,
+        "median_value_gap_at_end": float(np.median(gap)) if gap is not None else None,
+        "max_value_gap_at_end": float(np.max(gap)) if gap is not None else None,
         "mean_return_last_100_episodes": float(np.nanmean(last)),
         "median_episodes": float(np.median(res.n_episodes)),
         "median_regret": float(np.median([c.regret[-1] if c.regret.size else np.nan for c in res.curves])),

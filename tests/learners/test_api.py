@@ -194,3 +194,20 @@ def test_layering_learners_imports():
         stdlib_extra = {m for m in mods if m not in allowed}
         assert "gridworld_env" not in mods, path
         assert not stdlib_extra, f"{path.name} imports {sorted(stdlib_extra)}"
+
+
+def test_cli_summary_counts_agents_optimal_everywhere_and_from_the_start():
+    from learners.__main__ import START_GAP_TOL, summarize
+
+    env = gym.make("LectureGrid-v0", layout="cliff")
+    res = learners.learn_batch("q_learning", env, n_agents=30, steps=20_000)
+    mdp = planners.TabularMDP.from_env(env)
+    v_star = planners.solve(mdp, gamma=0.99).values
+    start = int(np.flatnonzero(env.unwrapped.initial_state_distrib)[0])
+    v_pi = [planners.policy_evaluation(mdp, q.argmax(1), 0.99) for q in res.q]
+    from_start = sum(v_star[start] - v[start] <= START_GAP_TOL for v in v_pi)
+    worst = max(np.abs(v_star - v).max() for v in v_pi)
+    s = summarize(res)
+    assert s["start_optimal_at_end"] == from_start
+    assert s["max_value_gap_at_end"] == pytest.approx(worst, rel=1e-9, abs=1e-12)
+    assert s["optimal_at_end"] <= s["start_optimal_at_end"] <= 30
