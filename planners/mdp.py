@@ -291,33 +291,37 @@ class TabularMDP:
         mats = _as_matrices(P)
         A = len(mats)
         S = mats[0].shape[0]
+        if S >= 2**31:
+            raise MDPError(f"at most 2**31 - 1 states are supported, got {S}")
         for a, m in enumerate(mats):
             if m.shape != (S, S):
                 raise MDPError(f"P[{a}] must be a square (S, S) matrix with S={S}, got shape {m.shape}")
-        rows_cols_vals = []
+        entries = []
         K = 1
         for a, m in enumerate(mats):
-            r, c, v = _nonzeros(m)
+            counts, c, v = _nonzeros(m)
             if v.size and not np.isfinite(v).all():
                 raise MDPError(f"P[{a}] holds a non-finite probability")
-            counts = np.bincount(r, minlength=S)
             K = max(K, int(counts.max()) if counts.size else 1)
-            rows_cols_vals.append((r, c, v, counts))
-        ns = np.repeat(np.arange(S, dtype=np.int64), A * K).reshape(S, A, K)
+            entries.append((counts, c, v))
+        # Row s of action a holds its non-zero entries in slots 0..counts[s]-1, in column order:
+        # the mask "slot < count" enumerates those slots row by row, the order of (c, v).
+        ns = np.empty((S, A, K), dtype=np.int32)
+        ns[...] = np.arange(S, dtype=np.int32)[:, None, None]  # unused slots: self-loops, probability 0
         pr = np.zeros((S, A, K))
-        for a, (r, c, v, counts) in enumerate(rows_cols_vals):
-            starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-            slot = np.arange(r.size) - starts[r]
-            ns[r, a, slot] = c
-            pr[r, a, slot] = v
+        slots = np.arange(K)
+        for a, (counts, c, v) in enumerate(entries):
+            used = slots[None, :] < counts[:, None]
+            ns[:, a, :][used] = c
+            pr[:, a, :][used] = v
         Rd = R.toarray() if hasattr(R, "toarray") else np.asarray(R, dtype=float)
+        rw = np.zeros((S, A, K))  # rewards of unused slots are irrelevant; keep them 0
         if Rd.shape == (S, A):
-            rw = np.repeat(Rd[:, :, None], K, axis=2)
+            np.copyto(rw, Rd[:, :, None], where=pr > 0)
         elif Rd.shape == (S, A, S):
-            rw = np.take_along_axis(Rd, ns, axis=2)
+            np.copyto(rw, np.take_along_axis(Rd, ns.astype(np.intp), axis=2), where=pr > 0)
         else:
             raise MDPError(f"R must have shape (S, A) = {(S, A)} or (S, A, S) = {(S, A, S)}, got {Rd.shape}")
-        rw = np.where(pr > 0, rw, 0.0)  # rewards of unused slots are irrelevant; keep them 0
         if terminal is None:
             terminal = _zero_self_loops(ns, pr, rw)
         return cls(ns, pr, rw, terminal)
@@ -422,13 +426,18 @@ def _as_matrices(P: Any) -> list[Any]:
 
 
 def _nonzeros(m: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Row-sorted (row, col, value) of the non-zero entries of a dense or sparse matrix."""
+    """Per-row counts and the row-major (column, value) of the non-zero entries of a (sparse) matrix.
+
+    A scipy.sparse matrix in canonical CSR form (sorted, no duplicates) with no stored zeros is
+    read without a copy; otherwise a canonical copy is made (duplicates summed, zeros dropped).
+    """
     if hasattr(m, "tocsr"):
-        m = m.tocsr().copy()
-        m.sum_duplicates()
-        m.eliminate_zeros()
-        m.sort_indices()
-        rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
-        return rows, m.indices.astype(np.int64), m.data.astype(float)
+        m = m.tocsr()
+        if not m.has_canonical_format or (m.data == 0).any():
+            m = m.copy()
+            m.sum_duplicates()
+            m.eliminate_zeros()
+            m.sort_indices()
+        return np.diff(m.indptr), m.indices, np.asarray(m.data, dtype=float)
     r, c = np.nonzero(m)
-    return r, c, m[r, c]
+    return np.bincount(r, minlength=m.shape[0]), c, m[r, c]

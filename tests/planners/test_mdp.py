@@ -183,3 +183,67 @@ def test_agent_api() -> None:
     with pytest.raises(ValueError, match="unknown planner"):
         PlannerAgent(env, planner="nope")
     assert "policy_iteration" in repr(agent)
+
+
+def _reference_from_dense(P: list, R: np.ndarray) -> dict:
+    """(s, a) -> {t: (probability, reward)} by plain loops over the summed entries."""
+    out: dict = {}
+    for a, m in enumerate(P):
+        coo = m.tocoo()
+        for s, t, p in zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist()):
+            d = out.setdefault((s, a), {})
+            d[t] = d.get(t, 0.0) + p
+    for (s, a), d in out.items():
+        for t in list(d):
+            if d[t] == 0.0:
+                del d[t]
+            else:
+                d[t] = (d[t], float(R[s, a] if R.ndim == 2 else R[s, a, t]))
+    return out
+
+
+@pytest.mark.parametrize("reward_kind", ["sa", "sas"])
+@pytest.mark.parametrize("form", ["canonical", "duplicates", "stored zeros", "unsorted", "coo", "dense"])
+def test_from_dense_slots_match_a_loop_reference(form: str, reward_kind: str) -> None:
+    from scipy import sparse as sp
+
+    rng = np.random.default_rng(7)
+    S, A = 9, 3
+    P, dense = [], np.zeros((A, S, S))
+    for a in range(A):
+        for s in range(S):
+            cols = rng.choice(S, size=rng.integers(1, 5), replace=False)
+            dense[a, s, cols] = rng.dirichlet(np.ones(len(cols)))
+        m = sp.coo_matrix(dense[a])
+        row, col, val = m.row, m.col, m.data
+        if form == "stored zeros":
+            row, col, val = np.r_[row, 0, 5], np.r_[col, 8, 2], np.r_[val, 0.0, 0.0]
+        csr = sp.csr_matrix((val, (row, col)), shape=(S, S))
+        if form == "stored zeros":
+            assert (csr.data == 0).any()  # scipy keeps explicit zeros
+        if form == "duplicates":  # every stored entry split into two halves, side by side in its row
+            c = sp.csr_matrix(dense[a])
+            csr = sp.csr_matrix((np.repeat(c.data / 2, 2), np.repeat(c.indices, 2), 2 * c.indptr), shape=(S, S))
+            assert not csr.has_canonical_format
+        if form == "unsorted":
+            csr.indices = csr.indices.copy()
+            for s in range(S):
+                lo, hi = csr.indptr[s], csr.indptr[s + 1]
+                csr.indices[lo:hi], csr.data[lo:hi] = csr.indices[lo:hi][::-1].copy(), csr.data[lo:hi][::-1].copy()
+            csr.has_sorted_indices = False
+        P.append({"coo": sp.coo_matrix(dense[a]), "dense": dense[a]}.get(form, csr))
+    R = rng.normal(size=(S, A)) if reward_kind == "sa" else rng.normal(size=(S, A, S))
+    mdp = TabularMDP.from_dense(P, R)
+    ref = _reference_from_dense([sp.csr_matrix(dense[a]) for a in range(A)], R)
+    for s in range(S):
+        for a in range(A):
+            used = mdp.prob[s, a] > 0
+            got = {
+                int(t): (p, r)
+                for t, p, r in zip(mdp.next_state[s, a][used], mdp.prob[s, a][used], mdp.reward[s, a][used])
+            }
+            assert got.keys() == ref[(s, a)].keys()
+            for t, (p, r) in ref[(s, a)].items():
+                assert got[t][0] == pytest.approx(p, abs=1e-15) and got[t][1] == r
+            assert (mdp.next_state[s, a][~used] == s).all() and (mdp.reward[s, a][~used] == 0).all()
+    assert mdp.n_outcomes == max(len(d) for d in ref.values())
