@@ -65,10 +65,13 @@ PLANNING = (CERTAINTY_EQUIVALENCE, RMAX)
 # hyperparameter columns of the (N, NH) table
 H_GAMMA, H_ALPHA, H_OMEGA, H_EPS, H_EPS_DECAY, H_EPS_MIN, H_TEMP, H_LAMBDA = 0, 1, 2, 3, 4, 5, 6, 7
 H_REPLACING, H_NPLAN, H_QINIT, H_THETA, H_M, H_RMAX, H_TOL, H_CLOCK = 8, 9, 10, 11, 12, 13, 14, 15
-NH = 16
+H_BETA, H_CAP, H_VARB = 16, 17, 18
+NH = 19
 # tables of the (NT, S, A) array
 T_Q, T_Q2, T_E, T_N, T_RSUM, T_PRIO = 0, 1, 2, 3, 4, 5
 NT = 6
+#: R-max keeps its squared reward deviations and bonus widths in the tables it has no other use for
+T_RDEV, T_BONUS = T_E, T_PRIO
 # scalars: steps observed, pairs seen, updates applied, MC buffer length
 SC_T, SC_NSEEN, SC_UPDATES, SC_BUFLEN = 0, 1, 2, 3
 NSC = 4
@@ -115,9 +118,11 @@ def step_size(hp: np.ndarray, n: float) -> float:
 
 @njit(cache=True)
 def action_value(tab: np.ndarray, algo: int, s: int, b: int) -> float:
-    """The value the behaviour policy ranks action ``b`` by (``Q1 + Q2`` for Double Q)."""
+    """The value the behaviour policy ranks action ``b`` by (``Q1 + Q2`` for Double Q, R-max's optimistic ``Q2``)."""
     if algo == DOUBLE_Q:
         return tab[T_Q, s, b] + tab[T_Q2, s, b]
+    if algo == RMAX:
+        return tab[T_Q2, s, b]
     return tab[T_Q, s, b]
 
 
