@@ -190,6 +190,17 @@ def _record(tab, cnt, term, seen, sc, s, a, r, s2, done) -> None:
 
 
 @njit(cache=True)
+def _reward_deviation(tab: np.ndarray, s: int, a: int, r: float) -> None:
+    """Welford: add the sample ``r`` (already counted in ``n(s,a)``, not yet in the reward sum) to ``tab[T_RDEV]``.
+
+    ``T_RDEV += (r - mean_before) (r - mean_after)``: the sum of squared deviations, exactly 0 for a constant reward.
+    """
+    n = tab[T_N, s, a]
+    before = tab[T_RSUM, s, a] / (n - 1.0) if n > 1.0 else r
+    tab[T_RDEV, s, a] += (r - before) * (r - (tab[T_RSUM, s, a] + r) / n)
+
+
+@njit(cache=True)
 def _dyna(algo, hp, tab, cnt, term, seen, sc, rng, s, a, r, s2, done, trunc) -> int:
     """Dyna-Q: a Q-learning step, the model, then ``n_planning`` uniform model backups."""
     alpha = visit(tab, hp, s, a)
@@ -262,11 +273,10 @@ def _planning(algo, hp, tab, cnt, term, seen, sc, rng, s, a, r, s2, done, trunc)
     n = tab[T_N, s, a]
     if algo == RMAX and hp[H_CAP] > 0.0 and n >= hp[H_CAP]:
         return -1 if (done or trunc) else select(tab, algo, hp, s2, sc[SC_T], rng)
-    mean = tab[T_RSUM, s, a] / n if n > 0.0 else r
     tab[T_N, s, a] = n + 1.0
+    if algo == RMAX:
+        _reward_deviation(tab, s, a, r)
     _record(tab, cnt, term, seen, sc, s, a, r, s2, done)
-    if algo == RMAX:  # Welford: the sum of squared reward deviations (exactly 0 for a constant reward)
-        tab[T_RDEV, s, a] += (r - mean) * (r - tab[T_RSUM, s, a] / (n + 1.0))
     k = int(n + 1.0)
     if algo == RMAX:
         m = int(hp[H_M])
@@ -317,37 +327,41 @@ def value_iteration(hp, tab, table, cnt, term, n_min, tol, bonus) -> int:
 
 
 @njit(cache=True)
-def bonus_widths(hp, tab, cnt, term, n_min) -> None:
-    """R-max's bonus widths ``tab[T_BONUS]`` of the known pairs: ``sqrt(Var(s,a) / n(s,a))``, or ``1 / sqrt(n(s,a))``.
+def width(hp: np.ndarray, tab: np.ndarray, cnt: np.ndarray, term: np.ndarray, s: int, a: int) -> float:
+    """The bonus width of a visited pair: ``sqrt(Var(s,a) / n(s,a))``, or ``1 / sqrt(n(s,a))``.
 
     ``Var(s,a) = Var_hat(r) + gamma**2 Var_hat(V(s'))``: the empirical variances of the reward (from the
     squared deviations ``tab[T_RDEV]`` kept by Welford's update) and of ``V(s') = max_b Q(s', b)``
-    (terminal s': 0) over the pair's samples, with the values ``Q`` of the
-    current plan (``variance_bonus = 1``, the default); ``variance_bonus = 0``: MBIE-EB's ``1 / sqrt(n)``.
+    (terminal s': 0) over the pair's samples (``variance_bonus = 1``, the default);
+    ``variance_bonus = 0``: MBIE-EB's ``1 / sqrt(n)``.
     """
-    S, A = tab.shape[1], tab.shape[2]
+    n = tab[T_N, s, a]
+    if hp[H_VARB] == 0.0:
+        return 1.0 / np.sqrt(n)
+    S = tab.shape[1]
+    m1 = 0.0
+    for y in range(S):
+        if cnt[s, a, y] != 0.0 and term[y] == 0.0:
+            m1 += cnt[s, a, y] * vmax(tab, T_Q, y)
+    m1 /= n
+    m2 = 0.0  # two passes: a pair with one outcome has the variance 0 (to rounding squared)
+    for y in range(S):
+        c = cnt[s, a, y]
+        if c != 0.0:
+            d = (vmax(tab, T_Q, y) if term[y] == 0.0 else 0.0) - m1
+            m2 += c * d * d
     g = hp[H_GAMMA]
+    return np.sqrt((tab[T_RDEV, s, a] / n + g * g * m2 / n) / n)
+
+
+@njit(cache=True)
+def bonus_widths(hp, tab, cnt, term, n_min) -> None:
+    """R-max's ``tab[T_BONUS] = width(s, a)`` of the known pairs (:func:`width`), from the current ``Q``."""
+    S, A = tab.shape[1], tab.shape[2]
     for x in range(S):
         for b in range(A):
-            n = tab[T_N, x, b]
-            if n < n_min or n <= 0.0:
-                continue
-            if hp[H_VARB] == 0.0:
-                tab[T_BONUS, x, b] = 1.0 / np.sqrt(n)
-                continue
-            m1 = 0.0
-            for y in range(S):
-                if cnt[x, b, y] != 0.0 and term[y] == 0.0:
-                    m1 += cnt[x, b, y] * vmax(tab, T_Q, y)
-            m1 /= n
-            m2 = 0.0  # two passes: a pair with one outcome has the variance 0 (to rounding squared)
-            for y in range(S):
-                c = cnt[x, b, y]
-                if c != 0.0:
-                    d = (vmax(tab, T_Q, y) if term[y] == 0.0 else 0.0) - m1
-                    m2 += c * d * d
-            var = tab[T_RDEV, x, b] / n + g * g * m2 / n
-            tab[T_BONUS, x, b] = np.sqrt(var / n)
+            if tab[T_N, x, b] >= n_min and tab[T_N, x, b] > 0.0:
+                tab[T_BONUS, x, b] = width(hp, tab, cnt, term, x, b)
 
 
 @njit(cache=True)
