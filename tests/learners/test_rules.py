@@ -207,6 +207,11 @@ def test_rmax_bonus_by_hand_in_both_planners(variance_bonus):
     assert tab[C.T_Q2, :, 0] == pytest.approx(q2, rel=1e-9)
 
 
+def test_rmax_variance_bonus_takes_a_bool_like_replacing():
+    assert learners.RMax.resolve({"variance_bonus": False})["variance_bonus"] == 0.0
+    assert learners.RMax.resolve({})["variance_bonus"] == 1.0
+
+
 def test_rmax_reports_q_and_behaves_greedily_on_the_bonus_values():
     ag = _agent("rmax", S=2, A=2)
     ag.tables[C.T_Q, 0] = [1.0, 0.0]  # the estimated model prefers action 0
