@@ -464,13 +464,13 @@ class RMax(Agent):
       if it stopped exploring;
     * the behaviour values ``Q2`` (``act(obs, explore=True)``, greedy, ties at random): the same MDP
       with the bonus ``beta w(s, a)`` added to each known pair's reward, unknown pairs at
-      ``(rmax + beta) / (1 - gamma)``.  ``w = sqrt(Var_hat(r + gamma V(s')) / n)`` (the empirical
-      standard error of the pair's backup, reward and next-state variances added; V from ``q``), or
+      ``(rmax + beta) / (1 - gamma)``.  ``w = sqrt((Var_hat(r) + gamma^2 Var_hat(V(s'))) / n)`` (the
+      empirical standard error of the pair's backup, without the covariance term; V from ``q``), or
       with ``variance_bonus = 0`` MBIE-EB's ``w = 1 / sqrt(n)`` (Strehl & Littman 2008).
 
     ``beta = 0, model_cap = m`` is Brafman & Tennenholtz's R-max (frozen models); ``m = 1,
     variance_bonus = 0, model_cap = m'`` MBIE-EB.  Both are PAC-MDP with their theory's ``m``
-    (and ``beta``), polynomial in ``S, A, 1/eps, 1/delta, 1/(1 - gamma)`` (Strehl, Li & Littman 2009;
+    (and ``beta``), polynomial in ``S, A, 1/eps, log(1/delta), 1/(1 - gamma)`` (Strehl, Li & Littman 2009;
     Strehl & Littman 2008); the variance-scaled bonus is not covered by those proofs, and the
     defaults are far below the theory's sizes, so the defaults carry no guarantee.
 
