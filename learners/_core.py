@@ -29,10 +29,19 @@ Notation: a transition ``(s, a, r, s')``, ``done`` when ``s'`` is terminal (its 
 * Certainty equivalence: ``Q`` is the exact solution of the estimated MDP, re-planned when a
   pair's count reaches a power of two (the model changed enough: O(S A log T) re-plans).
   Unvisited pairs keep ``q_init``.
-* R-max (Brafman & Tennenholtz 2002): a pair is known after ``m`` visits (its model then
-  frozen); unknown pairs are worth ``rmax / (1 - gamma)``; re-planned when a pair becomes
-  known; behaviour greedy.  PAC: with ``m`` polynomial in ``S, A, 1/(1-gamma), 1/eps``
-  it is eps-optimal on all but polynomially many steps (Strehl, Li & Littman 2009).
+* R-max (Brafman & Tennenholtz 2002), with an MBIE-EB-style bonus (Strehl & Littman 2008): a pair
+  is known after ``m`` visits; unknown pairs are worth ``rmax / (1 - gamma)``; the known pairs'
+  model keeps learning (up to ``model_cap`` samples; ``model_cap = m``: the original frozen model).
+  ``Q`` is the estimated MDP's solution (no bonus; what ``q`` and ``policy`` report).  The
+  behaviour is greedy on ``Q2``, the solution of the same MDP with the reward of each known pair
+  raised by ``beta w(s,a)``, unknown pairs at ``(rmax + beta) / (1 - gamma)``, where
+  ``w = sqrt((Var_hat(r) + gamma^2 Var_hat(max_b Q(s',b))) / n(s,a))`` (the standard error of the
+  pair's backup; ``variance_bonus = 0``: MBIE-EB's ``1 / sqrt(n)``).  Both are re-planned when a
+  count reaches ``m 2^k``.  PAC (eps-optimal on all but polynomially many steps, with
+  probability 1 - delta): R-max with ``beta = 0, model_cap = m`` and ``m`` polynomial in
+  ``S, A, 1/(1-gamma), 1/eps, log 1/delta`` (Strehl, Li & Littman 2009); MBIE-EB (``m = 1``,
+  ``variance_bonus = 0``) with its ``beta ~ (1/(1-gamma)) sqrt(log(S A m'/delta))`` and samples
+  capped at ``model_cap = m'`` (Strehl & Littman 2008).  The variance-scaled width has no proof here.
 
 Behaviour: epsilon-greedy with ``epsilon_t = max(epsilon_min, epsilon / (1 + c / epsilon_decay))``
 on the clock ``c = t + epsilon_per_visit * n(s)`` (``t`` steps, ``n(s) = sum_a n(s, a)`` the visits of
@@ -65,10 +74,13 @@ PLANNING = (CERTAINTY_EQUIVALENCE, RMAX)
 # hyperparameter columns of the (N, NH) table
 H_GAMMA, H_ALPHA, H_OMEGA, H_EPS, H_EPS_DECAY, H_EPS_MIN, H_TEMP, H_LAMBDA = 0, 1, 2, 3, 4, 5, 6, 7
 H_REPLACING, H_NPLAN, H_QINIT, H_THETA, H_M, H_RMAX, H_TOL, H_CLOCK = 8, 9, 10, 11, 12, 13, 14, 15
-NH = 16
+H_BETA, H_CAP, H_VARB = 16, 17, 18
+NH = 19
 # tables of the (NT, S, A) array
 T_Q, T_Q2, T_E, T_N, T_RSUM, T_PRIO = 0, 1, 2, 3, 4, 5
 NT = 6
+#: R-max keeps its squared reward deviations and bonus widths in the tables it has no other use for
+T_RDEV, T_BONUS = T_E, T_PRIO
 # scalars: steps observed, pairs seen, updates applied, MC buffer length
 SC_T, SC_NSEEN, SC_UPDATES, SC_BUFLEN = 0, 1, 2, 3
 NSC = 4
@@ -115,10 +127,18 @@ def step_size(hp: np.ndarray, n: float) -> float:
 
 @njit(cache=True)
 def action_value(tab: np.ndarray, algo: int, s: int, b: int) -> float:
-    """The value the behaviour policy ranks action ``b`` by (``Q1 + Q2`` for Double Q)."""
+    """The value the greedy policy ranks action ``b`` by (``Q1 + Q2`` for Double Q, else ``Q``)."""
     if algo == DOUBLE_Q:
         return tab[T_Q, s, b] + tab[T_Q2, s, b]
     return tab[T_Q, s, b]
+
+
+@njit(cache=True)
+def behaviour_table(algo: int) -> int:
+    """The table the behaviour acts on: R-max's bonus values ``Q2``, else -1 (:func:`action_value`)."""
+    if algo == RMAX:
+        return T_Q2
+    return -1
 
 
 @njit(cache=True)
@@ -157,15 +177,17 @@ def greedy(tab: np.ndarray, table: int, algo: int, s: int, rng: np.ndarray) -> i
 
 
 @njit(cache=True)
-def _softmax(tab: np.ndarray, algo: int, s: int, temp: float, rng: np.ndarray) -> int:
+def _softmax(tab: np.ndarray, table: int, algo: int, s: int, temp: float, rng: np.ndarray) -> int:
     A = tab.shape[2]
-    best, _ = _best(tab, -1, algo, s)
+    best, _ = _best(tab, table, algo, s)
     z = 0.0
     for b in range(A):
-        z += math.exp((action_value(tab, algo, s, b) - best) / temp)
+        v = action_value(tab, algo, s, b) if table < 0 else tab[table, s, b]
+        z += math.exp((v - best) / temp)
     u = uniform(rng, 0) * z
     for b in range(A):
-        u -= math.exp((action_value(tab, algo, s, b) - best) / temp)
+        v = action_value(tab, algo, s, b) if table < 0 else tab[table, s, b]
+        u -= math.exp((v - best) / temp)
         if u < 0.0:
             return b
     return A - 1
@@ -173,14 +195,15 @@ def _softmax(tab: np.ndarray, algo: int, s: int, temp: float, rng: np.ndarray) -
 
 @njit(cache=True)
 def select(tab: np.ndarray, algo: int, hp: np.ndarray, s: int, t: float, rng: np.ndarray) -> int:
-    """The behaviour action in ``s`` after ``t`` steps (softmax, or epsilon-greedy)."""
+    """The behaviour action in ``s`` after ``t`` steps (softmax, or epsilon-greedy) on :func:`behaviour_table`."""
+    table = behaviour_table(algo)
     if hp[H_TEMP] > 0.0:
         t = clock(tab, hp, s, t)
-        return _softmax(tab, algo, s, temperature_at(hp, t), rng)
+        return _softmax(tab, table, algo, s, temperature_at(hp, t), rng)
     eps = epsilon_at(hp, clock(tab, hp, s, t))
     if eps > 0.0 and uniform(rng, 0) < eps:
         return randint(rng, 0, tab.shape[2])
-    return greedy(tab, -1, algo, s, rng)
+    return greedy(tab, table, algo, s, rng)
 
 
 @njit(cache=True)

@@ -122,7 +122,7 @@ def _run_agent(
         ep[2] *= g
         a2 = learn_step(algo, hp, tab, cnt, term, seen, buf, first, sc, rng, s, a, r, s2, done, trunc)
         if a2 == NEED_PLAN:
-            plan_model(hp, tab, cnt, term, n_min, tol)
+            plan_model(algo, hp, tab, cnt, term, n_min, tol)
             a2 = -1 if (done or trunc) else select(tab, algo, hp, s2, sc[SC_T], rng)
         if done or trunc:
             _record(rec, nrec, ep, t + 1)

@@ -14,12 +14,15 @@ from numba import njit
 from ._core import (
     DOUBLE_Q,
     DYNA_Q,
+    H_BETA,
+    H_CAP,
     H_GAMMA,
     H_LAMBDA,
     H_M,
     H_NPLAN,
     H_REPLACING,
     H_THETA,
+    H_VARB,
     MC_CONTROL,
     NEED_PLAN,
     PRIORITIZED_SWEEPING,
@@ -31,11 +34,13 @@ from ._core import (
     SC_NSEEN,
     SC_T,
     SC_UPDATES,
+    T_BONUS,
     T_E,
     T_N,
     T_PRIO,
     T_Q,
     T_Q2,
+    T_RDEV,
     T_RSUM,
     greedy,
     policy_expectation,
@@ -145,15 +150,21 @@ def _mc(algo, hp, tab, buf, first, sc, rng, s, a, r, s2, done, trunc) -> int:
 
 
 @njit(cache=True)
-def model_backup(hp: np.ndarray, tab: np.ndarray, cnt: np.ndarray, term: np.ndarray, s: int, a: int) -> float:
-    """``B(s,a) = rbar + gamma sum_s' c(s,a,s')/n(s,a) max_b Q(s',b)`` (terminal s': 0)."""
+def backup_of(hp: np.ndarray, tab: np.ndarray, table: int, cnt: np.ndarray, term: np.ndarray, s: int, a: int) -> float:
+    """``rbar + gamma sum_s' c(s,a,s')/n(s,a) max_b tab[table, s', b]`` (terminal s': 0)."""
     n = tab[T_N, s, a]
     acc = 0.0
     for x in range(cnt.shape[2]):
         c = cnt[s, a, x]
         if c != 0.0 and term[x] == 0.0:
-            acc += c * vmax(tab, T_Q, x)
+            acc += c * vmax(tab, table, x)
     return (tab[T_RSUM, s, a] + hp[H_GAMMA] * acc) / n
+
+
+@njit(cache=True)
+def model_backup(hp: np.ndarray, tab: np.ndarray, cnt: np.ndarray, term: np.ndarray, s: int, a: int) -> float:
+    """``B(s,a) = rbar + gamma sum_s' c(s,a,s')/n(s,a) max_b Q(s',b)`` (terminal s': 0)."""
+    return backup_of(hp, tab, T_Q, cnt, term, s, a)
 
 
 @njit(cache=True)
@@ -176,6 +187,17 @@ def _record(tab, cnt, term, seen, sc, s, a, r, s2, done) -> None:
     tab[T_RSUM, s, a] += r
     if done:
         term[s2] = 1.0
+
+
+@njit(cache=True)
+def _reward_deviation(tab: np.ndarray, s: int, a: int, r: float) -> None:
+    """Welford: add the sample ``r`` (already counted in ``n(s,a)``, not yet in the reward sum) to ``tab[T_RDEV]``.
+
+    ``T_RDEV += (r - mean_before) (r - mean_after)``: the sum of squared deviations, exactly 0 for a constant reward.
+    """
+    n = tab[T_N, s, a]
+    before = tab[T_RSUM, s, a] / (n - 1.0) if n > 1.0 else r
+    tab[T_RDEV, s, a] += (r - before) * (r - (tab[T_RSUM, s, a] + r) / n)
 
 
 @njit(cache=True)
@@ -242,19 +264,24 @@ def _prioritized(algo, hp, tab, cnt, term, seen, sc, rng, s, a, r, s2, done, tru
 
 @njit(cache=True)
 def _planning(algo, hp, tab, cnt, term, seen, sc, rng, s, a, r, s2, done, trunc) -> int:
-    """Certainty equivalence and R-max: update the model; ask for a re-plan when it changed enough."""
+    """Certainty equivalence and R-max: update the model; ask for a re-plan when it changed enough.
+
+    Certainty equivalence re-plans when ``n(s,a)`` reaches a power of two; R-max when it reaches
+    ``m 2^k`` (``k = 0``: the pair becomes known).  R-max's model ignores the samples beyond
+    ``model_cap`` visits (``model_cap = m``: Brafman & Tennenholtz's frozen model; 0: no cap).
+    """
     n = tab[T_N, s, a]
-    if algo == RMAX and n >= hp[H_M]:
+    if algo == RMAX and hp[H_CAP] > 0.0 and n >= hp[H_CAP]:
         return -1 if (done or trunc) else select(tab, algo, hp, s2, sc[SC_T], rng)
     tab[T_N, s, a] = n + 1.0
-    _record(tab, cnt, term, seen, sc, s, a, r, s2, done)
-    m = n + 1.0
     if algo == RMAX:
-        replan = m == hp[H_M]
-    else:
-        k = int(m)
-        replan = (k & (k - 1)) == 0  # a power of two
-    if replan:
+        _reward_deviation(tab, s, a, r)
+    _record(tab, cnt, term, seen, sc, s, a, r, s2, done)
+    k = int(n + 1.0)
+    if algo == RMAX:
+        m = int(hp[H_M])
+        k = k // m if k % m == 0 else 3  # 3: not m times a power of two
+    if (k & (k - 1)) == 0:  # a power of two
         return NEED_PLAN
     return -1 if (done or trunc) else select(tab, algo, hp, s2, sc[SC_T], rng)
 
@@ -277,13 +304,11 @@ def learn_step(algo, hp, tab, cnt, term, seen, buf, first, sc, rng, s, a, r, s2,
 
 
 @njit(cache=True)
-def plan_model(hp: np.ndarray, tab: np.ndarray, cnt: np.ndarray, term: np.ndarray, n_min: float, tol: float) -> int:
-    """In-place value iteration on the estimated model over the pairs with ``n(s,a) >= n_min``.
+def value_iteration(hp, tab, table, cnt, term, n_min, tol, bonus) -> int:
+    """In-place Gauss-Seidel value iteration of ``tab[table]`` over the pairs with ``n(s,a) >= n_min``.
 
-    Gauss-Seidel sweeps ``Q(s,a) <- B(s,a)`` until the largest change is below ``tol``; the
-    other pairs keep their values (``q_init``, or R-max's ``rmax / (1 - gamma)``).  The
-    batched kernel's planner; the Python path solves the same MDP with ``planners``.
-    Returns the number of sweeps.
+    Sweeps ``tab[table, s, a] <- backup_of(table) + bonus tab[T_BONUS, s, a]`` until the largest
+    change is below ``tol``; the other pairs keep their values.  Returns the number of sweeps.
     """
     S, A = tab.shape[1], tab.shape[2]
     for it in range(1, 1_000_000):
@@ -291,9 +316,68 @@ def plan_model(hp: np.ndarray, tab: np.ndarray, cnt: np.ndarray, term: np.ndarra
         for x in range(S):
             for b in range(A):
                 if tab[T_N, x, b] >= n_min:
-                    v = model_backup(hp, tab, cnt, term, x, b)
-                    change = max(change, abs(v - tab[T_Q, x, b]))
-                    tab[T_Q, x, b] = v
+                    v = backup_of(hp, tab, table, cnt, term, x, b)
+                    if bonus != 0.0:
+                        v += bonus * tab[T_BONUS, x, b]
+                    change = max(change, abs(v - tab[table, x, b]))
+                    tab[table, x, b] = v
         if change < tol:
             return it
     return -1
+
+
+@njit(cache=True)
+def width(hp: np.ndarray, tab: np.ndarray, cnt: np.ndarray, term: np.ndarray, s: int, a: int) -> float:
+    """The bonus width of a visited pair: ``sqrt(Var(s,a) / n(s,a))``, or ``1 / sqrt(n(s,a))``.
+
+    ``Var(s,a) = Var_hat(r) + gamma**2 Var_hat(V(s'))``: the empirical variances of the reward (from the
+    squared deviations ``tab[T_RDEV]`` kept by Welford's update) and of ``V(s') = max_b Q(s', b)``
+    (terminal s': 0) over the pair's samples (``variance_bonus = 1``, the default);
+    ``variance_bonus = 0``: MBIE-EB's ``1 / sqrt(n)``.
+    """
+    n = tab[T_N, s, a]
+    if hp[H_VARB] == 0.0:
+        return 1.0 / np.sqrt(n)
+    S = tab.shape[1]
+    m1 = 0.0
+    for y in range(S):
+        if cnt[s, a, y] != 0.0 and term[y] == 0.0:
+            m1 += cnt[s, a, y] * vmax(tab, T_Q, y)
+    m1 /= n
+    m2 = 0.0  # two passes: a pair with one outcome has the variance 0 (to rounding squared)
+    for y in range(S):
+        c = cnt[s, a, y]
+        if c != 0.0:
+            d = (vmax(tab, T_Q, y) if term[y] == 0.0 else 0.0) - m1
+            m2 += c * d * d
+    g = hp[H_GAMMA]
+    return np.sqrt((tab[T_RDEV, s, a] / n + g * g * m2 / n) / n)
+
+
+@njit(cache=True)
+def bonus_widths(hp, tab, cnt, term, n_min) -> None:
+    """R-max's ``tab[T_BONUS] = width(s, a)`` of the known pairs (:func:`width`), from the current ``Q``."""
+    S, A = tab.shape[1], tab.shape[2]
+    for x in range(S):
+        for b in range(A):
+            if tab[T_N, x, b] >= n_min and tab[T_N, x, b] > 0.0:
+                tab[T_BONUS, x, b] = width(hp, tab, cnt, term, x, b)
+
+
+@njit(cache=True)
+def plan_model(algo, hp, tab, cnt, term, n_min, tol) -> int:
+    """The batched kernel's re-plan of the estimated model (the Python path solves the same MDPs with ``planners``).
+
+    ``Q`` (``tab[T_Q]``): the estimated MDP's Q-values over the pairs with ``n(s,a) >= n_min``, the
+    other pairs keeping theirs (``q_init``, or R-max's ``rmax / (1 - gamma)``).  R-max also plans its
+    behaviour values ``Q2`` with the bonus ``beta tab[T_BONUS]`` (:func:`bonus_widths`) added to every
+    known pair's reward (``beta = 0``: ``Q2 = Q``).  Returns the number of sweeps of the plan of ``Q``.
+    """
+    sweeps = value_iteration(hp, tab, T_Q, cnt, term, n_min, tol, 0.0)
+    if algo == RMAX:
+        if hp[H_BETA] > 0.0:
+            bonus_widths(hp, tab, cnt, term, n_min)
+            value_iteration(hp, tab, T_Q2, cnt, term, n_min, tol, hp[H_BETA])
+        else:
+            tab[T_Q2] = tab[T_Q]
+    return sweeps

@@ -8,7 +8,8 @@
 * :func:`plan_q` -- the Python path's re-plan of an estimated model (certainty equivalence,
   R-max) as a :class:`planners.TabularMDP` with one extra terminal "sink" state: a pair below the
   visit threshold moves there with a reward equal to its current value (``q_init`` or
-  ``rmax / (1 - gamma)``), so its Q-value is exactly that.
+  ``rmax / (1 - gamma)``), so its Q-value is exactly that; R-max's behaviour values add the bonus
+  ``beta w(s, a)`` to the known pairs' rewards (the widths ``w`` of :func:`learners._rules.bonus_widths`).
 * :class:`Truth` -- ``V*``, the optimal sets and exact policy evaluation for the curves.
 """
 
@@ -49,8 +50,21 @@ def greedy_sets(q: np.ndarray) -> np.ndarray:
     return planners.greedy_mask(q.reshape(-1, q.shape[-1])).reshape(q.shape)
 
 
-def plan_q(tab: np.ndarray, cnt: np.ndarray, term: np.ndarray, gamma: float, n_min: float, tol: float) -> np.ndarray:
-    """Q-values of the estimated MDP of one agent's model, solved by ``planners`` (see the module docstring)."""
+def plan_q(
+    tab: np.ndarray,
+    cnt: np.ndarray,
+    term: np.ndarray,
+    gamma: float,
+    n_min: float,
+    tol: float,
+    table: int = C.T_Q,
+    bonus: float = 0.0,
+) -> np.ndarray:
+    """Q-values of the estimated MDP of one agent's model, solved by ``planners`` (see the module docstring).
+
+    A known pair's reward is ``rbar(s, a) + bonus * tab[T_BONUS, s, a]`` (R-max's optimistic ``Q2``,
+    the widths from :func:`learners._rules.bonus_widths`); an unknown pair keeps its value in ``tab[table]``.
+    """
     S, A = tab.shape[1], tab.shape[2]
     n = tab[C.T_N]
     known = n >= n_min
@@ -62,13 +76,13 @@ def plan_q(tab: np.ndarray, cnt: np.ndarray, term: np.ndarray, gamma: float, n_m
     rw = np.zeros((S + 1, A, K))
     with np.errstate(invalid="ignore", divide="ignore"):
         p = np.take_along_axis(cnt, order, axis=2) / n[:, :, None]
-        rbar = tab[C.T_RSUM] / n
+        rbar = tab[C.T_RSUM] / n + bonus * tab[C.T_BONUS]
     ns[:S][known] = order[known]
     pr[:S][known] = p[known]
     rw[:S][known] = np.repeat(rbar[:, :, None], K, axis=2)[known]
     unknown = ~known
     pr[:S, :, 0][unknown] = 1.0
-    rw[:S, :, 0][unknown] = tab[C.T_Q][unknown]
+    rw[:S, :, 0][unknown] = tab[table][unknown]
     pr[S, :, 0] = 1.0
     terminal = np.append(term > 0, True)
     mdp = planners.TabularMDP(ns, pr, rw, terminal)

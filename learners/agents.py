@@ -24,7 +24,7 @@ import numpy as np
 
 from . import _core as C
 from ._rng import seed_streams
-from ._rules import learn_step
+from ._rules import bonus_widths, learn_step
 from ._truth import plan_q
 
 __all__ = [
@@ -65,7 +65,13 @@ HYPER: dict[str, tuple[int, float, float, bool]] = {
     "rmax": (C.H_RMAX, -math.inf, math.inf, False),
     "plan_tol": (C.H_TOL, 0.0, math.inf, False),
     "epsilon_per_visit": (C.H_CLOCK, 0.0, math.inf, False),
+    "beta": (C.H_BETA, 0.0, math.inf, False),
+    "model_cap": (C.H_CAP, 0.0, 1e12, True),
+    "variance_bonus": (C.H_VARB, 0.0, 1.0, True),
 }
+
+#: the 0/1 hyperparameters (they also take a bool)
+FLAGS = ("replacing", "variance_bonus")
 
 #: the defaults every algorithm starts from (see each class for its own changes)
 BASE_DEFAULTS: dict[str, float] = {
@@ -84,6 +90,9 @@ BASE_DEFAULTS: dict[str, float] = {
     "rmax": 1.0,
     "plan_tol": 1e-10,
     "epsilon_per_visit": 0.0,
+    "beta": 0.0,
+    "model_cap": 0,
+    "variance_bonus": 1,
 }
 
 
@@ -92,7 +101,7 @@ def check_hyper(name: str, value: Any) -> float:
     if name not in HYPER:
         raise HyperparameterError(f"unknown hyperparameter {name!r}; expected one of {sorted(HYPER)}")
     _, lo, hi, integer = HYPER[name]
-    if isinstance(value, (bool, np.bool_)) and name != "replacing":
+    if isinstance(value, (bool, np.bool_)) and name not in FLAGS:
         raise HyperparameterError(f"{name} must be a number, got {bool(value)!r}")
     if isinstance(value, (str, bytes)) or not isinstance(value, (int, float, np.integer, np.floating, bool)):
         raise HyperparameterError(f"{name} must be a number, got {value!r}")
@@ -214,7 +223,7 @@ class Agent:
         s = self._obs(obs)
         if explore:
             return int(C.select(self._tab, self.algo_id, self.hp, s, self._sc[C.SC_T], self._rng))
-        return int(C.greedy(self._tab, -1, self.algo_id, s, self._rng))
+        return int(C.greedy(self._tab, C.T_Q if self.algo_id == C.RMAX else -1, self.algo_id, s, self._rng))
 
     def begin(self, obs: Any) -> int:
         """Start an episode in ``obs``: the first behaviour action."""
@@ -237,10 +246,19 @@ class Agent:
         return int(a2)
 
     def _replan(self) -> None:
+        """:func:`learners._rules.plan_model` (the kernel's re-plan) with ``planners``."""
         n_min = self.hp[C.H_M] if self.algo_id == C.RMAX else 1.0
-        q = plan_q(self._tab, self._cnt, self._term, self.gamma, n_min, self.hp[C.H_TOL])
         known = self._tab[C.T_N] >= n_min
-        self._tab[C.T_Q][known] = q[known]
+        plans = [(C.T_Q, 0.0)]
+        if self.algo_id == C.RMAX and self.hp[C.H_BETA] > 0.0:
+            plans.append((C.T_Q2, float(self.hp[C.H_BETA])))
+        for table, bonus in plans:
+            if bonus > 0.0:
+                bonus_widths(self.hp, self._tab, self._cnt, self._term, n_min)
+            q = plan_q(self._tab, self._cnt, self._term, self.gamma, n_min, self.hp[C.H_TOL], table, bonus)
+            self._tab[table][known] = q[known]
+        if self.algo_id == C.RMAX and self.hp[C.H_BETA] == 0.0:
+            self._tab[C.T_Q2] = self._tab[C.T_Q]
 
     def _obs(self, obs: Any) -> int:
         if isinstance(obs, (bool, np.bool_)) or not isinstance(obs, (int, np.integer)):
@@ -271,12 +289,19 @@ def initial_q(algo_id: int, hp: np.ndarray) -> float:
     return float(hp[C.H_QINIT])
 
 
+def initial_q2(algo_id: int, hp: np.ndarray) -> float:
+    """Initial second table: Double Q's ``q_init``, R-max's behaviour values ``(rmax + beta) / (1 - gamma)``, else 0."""
+    if algo_id == C.RMAX:
+        return float((hp[C.H_RMAX] + hp[C.H_BETA]) / (1.0 - hp[C.H_GAMMA]))
+    return float(hp[C.H_QINIT]) if algo_id == C.DOUBLE_Q else 0.0
+
+
 def allocate(algo_id: int, n: int, S: int, A: int, hp: np.ndarray, buffer: int) -> tuple[np.ndarray, ...]:
     """Per-agent arrays for ``n`` agents (unused tables get size 1, so one kernel signature serves all)."""
     tab = np.zeros((n, C.NT, S, A))
     for i in range(n):
         tab[i, C.T_Q] = initial_q(algo_id, hp[i])
-        tab[i, C.T_Q2] = 0.0 if algo_id != C.DOUBLE_Q else hp[i, C.H_QINIT]
+        tab[i, C.T_Q2] = initial_q2(algo_id, hp[i])
     model = algo_id in C.MODEL_BASED
     cnt = np.zeros((n, S, A, S) if model else (n, 1, 1, 1))
     term = np.zeros((n, S))
@@ -384,9 +409,13 @@ class MonteCarloControl(Agent):
 class DynaQ(Agent):
     """Dyna-Q (Sutton 1990): Q-learning plus ``n_planning`` model backups per real step.
 
-    Defaults: ``n_planning = 5`` (Sutton & Barto's Figure 8.2 setting), ``epsilon_decay = 200 000``
-    (off-policy, and the model only improves with coverage).  Misses 20/20 on the slippery 4x3
-    world (19/20: see docs/learners.md).
+    The model is the counts ``c(s,a,s')`` with expected backups over their empirical distribution
+    (in a deterministic world Sutton & Barto's last-outcome model; in a stochastic one the sample
+    model, not biased toward the latest outcome).  Defaults: ``n_planning = 5`` (Sutton & Barto's
+    Figure 8.2 setting), ``epsilon_decay = 200 000`` (off-policy, and the model only improves with
+    coverage).  Misses 20/20 on the slippery 4x3 world with seed 0 (19/20; 20/20 with seed 1): the
+    failing agent's model is itself wrong at the 0.012 Q-gap, and no epsilon schedule, step size or
+    planning count measured directs enough samples there (see docs/learners.md).
     """
 
     name = "dyna_q"
@@ -399,6 +428,8 @@ class PrioritizedSweeping(Agent):
 
     Defaults: ``n_planning = 5`` pops per step, ``theta = 1e-3`` (priorities below it are not
     queued: a tenth of the smallest Q-gap of the 4x3 world with slip), ``epsilon_decay = 100 000``.
+    20/20 on both 4x3 worlds with seed 0, 17/20 slippery with seed 1 (the model's sampling error
+    at the 0.012 gap, as for :class:`CertaintyEquivalence`; docs/learners.md).
     """
 
     name = "prioritized_sweeping"
@@ -410,7 +441,9 @@ class CertaintyEquivalence(Agent):
     """Certainty equivalence: act on the exact solution of the estimated MDP, re-planned on doubling counts.
 
     Default ``epsilon_decay = 100 000``: its greedy policy is only as good as the model, so it
-    keeps exploring longer than the model-free learners.
+    keeps exploring longer than the model-free learners.  20/20 on both 4x3 worlds with seed 0,
+    17/20 slippery with seed 1: greedy on the maximum-likelihood model with undirected exploration,
+    it lacks samples at the 0.012 Q-gap (directed exploration is :class:`RMax`'s bonus).
     """
 
     name = "certainty_equivalence"
@@ -419,16 +452,46 @@ class CertaintyEquivalence(Agent):
 
 
 class RMax(Agent):
-    """R-max (Brafman & Tennenholtz 2002): optimism for pairs seen fewer than ``m`` times; greedy.
+    """R-max (Brafman & Tennenholtz 2002) with a fading, variance-scaled exploration bonus (MBIE-EB style).
 
-    Default ``m = 300``: enough visits for the deterministic 4x3 world within 30 000 steps; with
-    slip 0.2 the frozen models' error is of the order of the 0.012 Q-gap (12/20 seeds optimal:
-    see docs/learners.md), and a larger ``m`` would not fit the deterministic budget.
+    A pair seen fewer than ``m`` times is *unknown* and worth ``rmax / (1 - gamma)``; the known
+    pairs' model (counts, reward sums) keeps learning from every sample (up to ``model_cap``
+    samples; 0: no cap), and the estimated MDP is re-planned when a pair's count reaches
+    ``m 2^k`` (it becomes known, then each doubling: O(S A log T) re-plans).  Two tables:
+
+    * ``q`` (and so ``policy``, ``act(obs)``, the curves): the estimated MDP's Q-values, unknown
+      pairs at ``rmax / (1 - gamma)`` -- *without* the bonus: the policy the agent would follow
+      if it stopped exploring;
+    * the behaviour values ``Q2`` (``act(obs, explore=True)``, greedy, ties at random): the same MDP
+      with the bonus ``beta w(s, a)`` added to each known pair's reward, unknown pairs at
+      ``(rmax + beta) / (1 - gamma)``.  ``w = sqrt((Var_hat(r) + gamma^2 Var_hat(V(s'))) / n)`` (the
+      empirical standard error of the pair's backup, without the covariance term; V from ``q``), or
+      with ``variance_bonus = 0`` MBIE-EB's ``w = 1 / sqrt(n)`` (Strehl & Littman 2008).
+
+    ``beta = 0, model_cap = m`` is Brafman & Tennenholtz's R-max (frozen models); ``m = 1,
+    variance_bonus = 0, model_cap = m'`` MBIE-EB.  Both are PAC-MDP with their theory's ``m``
+    (and ``beta``), polynomial in ``S, A, 1/eps, log(1/delta), 1/(1 - gamma)`` (Strehl, Li & Littman 2009;
+    Strehl & Littman 2008); the variance-scaled bonus is not covered by those proofs, and the
+    defaults are far below the theory's sizes, so the defaults carry no guarantee.
+
+    Defaults ``m = 30, beta = 50``, greedy (``epsilon = 0``), chosen on the 4x3 world
+    (``tests/learners/test_truth_4x3.py``): with slip 0.2 the smallest Q-gap, 0.012 at (2, 2),
+    needs thousands of samples of the pairs behind it (the maximum-likelihood model with 4 000
+    samples of *every* pair is still wrong somewhere 4.5 % of the time), more than undirected
+    exploration or a fixed ``m`` gives in 200 000 steps; the variance-scaled bonus sends the
+    samples to the noisy pairs (a pair next to the -1 exit) and not to the quiet ones (the
+    bonus of the Hoeffding width ``1 / sqrt(n)`` went mostly into wall-bumping self-loops).
+    ``m = 30`` keeps the deterministic world fast; ``beta = 50`` passed all 120 slippery agents of
+    seeds 0-5 (``beta`` 20 failed 4 of the 40 of seeds 4-5; 10 and 100 failed on seed 0).  The bonus
+    is in standard errors and must be large: a pair off the optimal path is revisited only while
+    its bonus exceeds the detour's cost, and its error must fall below half the 0.012 gap.  On
+    RiverSwim (rewards up to 10 000) these defaults explore for longer (optimal after 50 000 steps,
+    not 20 000), where Brafman & Tennenholtz's ``beta = 0, model_cap = m`` is optimal after 5 000.
     """
 
     name = "rmax"
     algo_id = C.RMAX
-    defaults = {"epsilon": 0.0, "epsilon_decay": 0.0, "m": 300}
+    defaults = {"epsilon": 0.0, "epsilon_decay": 0.0, "m": 30, "beta": 50.0}
 
 
 #: name -> agent class

@@ -33,6 +33,10 @@ ROOT = Path(__file__).resolve().parents[2]
         (dict(steps=0), "steps must be a positive integer, got 0"),
         (dict(gamma=True), "gamma must be a number"),
         (dict(bogus=1), "unknown hyperparameter 'bogus'"),
+        (dict(algo="rmax", beta=-1.0), "beta must be in"),
+        (dict(algo="rmax", variance_bonus=2), "variance_bonus must be in"),
+        (dict(algo="rmax", model_cap=2.5), "model_cap must be an integer"),
+        (dict(algo="rmax", beta=True), "beta must be a number, got True"),
     ],
 )
 def test_bad_inputs_are_refused(kwargs, match):

@@ -11,7 +11,7 @@ import pytest
 import gridworld_env  # noqa: F401  (registers LectureGrid-v0)
 import learners
 from learners import _core as C
-from learners._rules import plan_model
+from learners._rules import bonus_widths, plan_model
 from learners._truth import plan_q
 
 NAMES = sorted(learners.ALGORITHMS)
@@ -101,20 +101,37 @@ def _random_model(seed, S=7, A=3, n_min=1.0):
 
 
 @pytest.mark.parametrize("n_min", [1.0, 2.0])
-def test_kernel_value_iteration_matches_planners(n_min):
-    g = 0.9
+@pytest.mark.parametrize("algo", [C.CERTAINTY_EQUIVALENCE, C.RMAX])
+def test_kernel_value_iteration_matches_planners(n_min, algo):
+    """plan_model (the kernel's) against planners' solve: Q, and R-max's bonus values Q2."""
+    g, beta = 0.9, 0.8
     for seed in range(3):
         tab, cnt, term = _random_model(seed, n_min=n_min)
+        tab[C.T_Q2] = np.random.default_rng(seed + 10).normal(size=tab[C.T_Q].shape)
+        tab[C.T_E] = np.random.default_rng(seed + 20).random(tab[C.T_Q].shape) * tab[C.T_N]  # reward deviations
         hp = np.zeros(C.NH)
-        hp[C.H_GAMMA] = g
+        hp[C.H_GAMMA], hp[C.H_BETA], hp[C.H_VARB] = g, beta, 1.0
         ref = plan_q(tab, cnt, term, g, n_min, 1e-12)
         mine = tab.copy()
-        sweeps = plan_model(hp, mine, cnt, term, n_min, 1e-12)
+        sweeps = plan_model(algo, hp, mine, cnt, term, n_min, 1e-12)
         assert sweeps > 1
-        known = (tab[C.T_N] >= n_min) & (term[:, None] == 0)
+        live = term[:, None] == 0
+        known = (tab[C.T_N] >= n_min) & live
         assert np.allclose(mine[C.T_Q][known], ref[known], atol=1e-9)
-        assert np.array_equal(mine[C.T_Q][~known & (term[:, None] == 0)], tab[C.T_Q][~known & (term[:, None] == 0)])
-        assert np.allclose(ref[~known & (term[:, None] == 0)], tab[C.T_Q][~known & (term[:, None] == 0)])
+        assert np.array_equal(mine[C.T_Q][~known & live], tab[C.T_Q][~known & live])
+        assert np.allclose(ref[~known & live], tab[C.T_Q][~known & live])
+        if algo != C.RMAX:
+            assert np.array_equal(mine[C.T_Q2], tab[C.T_Q2])
+            continue
+        # the reference Q2: the widths from planners' Q, then planners' solve with the bonus
+        ref_tab = tab.copy()
+        ref_tab[C.T_Q][known] = ref[known]
+        bonus_widths(hp, ref_tab, cnt, term, n_min)
+        assert (ref_tab[C.T_BONUS][known] > 0).all()
+        ref2 = plan_q(ref_tab, cnt, term, g, n_min, 1e-12, C.T_Q2, beta)
+        assert np.allclose(mine[C.T_Q2][known], ref2[known], atol=1e-8)
+        assert not np.allclose(ref2[known], ref[known], atol=1e-3)  # the bonus mattered
+        assert np.array_equal(mine[C.T_Q2][~known & live], tab[C.T_Q2][~known & live])
 
 
 @pytest.mark.parametrize("slip", [0.0, 0.2])

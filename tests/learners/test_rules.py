@@ -149,14 +149,75 @@ def test_certainty_equivalence_is_the_linear_solve_of_the_counts():
 
 
 def test_rmax_unknown_pairs_are_worth_rmax_over_one_minus_gamma():
-    ag = _agent("rmax", S=2, A=2, m=2, rmax=3.0)
+    ag = _agent("rmax", S=2, A=2, m=2, rmax=3.0, beta=0.0, model_cap=2)
     assert ag.q == pytest.approx(np.full((2, 2), 3.0 / (1 - G)))
     ag.observe(0, 0, 1.0, 1, True, False)
     assert ag.q[0, 0] == pytest.approx(3.0 / (1 - G))  # one visit: still unknown
     ag.observe(0, 0, 1.0, 1, True, False)
     assert ag.q[0, 0] == pytest.approx(1.0)  # known: reward 1 into a terminal
-    ag.observe(0, 0, 50.0, 1, True, False)
-    assert ag.q[0, 0] == pytest.approx(1.0)  # frozen after m visits
+    for _ in range(4):
+        ag.observe(0, 0, 50.0, 1, True, False)
+    assert ag.q[0, 0] == pytest.approx(1.0)  # model_cap = m: frozen after m visits (Brafman & Tennenholtz)
+    assert ag.tables[C.T_N, 0, 0] == 2.0
+
+
+def test_rmax_known_pairs_keep_learning_and_replan_when_the_count_doubles():
+    ag = _agent("rmax", S=2, A=2, m=2, rmax=3.0, beta=0.0)  # model_cap 0: no cap
+    for r in (1.0, 1.0, 50.0):
+        ag.observe(0, 0, r, 1, True, False)
+    assert ag.q[0, 0] == pytest.approx(1.0)  # known at n = 2; n = 3 is not m 2^k: no re-plan
+    ag.observe(0, 0, 2.0, 1, True, False)
+    assert ag.q[0, 0] == pytest.approx((1.0 + 1.0 + 50.0 + 2.0) / 4)  # n = 4 = m 2: re-planned
+    assert np.array_equal(ag.tables[C.T_Q2], ag.tables[C.T_Q])  # beta = 0: the behaviour values are q
+
+
+def _rmax_bonus_world(beta, variance_bonus):
+    """S = 3 (state 2 terminal), A = 1, m = 2: (1, 0) -> 2 with reward 2 twice; then (0, 0) -> 1 (r 0), -> 2 (r 1)."""
+    ag = _agent("rmax", S=3, A=1, m=2, rmax=3.0, beta=beta, variance_bonus=variance_bonus)
+    for s, r, s2, done in ((1, 2.0, 2, True), (1, 2.0, 2, True), (0, 0.0, 1, False), (0, 1.0, 2, True)):
+        ag.observe(s, 0, r, s2, done, False)
+    return ag
+
+
+@pytest.mark.parametrize("variance_bonus", [1, 0])
+def test_rmax_bonus_by_hand_in_both_planners(variance_bonus):
+    """Q without the bonus; Q2 with ``beta w`` on each known pair's reward; the Python path and the kernel's plan."""
+    from learners._rules import plan_model
+
+    beta = 0.7
+    ag = _rmax_bonus_world(beta, variance_bonus)
+    # Q: V(1) = 2; Q(0) = rbar + G (V(1) + V(2)) / 2 = 0.5 + G
+    q = np.array([0.5 + G, 2.0, 3.0 / (1 - G)])
+    if variance_bonus:
+        # reward deviations: (0, 0) rewards 0, 1 -> 0.5; (1, 0) 2, 2 -> exactly 0
+        assert ag.tables[C.T_RDEV, 0, 0] == pytest.approx(0.5) and ag.tables[C.T_RDEV, 1, 0] == 0.0
+        # w(1) = 0 (one outcome, one reward); w(0) = sqrt((Var r + G^2 Var V(s')) / n), V(s') in {2, 0}
+        w = np.array([np.sqrt((0.25 + G**2 * 1.0) / 2), 0.0])
+    else:
+        w = np.full(2, 1 / np.sqrt(2))  # MBIE-EB: 1 / sqrt(n)
+    q2_1 = 2.0 + beta * w[1]
+    q2 = np.array([0.5 + beta * w[0] + G * q2_1 / 2, q2_1, (3.0 + beta) / (1 - G)])
+    assert ag.q[:, 0] == pytest.approx(q, rel=1e-9)
+    assert ag.tables[C.T_Q2, :, 0] == pytest.approx(q2, rel=1e-9)
+    # the kernel's plan of the same model, from the initial tables
+    tab = ag.tables.copy()
+    tab[C.T_Q], tab[C.T_Q2] = 3.0 / (1 - G), (3.0 + beta) / (1 - G)
+    plan_model(C.RMAX, ag.hp, tab, ag._cnt, ag._term, 2.0, 1e-13)
+    assert tab[C.T_Q, :, 0] == pytest.approx(q, rel=1e-9)
+    assert tab[C.T_Q2, :, 0] == pytest.approx(q2, rel=1e-9)
+
+
+def test_rmax_variance_bonus_takes_a_bool_like_replacing():
+    assert learners.RMax.resolve({"variance_bonus": False})["variance_bonus"] == 0.0
+    assert learners.RMax.resolve({})["variance_bonus"] == 1.0
+
+
+def test_rmax_reports_q_and_behaves_greedily_on_the_bonus_values():
+    ag = _agent("rmax", S=2, A=2)
+    ag.tables[C.T_Q, 0] = [1.0, 0.0]  # the estimated model prefers action 0
+    ag.tables[C.T_Q2, 0] = [0.0, 1.0]  # with the bonus, action 1
+    assert ag.act(0) == 0 and ag.act(0, explore=True) == 1
+    assert ag.q[0].tolist() == [1.0, 0.0]
 
 
 @pytest.mark.parametrize("replacing", [0, 1])
