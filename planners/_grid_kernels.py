@@ -227,8 +227,6 @@ def _jacobi_row(code, W, lo, hi, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_i
     row's special cells are then recomputed with their own rewards.
     """
     vc, vu, vd, vl, vr, out, c = _views(v_in, v_out, code, W, lo, hi)
-    if code.shape[0] >= PREFETCH_MIN_CELLS:
-        _prefetch_next(code, v_in, W, lo, hi, 1)
     top = 0  # the bits of the largest change so far (non-negative floats: the bits order as the values)
     for j in range(hi - lo):
         cj = c[j]
@@ -265,7 +263,10 @@ def jacobi_sweep(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_ou
     """
     H = code.shape[0] // W
     res = 0.0
+    pf = code.shape[0] >= PREFETCH_MIN_CELLS
     for i in range(1, H - 1):
+        if pf:  # here, not in _jacobi_row: prefetches in the row's function slow its loop by half, even untaken
+            _prefetch_next(code, v_in, W, i * W + 1, i * W + W - 1, 1)
         r = _jacobi_row(code, W, i * W + 1, i * W + W - 1, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out)
         res = max(res, r)
     return res
@@ -280,6 +281,8 @@ def jacobi_sweep_parallel(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v
     for b in prange(nb):
         res = 0.0
         for i in range(1 + b * rows, min(1 + (b + 1) * rows, H - 1)):
+            if code.shape[0] >= PREFETCH_MIN_CELLS:
+                _prefetch_next(code, v_in, W, i * W + 1, i * W + W - 1, 1)
             r = _jacobi_row(code, W, i * W + 1, i * W + W - 1, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out)
             res = max(res, r)
         blockres[b] = res
@@ -328,27 +331,34 @@ def greedy_sweep(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_ou
     then the special cells; absorbing cells get value 0 and action 0.  Returns ``max |change|``.
     """
     H = code.shape[0] // W
+    pf = code.shape[0] >= PREFETCH_MIN_CELLS
     res = 0.0
     for i in range(1, H - 1):
-        lo, hi = i * W + 1, i * W + W - 1
-        vc, vu, vd, vl, vr, out, c = _views(v_in, v_out, code, W, lo, hi)
-        if code.shape[0] >= PREFETCH_MIN_CELLS:
-            _prefetch_next(code, v_in, W, lo, hi, 1)
-        pr = pol[lo:hi]
-        for j in range(hi - lo):
-            b, a = _argmax(_q_row(vc, vu, vd, vl, vr, c, j, R, R, R, R, p0, p1, gamma, slippery), c[j], pr[j])
-            out[j] = b
-            pr[j] = pr[j] if (c[j] & 32) != 0 else a  # special cells: decided below, from their own action
-        k = _find(sp_idx, lo)
-        while k < sp_idx.shape[0] and sp_idx[k] < hi:
-            r = sp_rsa[k]
-            j = sp_idx[k] - lo
-            out[j], pr[j] = _argmax(
-                _q_row(vc, vu, vd, vl, vr, c, j, r[0], r[1], r[2], r[3], p0, p1, gamma, slippery), c[j], pr[j]
-            )
-            k += 1
-        res = max(res, _change(out, vc))
+        if pf:  # here, not in the row's function (see jacobi_sweep)
+            _prefetch_next(code, v_in, W, i * W + 1, i * W + W - 1, 1)
+        r = _greedy_row(code, W, i * W + 1, i * W + W - 1, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, pol)
+        res = max(res, r)
     return res
+
+
+@njit(cache=True, nogil=True)
+def _greedy_row(code, W, lo, hi, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, pol):
+    """One row of :func:`greedy_sweep`; returns its ``max |change|``."""
+    vc, vu, vd, vl, vr, out, c = _views(v_in, v_out, code, W, lo, hi)
+    pr = pol[lo:hi]
+    for j in range(hi - lo):
+        b, a = _argmax(_q_row(vc, vu, vd, vl, vr, c, j, R, R, R, R, p0, p1, gamma, slippery), c[j], pr[j])
+        out[j] = b
+        pr[j] = pr[j] if (c[j] & 32) != 0 else a  # special cells: decided below, from their own action
+    k = _find(sp_idx, lo)
+    while k < sp_idx.shape[0] and sp_idx[k] < hi:
+        r = sp_rsa[k]
+        j = sp_idx[k] - lo
+        out[j], pr[j] = _argmax(
+            _q_row(vc, vu, vd, vl, vr, c, j, r[0], r[1], r[2], r[3], p0, p1, gamma, slippery), c[j], pr[j]
+        )
+        k += 1
+    return _change(out, vc)
 
 
 @njit(cache=True, nogil=True, inline="always")
