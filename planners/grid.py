@@ -13,9 +13,11 @@ The Bellman operator is the general one (:mod:`planners.solvers`),
 
 .. math::  (T V)(s) = \max_a \sum_k p_k \,(r_k + \gamma V(s'_k)),
 
-computed with the general kernels' arithmetic, so one stencil sweep gives the same values, bit
-for bit, as :func:`planners._kernels.bellman_sweep` on the arrays of the same grid (Jacobi, and
-in place in row-major order forward or backward).
+computed with the general kernels' arithmetic (or, on cells with one reward for all actions,
+the same numbers in fewer operations: the maxima taken before the monotone rounding steps they
+pass through, see :mod:`planners._grid_kernels`), so one stencil sweep gives the same values,
+bit for bit, as :func:`planners._kernels.bellman_sweep` on the arrays of the same grid (Jacobi,
+and in place in row-major order forward or backward), for finite values.
 
 Solvers (:func:`solve_grid`), all stopping on the value-iteration rule: the last step is a
 Jacobi Bellman step ``V' = T V`` with ``||V' - V||_inf < tol``, and ``V'`` is returned, so
