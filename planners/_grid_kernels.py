@@ -47,7 +47,9 @@ so it is the same number; an integer maximum vectorises where a floating-point o
 NaN rule depends on the order, does not; a NaN change, which the values being finite rules
 out, would count as the largest).  In-place (Gauss-Seidel) sweeps cannot vectorise (each
 cell needs its left neighbour's new value), so they are a scalar loop of their own
-(``gs_sweep``) handling the special cells inline.
+(``gs_sweep``) handling the special cells inline.  Grids of at least
+:data:`PREFETCH_MIN_CELLS` padded cells prefetch the next row's code bytes and the value row
+below it (:func:`_prefetch_next`), from the sweep's row loop.
 """
 
 from __future__ import annotations
