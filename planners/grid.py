@@ -13,9 +13,11 @@ The Bellman operator is the general one (:mod:`planners.solvers`),
 
 .. math::  (T V)(s) = \max_a \sum_k p_k \,(r_k + \gamma V(s'_k)),
 
-computed with the general kernels' arithmetic, so one stencil sweep gives the same values, bit
-for bit, as :func:`planners._kernels.bellman_sweep` on the arrays of the same grid (Jacobi, and
-in place in row-major order forward or backward).
+computed with the general kernels' arithmetic (or, on cells with one reward for all actions,
+the same numbers in fewer operations: the maxima taken before the monotone rounding steps they
+pass through, see :mod:`planners._grid_kernels`), so one stencil sweep gives the same values,
+bit for bit, as :func:`planners._kernels.bellman_sweep` on the arrays of the same grid (Jacobi,
+and in place in row-major order forward or backward), for finite values.
 
 Solvers (:func:`solve_grid`), all stopping on the value-iteration rule: the last step is a
 Jacobi Bellman step ``V' = T V`` with ``||V' - V||_inf < tol``, and ``V'`` is returned, so
@@ -59,7 +61,7 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import check_gamma, check_real, check_tol
+from ._checks import check_gamma, check_real, check_tol, check_values
 from ._results import TIE_RTOL, LazyModule, PlanResult, vi_error
 
 __all__ = ["GridMDP", "grid_description", "solve_grid"]
@@ -186,18 +188,24 @@ class GridMDP:
         code[inner] |= wallp[1:-1, 2:].view(np.uint8) << 3  # right
         absorbing = wallp | termp
         code |= absorbing.view(np.uint8) << 4
-        near = np.zeros((H, W), dtype=bool)
-        near[1:-1, 1:-1] = termp[:-2, 1:-1] | termp[2:, 1:-1] | termp[1:-1, :-2] | termp[1:-1, 2:]
-        special = near & ~absorbing
-        del near, wallp
-        code |= special.view(np.uint8) << 5
-        self.code = _ro(code.reshape(-1))
-        self.sp_idx = _ro(np.flatnonzero(special.reshape(-1)).astype(np.int64))
-        del special
         self.slippery = self.slip > 0.0
         self.p0 = 1.0 - self.slip if self.slippery else 1.0
         self.p1 = self.slip / 2 if self.slippery else 0.0
         self.R = float(self._expected_reward(np.zeros(1, dtype=np.int64), termp.reshape(-1), plain=True)[0, 0])
+        if self.R == 0.0 and math.copysign(1.0, self.R) < 0.0:
+            # R = -0.0 (living_reward -0.0, slip 0): the kernels' shortcut for common cells keeps the general
+            # kernel's bits only for R != -0.0 (the sign of a zero value could differ), so every live cell
+            # takes the general arithmetic, as a special cell
+            special = ~absorbing
+        else:
+            special = np.zeros((H, W), dtype=bool)
+            special[1:-1, 1:-1] = termp[:-2, 1:-1] | termp[2:, 1:-1] | termp[1:-1, :-2] | termp[1:-1, 2:]
+            special &= ~absorbing
+        del wallp
+        code |= special.view(np.uint8) << 5
+        self.code = _ro(code.reshape(-1))
+        self.sp_idx = _ro(np.flatnonzero(special.reshape(-1)).astype(np.int64))
+        del special
         self.sp_rsa = _ro(self._expected_reward(self.sp_idx, termp.reshape(-1)))
 
     def _expected_reward(self, cells: np.ndarray, termp: np.ndarray, plain: bool = False) -> np.ndarray:
@@ -228,6 +236,8 @@ class GridMDP:
         arr = np.asarray(v, dtype=np.float64)
         if arr.shape != (self.n_states,):
             raise ValueError(f"values must have shape ({self.n_states},), got {arr.shape}")
+        if not np.isfinite(arr).all():  # the kernels' equality with the general ones holds for finite values
+            raise ValueError(f"values must be finite, got {arr[~np.isfinite(arr)][:3].tolist()}")
         grid = np.zeros((nrow + 2, self.W))
         grid[1:-1, 1:-1] = arr.reshape(nrow, ncol)
         out: np.ndarray = grid.reshape(-1)
@@ -518,7 +528,7 @@ def solve_grid(
         raise ValueError("method='policy-iteration' needs gamma < 1 (its line systems may be singular at gamma=1)")
     if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
         raise ValueError(f"threads must be an integer >= 1, got {threads!r}")
-    v0a = None if v0 is None else np.asarray(v0, dtype=np.float64)
+    v0a = None if v0 is None else check_values(v0, g.n_states)  # finite, shape (S,)
     if max_iter is None:
         max_iter = _max_iter(g, gamma, tol, v0a)
     if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:

@@ -8,6 +8,7 @@ general kernels makes these fail.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import pytest
 
@@ -40,6 +41,19 @@ def _general_sweep(mdp: planners.TabularMDP, gamma: float, v: np.ndarray, order:
     return w, K.bellman_sweep(*args, w, w, idx)
 
 
+def _bits(a: np.ndarray) -> np.ndarray:
+    """The IEEE bit patterns: equal only if bit for bit equal (``-0.0 != 0.0`` here, unlike ``==``)."""
+    return np.ascontiguousarray(a, dtype=np.float64).view(np.int64)
+
+
+def _assert_sweeps_equal(mdp: planners.TabularMDP, g: GridMDP, v: np.ndarray, gamma: float, tag: object) -> None:
+    for order in ("jacobi", "gauss-seidel", "gauss-seidel-backward"):
+        want, want_res = _general_sweep(mdp, gamma, v, order)
+        got, got_res = g.bellman_sweep(v, gamma, order)
+        assert np.array_equal(_bits(got), _bits(want)), (tag, order, np.abs(got - want).max())
+        assert _bits(np.array(got_res)) == _bits(np.array(want_res)), (tag, order, got_res, want_res)
+
+
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("slip", [0.0, 0.2])
 def test_one_sweep_equals_the_general_kernel_bit_for_bit(name, slip):
@@ -47,11 +61,89 @@ def test_one_sweep_equals_the_general_kernel_bit_for_bit(name, slip):
     rng = np.random.default_rng(7)
     v = rng.normal(size=mdp.n_states) * 3
     v[mdp.terminal] = 0.0
-    for order in ("jacobi", "gauss-seidel", "gauss-seidel-backward"):
-        want, want_res = _general_sweep(mdp, 0.9, v, order)
-        got, got_res = g.bellman_sweep(v, 0.9, order)
-        assert np.array_equal(got, want), (name, slip, order, np.abs(got - want).max())
-        assert got_res == want_res, (name, slip, order)
+    _assert_sweeps_equal(mdp, g, v, 0.9, (name, slip))
+
+
+@pytest.mark.parametrize("name", ["lecture", "cliff", "four_rooms", "maze:11x15:3", "open:7x9"])
+@pytest.mark.parametrize("slip", [0.0, 0.2, 0.5, 1.0])
+@pytest.mark.parametrize("living", [-0.04, 0.0, -0.0, 1.0])
+def test_sweeps_bit_for_bit_with_ties_signed_zeros_and_edge_discounts(name, slip, living):
+    """The common cells' shortcut (maxima taken early, :func:`planners._grid_kernels._best`) against
+    the general kernel where it could go wrong: neighbours with equal values (rounded values),
+    values ``-0.0`` and ``+0.0``, a living reward of ``-0.0`` (every live cell then takes the
+    general arithmetic), discounts 0 (every ``gamma * v`` a signed zero) and 1, slip 1 (``p0 = 0``)."""
+    mdp, g = _pair(name, slip, living=living)
+    rng = np.random.default_rng(11)
+    for gamma in (0.0, 0.9, 1.0):
+        v = np.round(rng.normal(size=mdp.n_states), 1)  # ties between neighbours, and zeros
+        v[rng.random(mdp.n_states) < 0.2] = -0.0
+        v[mdp.terminal] = 0.0
+        _assert_sweeps_equal(mdp, g, v, gamma, (name, slip, living, gamma))
+
+
+@pytest.mark.parametrize("name", ["lecture", "open:3x5", "four_rooms"])
+@pytest.mark.parametrize("slip", [0.0, 0.2])
+def test_the_change_is_the_largest_one_wherever_it_is(name, slip):
+    """One live cell set to -7, each in turn: every sweep (and the greedy step) must report the
+    general kernel's ``max |change|``, which is then at that cell alone (its neighbours move
+    away from it: theirs is at most ``0.04 + 0.5 * 7 * 0.1``), so a row loop that misses a
+    column, or takes a special cell's change from the wrong value, fails here."""
+    from planners import _grid_kernels as GK
+
+    mdp, g = _pair(name, slip)
+    for s in np.flatnonzero(~(g.wall | g.terminal)):
+        v = np.zeros(mdp.n_states)
+        v[s] = -7.0
+        _assert_sweeps_equal(mdp, g, v, 0.5, (name, slip, int(s)))
+        vp = g.pad(v)
+        w, pol = np.zeros_like(vp), np.zeros(vp.shape[0], dtype=np.uint8)
+        res = GK.greedy_sweep(*g._args(), 0.5, g.slippery, vp, w, pol)
+        want, want_res = _general_sweep(mdp, 0.5, v, "jacobi")
+        assert want_res > 6.0 and want_res == abs(want[s] - v[s])
+        assert np.array_equal(_bits(g.unpad(w)), _bits(want)) and res == want_res, (name, slip, int(s))
+
+
+def test_a_minus_zero_living_reward_makes_every_live_cell_special():
+    """With ``R = -0.0`` the shortcut could flip the sign of a zero value (``gamma = 0``: the
+    general maximum keeps the first action's ``-0.0 + 0 * v``): the grid routes such grids
+    through the general arithmetic; the test above fails without that."""
+    _mdp, g = _pair("lecture", 0.0, living=-0.0)
+    live = ~(g.wall | g.terminal)
+    assert g.R == 0.0 and np.signbit(g.R)
+    assert g.sp_idx.shape[0] == int(live.sum())
+    _mdp, g = _pair("lecture", 0.0, living=0.0)
+    assert g.sp_idx.shape[0] < int(live.sum())
+
+
+@pytest.mark.skipif(bool(getattr(numba.config, "DISABLE_JIT", False)), reason="a 256 x 256 grid: too slow in Python")
+@pytest.mark.parametrize("slip", [0.0, 0.2])
+def test_a_grid_large_enough_to_prefetch_still_sweeps_bit_for_bit(slip):
+    """Grids of at least PREFETCH_MIN_CELLS padded cells run the prefetching rows (Jacobi, both
+    Gauss-Seidel orders, the greedy step of policy iteration)."""
+    from planners import _grid_kernels as GK
+
+    mdp, g = _pair("open:256x256", slip)
+    assert g.code.shape[0] >= GK.PREFETCH_MIN_CELLS
+    rng = np.random.default_rng(2)
+    v = rng.normal(size=mdp.n_states)
+    v[mdp.terminal] = 0.0
+    _assert_sweeps_equal(mdp, g, v, 0.97, slip)
+    vp = g.pad(v)
+    w, pol = np.zeros_like(vp), np.zeros(vp.shape[0], dtype=np.uint8)
+    res = GK.greedy_sweep(*g._args(), 0.97, g.slippery, vp, w, pol)
+    want, want_res = _general_sweep(mdp, 0.97, v, "jacobi")
+    assert np.array_equal(_bits(g.unpad(w)), _bits(want)) and res == want_res
+
+
+def test_values_must_be_finite():
+    _mdp, g = _pair("lecture", 0.2)
+    v = np.zeros(g.n_states)
+    v[1] = np.nan
+    with pytest.raises(ValueError, match="finite"):
+        g.bellman_sweep(v, 0.9)
+    v[1] = np.inf
+    with pytest.raises(ValueError, match="v0 must be finite"):
+        solve_grid(g, 0.9, v0=v)
 
 
 @pytest.mark.parametrize("name", ["lecture", "cliff", "four_rooms", "maze:11x15:3"])

@@ -188,7 +188,8 @@ def test_bad_grids_are_refused(kwargs, match):
         ({"method": "policy-iteration", "gamma": 1.0}, "needs gamma < 1"),
         ({"threads": 0}, "threads must be an integer >= 1, got 0"),
         ({"max_iter": 2.5}, "max_iter must be an integer >= 1, got 2.5"),
-        ({"v0": np.zeros(3)}, r"values must have shape \(12,\)"),
+        ({"v0": np.zeros(3)}, r"v0 must have shape \(12,\), got \(3,\)"),
+        ({"v0": np.full(12, np.nan)}, r"v0 must be finite, got \[nan, nan, nan\]"),
     ],
 )
 def test_bad_solve_arguments_are_refused(kwargs, match):
