@@ -365,6 +365,10 @@ class GANConfig(MethodConfig):
         6000, "steps over which both learning rates halve (lr * 0.5^(step / half-life), resumable); 0 = constant"
     )
     r1: float = _f(1.0, "R1 penalty weight gamma (gamma / 2 * E||grad D(x)||^2 on real data); 0 = off")
+    r1_every: int = _f(
+        1,
+        "lazy R1 (Karras et al. 2020): the penalty on every N-th discriminator update only, weighted N times; 1 = every",
+    )
     spectral_norm: bool = _f(False, "spectral normalisation of the discriminator's layers")
     ema: float = _f(0.99, "decay of the generator's exponential moving average used for sampling; 0 = off")
     unroll: int = _f(
@@ -372,7 +376,7 @@ class GANConfig(MethodConfig):
     )
 
     def __post_init__(self) -> None:
-        for name in ("latent_dim", "d_steps"):
+        for name in ("latent_dim", "d_steps", "r1_every"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
@@ -468,6 +472,7 @@ class GAN(Method):
         self.opt_d = self._optimizer(self.D, config.lr if config.lr_d is None else config.lr_d)
         self.d_updates = 0
         self.g_updates = 0
+        self._last_r1 = torch.zeros((), device=ctx.device)
 
     def _optimizer(self, module: nn.Module, lr: float) -> torch.optim.Optimizer:
         c = self.config
@@ -519,11 +524,11 @@ class GAN(Method):
                 fake_logits = self.D_run(fake).float()
             loss_d = discriminator_loss(real_logits, fake_logits)
             total = loss_d
-            if c.r1 > 0:
+            if c.r1 > 0 and self.d_updates % c.r1_every == 0:
                 # uncompiled: R1 differentiates a gradient, and compiled (AOT autograd)
                 # graphs do not support double backward
-                r1_value = r1_penalty(self.D, x)
-                total = total + 0.5 * c.r1 * r1_value
+                r1_value = self._last_r1 = r1_penalty(self.D, x)
+                total = total + 0.5 * c.r1 * c.r1_every * r1_value
             self.opt_d.zero_grad(set_to_none=True)
             total.backward()
             ctx.all_reduce_grads(self.D)
@@ -549,8 +554,8 @@ class GAN(Method):
             "d_real": torch.sigmoid(real_logits.detach()).mean(),
             "d_fake": torch.sigmoid(fake_logits.detach()).mean(),
         }
-        if r1_value is not None:
-            out["r1"] = r1_value.detach()
+        if c.r1 > 0:  # the last penalty computed (lazy R1 skips updates; the logged keys stay the same)
+            out["r1"] = (self._last_r1 if r1_value is None else r1_value).detach()
         return out
 
     def _unrolled_logits(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
