@@ -95,6 +95,8 @@ def one_run(dataset: str, steps: int, seed: int, root: Path, key: str) -> dict:
     seconds, training throughput."""
     name, method, config, batch = CONFIGS[key]
     batch = batch or GAN.budgets[dataset].get("batch_size", 100)
+    if key == "default":  # the CLI's options for the dataset (its budget's "options")
+        config = dataclasses.replace(config, **GAN.budgets[dataset].get("options", {}))
     out = root / f"{dataset}-{seed}-{key}"
     cpu0, wall0 = time.process_time(), time.perf_counter()
     res = train(
