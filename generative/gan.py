@@ -27,6 +27,9 @@ Stabilisers (each a flag; the paper has none)
 ---------------------------------------------
 * R1 penalty (Mescheder et al. 2018): ``gamma / 2 * E_{x ~ p_data} ||grad_x l(x)||^2`` added to
   ``L_D``: the discriminator is flat on the data, which makes the game converge locally.
+  Lazy R1 (Karras et al. 2020, ``r1_every = N``): the term only on every ``N``-th
+  discriminator update, weighted ``N`` times (the same penalty on average, at a fraction of the
+  double-backward cost).
 * Spectral normalisation (Miyato et al. 2018) of every discriminator weight.
 * An exponential moving average of the generator's weights (``ema``), used for sampling
   (Yazici et al. 2019): averaging the iterates cancels the generator's rotation around the
