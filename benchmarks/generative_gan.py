@@ -5,7 +5,8 @@ Run ``python -m benchmarks.generative_gan [--quick] [--out DIR] [--seeds N] [--t
 For each dataset and seed, ``python -m generative train gan`` with every GAN option at its
 default (MLP 128-128-128, latent 16, Adam lr 1e-3, betas (0, 0.99), both rates halving every
 6,000 steps, R1 gamma 1, EMA 0.99, non-saturating loss, k = 1) runs the CLI's default budget
-(``GAN.budgets``: ring8 18,000 steps, grid25 20,000, minibatch m = 250); then 2,500
+and the dataset's tuned options (``GAN.budgets``: ring8 18,000 steps; grid25 28,000 with
+half-life 9,000 and lazy R1 on every 16th discriminator update; minibatch m = 250); then 2,500
 samples of the EMA generator are scored as in VEEGAN / PacGAN (:mod:`generative.metrics`):
 modes covered (a mode is covered when at least one sample lies within 3 std of it and nearer to
 it than to any other centre), the share of such high-quality samples, and the KL of their mode
@@ -95,6 +96,8 @@ def one_run(dataset: str, steps: int, seed: int, root: Path, key: str) -> dict:
     seconds, training throughput."""
     name, method, config, batch = CONFIGS[key]
     batch = batch or GAN.budgets[dataset].get("batch_size", 100)
+    if key == "default":  # the CLI's options for the dataset (its budget's "options")
+        config = dataclasses.replace(config, **GAN.budgets[dataset].get("options", {}))
     out = root / f"{dataset}-{seed}-{key}"
     cpu0, wall0 = time.process_time(), time.perf_counter()
     res = train(

@@ -12,7 +12,9 @@ Every option of ``train`` comes from the fields of :class:`generative.train.Trai
 the method's config dataclass; ``python -m generative train <method> --help`` lists them, with
 the method's default budget per built-in dataset: when neither ``--steps`` nor ``--epochs`` is
 given (and not resuming), ``train`` trains that budget (:func:`default_budget`); other data gets
-``TrainConfig``'s 10 epochs. ``--preset NAME`` (e.g. ``train vae --preset iwae-mnist``) sets a
+``TrainConfig``'s 10 epochs; a budget may carry method options tuned for its dataset
+(:func:`default_options`, e.g. the GAN's lazy R1 on ``grid25``), used unless given explicitly.
+``--preset NAME`` (e.g. ``train vae --preset iwae-mnist``) sets a
 published protocol's options; options given on the command line override it.
 """
 
@@ -40,7 +42,7 @@ from generative.train import (
     train,
 )
 
-__all__ = ["build_parser", "default_budget", "main"]
+__all__ = ["build_parser", "default_budget", "default_options", "main"]
 
 
 def default_budget(method: str, dataset: str) -> dict[str, float]:
@@ -53,6 +55,17 @@ def default_budget(method: str, dataset: str) -> dict[str, float]:
     table = getattr(get_method(method), "budgets", {})
     entry = table.get(dataset.partition(":")[0], {})
     return {k: v for k, v in entry.items() if k in ("steps", "epochs", "batch_size")}
+
+
+def default_options(method: str, dataset: str) -> dict[str, Any]:
+    """The method options tuned for a built-in ``dataset`` (its budget's ``"options"``; ``{}`` if none).
+
+    ``train`` applies them to a new run on that dataset (with or without ``--steps``) unless
+    the option is given explicitly; a resumed run keeps its checkpoint's options. From Python:
+    ``GANConfig(**default_options("gan", "grid25"))``.
+    """
+    table = getattr(get_method(method), "budgets", {})
+    return dict(table.get(dataset.partition(":")[0], {}).get("options", {}))
 
 
 def _budget_help(cls: Any) -> str:
@@ -68,6 +81,9 @@ def _budget_help(cls: Any) -> str:
         budget = f"{b['steps']:,} steps" if "steps" in b else f"{b['epochs']:g} epochs"
         budget += f", m={b['batch_size']}" if "batch_size" in b else ""
         lines.append(f"  {name:<15}{budget:<22}{'~' + str(round(b['cpu_s'])) + ' s':<10}{b['gives']}")
+        if b.get("options"):
+            opts = ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in b["options"].items())
+            lines.append(f"  {'':<15}with {opts} (the dataset's defaults; explicit options override them)")
     presets = getattr(cls, "presets", {})
     if presets:
         lines += ["", "presets (--preset NAME; options given explicitly override them):"]
@@ -156,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _configs(args: argparse.Namespace) -> tuple[TrainConfig, Any]:
-    """The run's configs from parsed ``train`` arguments: preset, then the default budget, then explicit options."""
+    """The run's configs from parsed ``train`` arguments: the dataset's budget and options, the preset, explicit options."""
     cls = get_method(args.method)
     preset = getattr(cls, "presets", {})[args.preset] if getattr(args, "preset", None) else {"train": {}, "method": {}}
     tfields = {**preset["train"], **given_fields(TrainConfig, args)}
@@ -164,7 +180,8 @@ def _configs(args: argparse.Namespace) -> tuple[TrainConfig, Any]:
         budget = default_budget(args.method, tfields.get("dataset", TrainConfig.dataset))
         tfields.update({k: v for k, v in budget.items() if k not in tfields})
     tcfg = TrainConfig(**tfields)
-    mcfg = cls.Config(**{**preset["method"], **given_fields(cls.Config, args)})
+    tuned = {} if args.resume else default_options(args.method, tcfg.dataset)
+    mcfg = cls.Config(**{**tuned, **preset["method"], **given_fields(cls.Config, args)})
     return tcfg, mcfg
 
 

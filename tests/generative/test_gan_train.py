@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
 
@@ -104,6 +105,36 @@ def test_lr_d_sets_the_discriminators_step_size(lr_d):
     }
     assert moved["G"] == pytest.approx(1e-3, rel=1e-3)
     assert moved["D"] == pytest.approx(1e-3 if lr_d is None else lr_d, rel=1e-3)
+
+
+def test_lazy_r1_penalises_every_nth_discriminator_update_n_times():
+    # plain SGD (momentum 0): every D update moves the weights by -lr * grad, recomputed here by
+    # hand from copies of D and G: grad(-V + gamma/2 * N * R1) on updates 0, N, 2N, ..., grad(-V) between.
+    info = load_dataset("ring8").info
+    ctx = Context(torch.device("cpu"), torch.Generator().manual_seed(0))
+    cfg = GANConfig(hidden=(16,), optimizer="sgd", momentum=0.0, lr=0.05, lr_half_life=0, r1=2.0, r1_every=3, ema=0.0)
+    gan = GAN(cfg, info, ctx)
+    xs = [torch.randn(20, 2, generator=torch.Generator().manual_seed(s)) for s in range(7)]
+    stream = iter(xs)
+    for step, x in enumerate(xs):
+        D0, G0 = copy.deepcopy(gan.D), copy.deepcopy(gan.G)
+        with torch.no_grad():
+            fake = G0(torch.randn(len(x), 16, generator=torch.Generator().set_state(ctx.generator.get_state())))
+        plain = discriminator_loss(D0(x), D0(fake))
+        penalised = plain + 0.5 * 2.0 * 3 * r1_penalty(D0, x)
+        moves = [
+            [0.05 * g for g in torch.autograd.grad(loss, list(D0.parameters()), retain_graph=True)]
+            for loss in (plain, penalised)
+        ]
+        assert max((a - b).abs().max().item() for a, b in zip(*moves)) > 1e-4  # the penalty matters here
+        out = gan.train_step(stream, step)
+        move = moves[1] if step % 3 == 0 else moves[0]
+        for p, p0, m in zip(gan.D.parameters(), D0.parameters(), move):
+            torch.testing.assert_close(p.detach(), p0.detach() - m)
+        assert set(out) == {"loss_d", "loss_g", "d_real", "d_fake", "r1"}  # the same keys on every step
+    assert gan.d_updates == 7
+    with pytest.raises(ValueError, match="r1_every must be a positive integer, got 0"):
+        GANConfig(r1_every=0)
 
 
 @pytest.mark.parametrize("loss", ["minimax", "non-saturating"])

@@ -7,7 +7,7 @@ import warnings
 import pytest
 import torch
 
-from generative.__main__ import _configs, build_parser, default_budget
+from generative.__main__ import _configs, build_parser, default_budget, default_options
 from generative.data import load_dataset
 from generative.gan import COVERAGE_WARN_HQ, GAN, GANConfig, coverage_warning
 from generative.train import Context
@@ -20,7 +20,7 @@ def _parsed(*argv: str):
 
 def test_default_budgets_come_from_the_method_tables():
     assert default_budget("gan", "ring8") == {"steps": 18_000, "batch_size": 250}
-    assert default_budget("gan", "grid25:std=0.05") == {"steps": 20_000, "batch_size": 250}  # parameters ignored
+    assert default_budget("gan", "grid25:std=0.05") == {"steps": 28_000, "batch_size": 250}  # parameters ignored
     assert default_budget("vae", "digits-binary") == {"epochs": 300}
     assert default_budget("vae", "digits") == {"epochs": 300}
     assert default_budget("vae", "some/folder") == {} and default_budget("gan", "moons") == {}
@@ -34,13 +34,26 @@ def test_the_bare_cli_trains_the_budget_and_explicit_lengths_win():
     t, _ = _parsed("gan", "--dataset", "ring8", "--steps", "7")  # a length given: no budget at all
     assert (t.steps, t.batch_size) == (7, 100)
     t, _ = _parsed("gan", "--dataset", "grid25", "--batch-size", "64")  # budget length, the user's batch
-    assert (t.steps, t.batch_size) == (20_000, 64)
+    assert (t.steps, t.batch_size) == (28_000, 64)
     t, _ = _parsed("vae", "--epochs", "3")
     assert t.epochs == 3
     t, _ = _parsed("gan", "--dataset", "ring8", "--resume")  # resuming keeps the saved length
     assert (t.steps, t.epochs, t.batch_size) == (0, 10.0, 100)
     t, _ = _parsed("vae", "--dataset", "x.npy")  # user data: TrainConfig's 10 epochs
     assert (t.steps, t.epochs) == (0, 10.0)
+
+
+def test_the_datasets_tuned_options_apply_unless_given_or_resuming():
+    assert default_options("gan", "grid25:spacing=2") == {"lr_half_life": 9000, "r1_every": 16}
+    assert default_options("gan", "ring8") == {} and default_options("vae", "digits") == {}
+    _, m = _parsed("gan", "--dataset", "grid25")
+    assert (m.lr_half_life, m.r1_every, m.r1, m.ema) == (9000, 16, 1.0, 0.99)  # the rest: GANConfig's defaults
+    _, m = _parsed("gan", "--dataset", "grid25", "--steps", "500", "--r1-every", "1")  # a length given: still tuned
+    assert (m.lr_half_life, m.r1_every) == (9000, 1)
+    _, m = _parsed("gan", "--dataset", "ring8")
+    assert (m.lr_half_life, m.r1_every) == (6000, 1)
+    _, m = _parsed("gan", "--dataset", "grid25", "--resume")  # the checkpoint fixes the options
+    assert (m.lr_half_life, m.r1_every) == (6000, 1) and not {"lr_half_life", "r1_every"} & set(m._explicit)
 
 
 def test_the_preset_sets_the_protocol_and_explicit_options_override_it():
@@ -61,6 +74,7 @@ def test_help_lists_the_budgets(capsys):
         build_parser().parse_args(["train", "gan", "--help"])
     out = capsys.readouterr().out
     assert "default budgets" in out and "18,000 steps, m=250" in out and "grid25" in out
+    assert "with --lr-half-life 9000, --r1-every 16" in out
 
 
 def test_coverage_warning_marks_runs_far_from_the_target():
