@@ -5,6 +5,10 @@ Each stream is one ``uint64`` word in an array; a draw adds the golden-ratio inc
 every env copy has its own independent, reproducible stream, the same in the batched kernel and
 in the Python path (both call these functions).  ``uniform`` keeps the top 53 bits:
 ``u = (z >> 11) * 2**-53`` in ``[0, 1)``.
+
+The ``k``-th draw of a stream that starts at word ``w`` is ``mix(w + k * GOLDEN)``: a kernel may
+keep the word in a register, compute a draw with :func:`unit` and advance the word by
+``GOLDEN`` per draw it consumes (:mod:`learners._fastq` does), which is the same stream.
 """
 
 from __future__ import annotations
@@ -12,9 +16,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["randint", "seed_streams", "uniform"]
+__all__ = ["GOLDEN", "mix", "randint", "seed_streams", "uniform", "unit"]
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _S30 = np.uint64(30)
@@ -24,13 +28,25 @@ _S11 = np.uint64(11)
 _INV53 = 1.0 / 9007199254740992.0
 
 
-@njit(cache=True, inline="always")
-def _next(state: np.ndarray, i: int) -> np.uint64:
-    z = state[i] + _GOLDEN
-    state[i] = z
+@njit(cache=True)
+def mix(z: np.uint64) -> np.uint64:
+    """SplitMix64's output function of the counter word ``z`` (two xor-shift-multiply rounds)."""
     z = (z ^ (z >> _S30)) * _M1
     z = (z ^ (z >> _S27)) * _M2
     return z ^ (z >> _S31)
+
+
+@njit(cache=True)
+def unit(z: np.uint64) -> float:
+    """The uniform draw in ``[0, 1)`` of counter word ``z``: ``(mix(z) >> 11) * 2**-53``."""
+    return float(mix(z) >> _S11) * _INV53
+
+
+@njit(cache=True, inline="always")
+def _next(state: np.ndarray, i: int) -> np.uint64:
+    z = state[i] + GOLDEN
+    state[i] = z
+    return mix(z)
 
 
 @njit(cache=True, inline="always")
