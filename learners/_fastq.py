@@ -249,9 +249,12 @@ def _lanes(env, rare, hp, tab, sc, rng, nrec, steps):
         i += 1
 
 
-@njit(cache=True)
-def run_q_learning(hp, ns, pr, rw, absorbing, starts, cdf, steps, max_len, tab, sc, rng, nrec):
-    """Run every agent ``steps`` steps (``A <= MAX_ACTIONS``, ``alpha <= 1``; see the module docstring)."""
+def run_q_learning(hp, ns, pr, rw, absorbing, starts, cdf, steps, max_len, tab, sc, rng, nrec) -> None:
+    """Run every agent ``steps`` steps (``A <= MAX_ACTIONS``, ``alpha <= 1``; see the module docstring).
+
+    A Python function on purpose: it picks the compiled variant (deterministic world with one start
+    state, or not) before numba sees it, so a process compiles only the variant it runs.
+    """
     env, rare = _tables(ns, pr, rw, absorbing, starts, cdf, max_len)
     if rare[1] == 1 and starts.shape[0] == 1:
         _lanes(env, None, hp, tab, sc, rng, nrec, steps)

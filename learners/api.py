@@ -27,7 +27,8 @@ import numpy as np
 import planners
 
 from . import _core as C
-from ._kernel import NR, R_DISCOUNTED, R_END, R_LENGTH, R_RETURN, R_START, run_batch, run_q_learning
+from ._fastq import MAX_ACTIONS, run_q_learning
+from ._kernel import NR, R_DISCOUNTED, R_END, R_LENGTH, R_RETURN, R_START, run_batch
 from ._rng import seed_streams
 from ._truth import Truth
 from .agents import ALGORITHMS, HYPER, Agent, HyperparameterError, allocate, check_gamma, check_hyper, hyper_row
@@ -302,13 +303,20 @@ def _hyper_table(
     return hp, full
 
 
-def _fast(cls: type[Agent], hp: np.ndarray, curves: bool, script: Any) -> bool:
-    """Whether the flat Q-learning kernel applies: constant step size, epsilon-greedy, no curves, no script."""
+def _fast(cls: type[Agent], hp: np.ndarray, n_actions: int, curves: bool, script: Any) -> bool:
+    """Whether the lockstep Q-learning kernel (:mod:`learners._fastq`) applies: constant step size
+    ``alpha <= 1``, epsilon-greedy on the steps' clock, at most four actions, no curves, no script."""
     return (
         cls.algo_id == C.Q_LEARNING
         and not curves
         and script is None
-        and bool((hp[:, C.H_OMEGA] == 0).all() and (hp[:, C.H_TEMP] == 0).all() and (hp[:, C.H_CLOCK] == 0).all())
+        and n_actions <= MAX_ACTIONS
+        and bool(
+            (hp[:, C.H_OMEGA] == 0).all()
+            and (hp[:, C.H_TEMP] == 0).all()
+            and (hp[:, C.H_CLOCK] == 0).all()
+            and (hp[:, C.H_ALPHA] <= 1.0).all()
+        )
     )
 
 
@@ -377,7 +385,7 @@ def learn_batch(
             raise HyperparameterError(f"script must be ({n}, {steps}) outcome indices in 0..{ns.shape[2] - 1}")
     n_min = np.where(cls.algo_id == C.RMAX, hp[:, C.H_M], 1.0)
     rng = seed_streams(seed, n)
-    if _fast(cls, hp, curves, script):
+    if _fast(cls, hp, A, curves, script):
         run_q_learning(hp, ns, pr, rw, ab, starts, cdf, steps, max_len, tab, sc, rng, nrec)
     else:
         run_batch(cls.algo_id, hp, ns, pr, rw, ab, starts, cdf, steps, max_len, scr, tab, cnt, term, seen, buf, first, sc, rng, ckpt, qsnap, usnap, rec, nrec, n_min, hp[:, C.H_TOL].copy())  # fmt: skip
