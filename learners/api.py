@@ -284,22 +284,27 @@ def _env_arrays(env: Any) -> tuple[np.ndarray, ...]:
 def _hyper_table(
     cls: type[Agent], n: int, gamma: float, hyper: Mapping[str, Any]
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """``(N, NH)`` rows: each hyperparameter a scalar or one value per agent."""
+    """``(N, NH)`` rows: each hyperparameter a scalar or one value per agent.
+
+    Each distinct setting (bit for bit) is validated and resolved once, so N seeds of one setting
+    cost one ``resolve``, not N.
+    """
     cols: dict[str, np.ndarray] = {}
     for k, v in hyper.items():
         if k not in HYPER:
             check_hyper(k, v)
-        vals = v if isinstance(v, (Sequence, np.ndarray)) and not isinstance(v, (str, bytes)) else [v] * n
-        if len(vals) != n:
-            raise HyperparameterError(f"{k} must be a scalar or have one value per agent ({n}), got {len(vals)}")
-        cols[k] = np.array([check_hyper(k, x) for x in vals])
-    hp = np.empty((n, C.NH))
-    full: dict[str, np.ndarray] = {}
-    for i in range(n):
-        row = cls.resolve({k: c[i] for k, c in cols.items()})
-        hp[i] = hyper_row(gamma, row, cls.algo_id)
-        for k, v in row.items():
-            full.setdefault(k, np.empty(n))[i] = v
+        if isinstance(v, (Sequence, np.ndarray)) and not isinstance(v, (str, bytes)):
+            if len(v) != n:
+                raise HyperparameterError(f"{k} must be a scalar or have one value per agent ({n}), got {len(v)}")
+            cols[k] = np.array([check_hyper(k, x) for x in v])
+        else:
+            cols[k] = np.full(n, check_hyper(k, v))
+    names = list(cols)
+    given = np.stack([cols[k] for k in names], axis=1) if names else np.zeros((n, 0))
+    _, first, which = np.unique(given.view(np.uint64), axis=0, return_index=True, return_inverse=True)
+    rows = [cls.resolve({k: given[i, j] for j, k in enumerate(names)}) for i in first]
+    hp = np.array([hyper_row(gamma, row, cls.algo_id) for row in rows]).reshape(len(rows), C.NH)[which.ravel()]
+    full = {k: np.array([row[k] for row in rows], dtype=float)[which.ravel()] for k in rows[0]}
     return hp, full
 
 
