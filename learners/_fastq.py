@@ -23,9 +23,11 @@ consumed, without branching on the exploration coin.  Why it is fast (measured i
 function, :func:`learners._rng.mix`); the tables are flat with states stored as row offsets
 ``s A`` in unsigned integers (no wrap-around fix-up on the index chain); rows are read as four
 scalars (padding ``-inf`` for ``A < 4``, exact because the values are finite: ``alpha <= 1`` and
-finite rewards keep them bounded); exploration, episode ends and the maximum are selects, not
-branches, so a 10 % coin does not mispredict; and ``LANES`` independent agents interleave so that
-the CPU overlaps their dependency chains ``s -> Q[s] -> a -> s'``.
+finite rewards keep them bounded); exploration, episode ends (next row: the start row) and terminal
+targets (bootstrap row: a row of zeros, the unused ``Q2`` table's first row, which Q-learning keeps
+at 0) are selects, not branches, so the 10 % exploration coin and the episode ends do not
+mispredict; and ``LANES`` independent agents interleave so that the CPU overlaps their dependency
+chains ``s -> Q[s] -> a -> s'``.
 
 Kept apart from :func:`learners._kernel.run_batch` on purpose (the hot loop of seed sweeps); the
 dispatch (:func:`learners.api._fast`) sends every other case to the generic kernel.
@@ -265,6 +267,8 @@ def run_q_learning(hp, ns, pr, rw, absorbing, starts, cdf, steps, max_len, tab, 
     A Python function on purpose: it picks the compiled variant (deterministic world with one start
     state, or not) before numba sees it, so a process compiles only the variant it runs.
     """
+    if tab[:, T_Q2].any():
+        raise ValueError("run_q_learning bootstraps terminal states from the Q2 table, which must be zeros")
     env, rare = _tables(ns, pr, rw, absorbing, starts, cdf, max_len)
     if rare[1] == 1 and starts.shape[0] == 1:
         _lanes(env, None, hp, tab, sc, rng, nrec, steps)

@@ -121,3 +121,19 @@ def test_per_agent_settings_land_on_their_agents():
         assert np.array_equal(mixed.q[rows], same.q[rows])
     hp, _ = api._hyper_table(api._algo("q_learning"), 5, 0.99, dict(BASE, alpha=alphas))
     assert np.array_equal(hp[:, C.H_ALPHA], alphas)
+
+
+def test_the_kernel_refuses_tables_without_the_zero_row():
+    """Terminal targets read the Q2 table's zeros: a table where Q2 is not zero is refused, not used."""
+    from learners._fastq import run_q_learning
+    from learners.agents import allocate
+
+    env = _grid()
+    ns, pr, rw, ab, starts, cdf = api._env_arrays(env)
+    hp, _ = api._hyper_table(api._algo("q_learning"), 2, 0.99, BASE)
+    tab, *_, sc = allocate(C.Q_LEARNING, 2, ns.shape[0], ns.shape[1], hp, buffer=1)
+    tab[1, C.T_Q2, 3, 1] = 0.5
+    with pytest.raises(ValueError, match="Q2 table"):
+        run_q_learning(
+            hp, ns, pr, rw, ab, starts, cdf, 10, 100, tab, sc, seed_streams(0, 2), np.zeros(2, dtype=np.int64)
+        )
