@@ -162,7 +162,7 @@ def _step(env, rare, q, n, c, x):
     ``(flat probabilities, K)``.
     """
     nxt, rwd, abf, start_p, cdf, A, lim, p0, zrow = env
-    p0, zrow = np.uint64(p0), np.uint64(zrow)  # (they come back from Python as int64)
+    p0, zrow = np.uint64(p0), np.uint64(zrow)  # (they arrive from Python as int64)
     p, a, st, se, length, t, ne = x
     j = p + np.uint64(a)
     o = j
@@ -189,27 +189,19 @@ def _step(env, rare, q, n, c, x):
     return pn, a2, st, se, 0 if end else length, t, ne + int(end)
 
 
-@njit(cache=True)
 def _tables(ns, pr, rw, absorbing, starts, cdf, max_len):
-    """The env as flat arrays indexed by row offsets ``s A + a`` (outcome ``k`` at ``(s A + a) K + k``)."""
+    """The env as flat arrays indexed by row offsets ``s A + a`` (outcome ``k`` at ``(s A + a) K + k``).
+
+    NumPy, not numba (nothing to compile); returns ``env`` and ``rare = (probabilities, K)``.
+    """
     S, A, K = ns.shape
-    nxt = np.empty(S * A * K, dtype=np.uint64)
-    rwd = np.empty(S * A * K)
-    prf = np.empty(S * A * K)
+    nxt = np.ascontiguousarray((ns.astype(np.int64) * A).astype(np.uint64).ravel())
     abf = np.zeros(S * A, dtype=np.bool_)
-    for s in range(S):
-        abf[s * A] = absorbing[s]
-        for b in range(A):
-            for k in range(K):
-                o = (s * A + b) * K + k
-                nxt[o] = np.uint64(ns[s, b, k] * A)
-                rwd[o] = rw[s, b, k]
-                prf[o] = pr[s, b, k]
-    start_p = np.empty(starts.shape[0], dtype=np.uint64)
-    for i in range(starts.shape[0]):
-        start_p[i] = np.uint64(starts[i] * A)
-    lim = max_len if max_len > 0 else 1 << 62
-    return (nxt, rwd, abf, start_p, cdf, A, lim, start_p[0], np.uint64(S * A)), (prf, K)
+    abf[::A] = absorbing
+    start_p = (np.asarray(starts, dtype=np.int64) * A).astype(np.uint64)
+    lim = int(max_len) if max_len > 0 else 1 << 62
+    env = (nxt, np.ascontiguousarray(rw, dtype=np.float64).ravel(), abf, start_p, cdf, A, lim, start_p[0], S * A)
+    return env, (np.ascontiguousarray(pr, dtype=np.float64).ravel(), K)
 
 
 @njit(cache=True)

@@ -62,67 +62,61 @@ def randint(state: np.ndarray, i: int, n: int) -> int:
     return k if k < n else n - 1
 
 
-# numpy.random.SeedSequence's hash (O'Neill's seed_seq_fe, pool of four 32-bit words), reproduced
-# so that seed_streams runs in one compiled loop instead of one SeedSequence object per agent
-_M32 = np.uint64(0xFFFFFFFF)
-_S16 = np.uint64(16)
-_INIT_A, _MULT_A = np.uint64(0x43B0D7E5), np.uint64(0x931E8875)
-_INIT_B, _MULT_B = np.uint64(0x8B51F9DD), np.uint64(0x58F38DED)
-_MIX_L, _MIX_R = np.uint64(0xCA01F9DD), np.uint64(0x4973F715)
-_ZERO = np.uint64(0)
+# numpy.random.SeedSequence's hash (O'Neill's seed_seq_fe: a pool of four 32-bit words), reproduced
+# with NumPy arrays over all agents at once, instead of one SeedSequence object per agent (and
+# without numba: nothing to compile).  The hash constants evolve independently of the data.
+_M32 = 0xFFFFFFFF
+_INIT_A, _MULT_A = 0x43B0D7E5, 0x931E8875
+_INIT_B, _MULT_B = 0x8B51F9DD, 0x58F38DED
+_MIX_L, _MIX_R = 0xCA01F9DD, 0x4973F715
 
 
-@njit(cache=True)
-def _hashmix(v: np.uint64, h: np.uint64) -> tuple[np.uint64, np.uint64]:
-    v = (v ^ h) & _M32
+def _hashmix(v: np.ndarray, h: int) -> tuple[np.ndarray, int]:
+    v = (v ^ np.uint64(h)) & np.uint64(_M32)
     h = (h * _MULT_A) & _M32
-    v = (v * h) & _M32
-    return v ^ (v >> _S16), h
+    v = (v * np.uint64(h)) & np.uint64(_M32)
+    return v ^ (v >> np.uint64(16)), h
 
 
-@njit(cache=True)
-def _mix32(x: np.uint64, y: np.uint64) -> np.uint64:
-    r = (_MIX_L * x - _MIX_R * y) & _M32
-    return r ^ (r >> _S16)
+def _mix32(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    r: np.ndarray = np.subtract(np.uint64(_MIX_L) * x, np.uint64(_MIX_R) * y, dtype=np.uint64)  # wraps mod 2**64
+    r &= np.uint64(_M32)
+    return r ^ (r >> np.uint64(16))
 
 
-@njit(cache=True)
-def _seed_words(ent: np.ndarray, out: np.ndarray) -> None:
-    """Row ``i`` of ``out``: ``SeedSequence(entropy words ent + [i]).generate_state(2, uint64)``."""
-    m = ent.shape[0]
-    e = np.empty(m + 1, dtype=np.uint64)
-    e[:m] = ent
-    pool = np.empty(4, dtype=np.uint64)
-    for i in range(out.shape[0]):
-        e[m] = np.uint64(i)
-        h = _INIT_A
-        for k in range(4):
-            pool[k], h = _hashmix(e[k] if k <= m else _ZERO, h)
-        for src in range(4):
-            for dst in range(4):
-                if src != dst:
-                    v, h = _hashmix(pool[src], h)
-                    pool[dst] = _mix32(pool[dst], v)
-        for src in range(4, m + 1):
-            for dst in range(4):
-                v, h = _hashmix(e[src], h)
+def _seed_words(words: list[int], n: int) -> np.ndarray:
+    """Row ``i``: ``SeedSequence(words + [i]).generate_state(2, uint64)`` for 32-bit ``words``."""
+    ent = [np.full(n, w, dtype=np.uint64) for w in words] + [np.arange(n, dtype=np.uint64)]
+    zero = np.zeros(n, dtype=np.uint64)
+    h = _INIT_A
+    pool = []
+    for k in range(4):
+        v, h = _hashmix(ent[k] if k < len(ent) else zero, h)
+        pool.append(v)
+    for src in range(4):
+        for dst in range(4):
+            if src != dst:
+                v, h = _hashmix(pool[src], h)
                 pool[dst] = _mix32(pool[dst], v)
-        hb = _INIT_B
-        w = np.empty(4, dtype=np.uint64)
-        for k in range(4):
-            v = pool[k] ^ hb
-            hb = (hb * _MULT_B) & _M32
-            v = (v * hb) & _M32
-            w[k] = v ^ (v >> _S16)
-        out[i, 0] = w[0] | (w[1] << np.uint64(32))
-        out[i, 1] = w[2] | (w[3] << np.uint64(32))
+    for src in range(4, len(ent)):
+        for dst in range(4):
+            v, h = _hashmix(ent[src], h)
+            pool[dst] = _mix32(pool[dst], v)
+    hb = _INIT_B
+    out = []
+    for k in range(4):
+        v = pool[k] ^ np.uint64(hb)
+        hb = (hb * _MULT_B) & _M32
+        v = (v * np.uint64(hb)) & np.uint64(_M32)
+        out.append(v ^ (v >> np.uint64(16)))
+    return np.stack([out[0] | (out[1] << np.uint64(32)), out[2] | (out[3] << np.uint64(32))], axis=1)
 
 
 def seed_streams(seed: int, n_agents: int) -> np.ndarray:
     """``(n_agents, 2)`` uint64 start words: column 0 the agent's stream, column 1 its env's.
 
-    Row ``i`` is ``np.random.SeedSequence([seed, i]).generate_state(2, np.uint64)`` (computed by
-    one compiled loop, tested against numpy's), so agent ``i`` of seed ``seed`` gets the same words
+    Row ``i`` is ``np.random.SeedSequence([seed, i]).generate_state(2, np.uint64)`` (computed for
+    all agents at once, tested against numpy's), so agent ``i`` of seed ``seed`` gets the same words
     whatever ``n_agents`` is and agent 0 of a batch replays ``learn(..., seed=seed)``.
     """
     seed = int(seed)
@@ -131,10 +125,8 @@ def seed_streams(seed: int, n_agents: int) -> np.ndarray:
         for i in range(n_agents):
             out[i] = np.random.SeedSequence([seed, i]).generate_state(2, np.uint64)
         return out
-    words = [seed & 0xFFFFFFFF]
+    words = [seed & _M32]
     while seed >> 32:
         seed >>= 32
-        words.append(seed & 0xFFFFFFFF)
-    out = np.empty((n_agents, 2), dtype=np.uint64)
-    _seed_words(np.array(words, dtype=np.uint64), out)
-    return out
+        words.append(seed & _M32)
+    return _seed_words(words, n_agents)
