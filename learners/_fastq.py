@@ -35,11 +35,9 @@ dispatch (:func:`learners.api._fast`) sends every other case to the generic kern
 
 from __future__ import annotations
 
-import platform
-
-import llvmlite.binding as llvm
 import numpy as np
 from numba import njit
+from numba.core.codegen import ll as llvm  # numba's own handle on its code generator (llvmlite)
 
 from planners import TIE_RTOL
 
@@ -53,7 +51,7 @@ LANES = 4
 #: the widest action set the kernel handles (rows are read as four scalars)
 MAX_ACTIONS = 4
 
-if platform.machine().lower() in ("x86_64", "amd64"):
+if llvm.get_process_triple().startswith("x86_64"):
     # LLVM's x86 cmov-converter turns the kernel's selects (episode end -> start row, terminal ->
     # zero row) back into branches, which a 17 % coin mispredicts; keep them as cmov (measured
     # 15-50 % faster, benchmarks/learners.py).  Process-wide and codegen-only: no result changes.
