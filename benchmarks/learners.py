@@ -7,13 +7,18 @@ kernel is single-threaded (one core).  Targets (issue 12): at least 100M agent-s
 N = 4096 and at least 500x the tutorial loop.  Also timed: ``learners.learn`` (the Python path,
 our agent stepping the env).  The machine's load average is recorded beside the numbers.
 
-Run: ``python -m benchmarks.learners [--quick] [--out DIR] [--agents N] [--steps T]``.
+``--cold``: also the compile latency of that call, in fresh processes (``import`` and the first
+``learn_batch`` of 8 agents x 10 steps with ``NUMBA_CACHE_DIR`` a new empty directory, then again
+with the cache it filled).
+
+Run: ``python -m benchmarks.learners [--quick] [--cold] [--out DIR] [--agents N] [--steps T]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -21,8 +26,9 @@ import gymnasium as gym
 import numpy as np
 
 from ._common import alternate, write_results
+from .cold_start import _run_child
 
-__all__ = ["HYPER", "main", "tutorial_q_learning"]
+__all__ = ["HYPER", "compile_latency", "main", "tutorial_q_learning"]
 
 HYPER = dict(alpha=0.1, omega=0.0, epsilon=0.1, epsilon_decay=0.0)
 GAMMA = 0.99
@@ -46,6 +52,33 @@ def tutorial_q_learning(env: gym.Env, steps: int, seed: int = 0) -> np.ndarray:
         if term or trunc:
             obs, _ = env.reset()
     return q
+
+
+_FIRST_CALL = """
+import json, time
+t0 = time.perf_counter()
+import gymnasium as gym
+import gridworld_env
+import learners
+t1 = time.perf_counter()
+env = gym.make("LectureGrid-v0")
+learners.learn_batch("q_learning", env, 8, 10, gamma=0.99, curves=False, alpha=0.1, omega=0.0, epsilon=0.1,
+                     epsilon_decay=0.0)
+t2 = time.perf_counter()
+print(json.dumps({"import_s": t1 - t0, "first_s": t2 - t1}))
+"""
+
+
+def compile_latency() -> dict[str, dict[str, float]]:
+    """Seconds to import and to run the first ``learn_batch`` (fast Q-learning kernel) in a fresh process.
+
+    Returns ``{"cold": ..., "warm": ...}``, each with ``import_s``, ``first_s`` and ``process_s``:
+    cold with an empty numba cache (everything compiled), warm with the cache the cold run filled.
+    """
+    with tempfile.TemporaryDirectory(prefix="lecturegrid-numba-") as cache:
+        cold = _run_child(_FIRST_CALL, [], cache)
+        warm = _run_child(_FIRST_CALL, [], cache)
+    return {"cold": cold, "warm": warm}
 
 
 def _contenders(n_agents: int, steps: int, tut_steps: int) -> dict[str, Callable[[], object]]:
@@ -80,6 +113,7 @@ def main(argv: Sequence[str] | None = None) -> Path:
     p.add_argument("--steps", type=int, default=None, help="steps per agent in the batch")
     p.add_argument("--tutorial-steps", type=int, default=None, help="steps of the Python loops")
     p.add_argument("--repeats", type=int, default=None, help="timed rounds")
+    p.add_argument("--cold", action="store_true", help="also time the first call in fresh processes (cold/warm cache)")
     args = p.parse_args(argv)
     n = args.agents or (64 if args.quick else 4096)
     steps = args.steps or (1_000 if args.quick else 10_000)
@@ -110,6 +144,12 @@ def main(argv: Sequence[str] | None = None) -> Path:
     print(
         f"load average {load[0]:.2f} on {os.cpu_count()} cores; targets: >= {TARGET_RATE / 1e6:.0f}M/s ({'met' if rate >= TARGET_RATE else 'NOT met'}), >= {TARGET_RATIO:.0f}x ({'met' if rate / ref >= TARGET_RATIO else 'NOT met'})"
     )
+    latency = compile_latency() if args.cold else None
+    if latency is not None:
+        for k, v in latency.items():
+            print(
+                f"first learn_batch in a fresh process, {k} numba cache: {v['first_s']:.2f} s (import {v['import_s']:.2f} s)"
+            )
     return write_results(
         "learners",
         rows,
@@ -123,6 +163,7 @@ def main(argv: Sequence[str] | None = None) -> Path:
             "load_average": list(load),
             "targets": {"agent_steps_per_s": TARGET_RATE, "x_tutorial": TARGET_RATIO},
             "measurements": {k: m.summary() for k, m in res.items()},
+            "compile_latency": latency,
         },
     )
 

@@ -27,7 +27,8 @@ import numpy as np
 import planners
 
 from . import _core as C
-from ._kernel import NR, R_DISCOUNTED, R_END, R_LENGTH, R_RETURN, R_START, run_batch, run_q_learning
+from ._fastq import MAX_ACTIONS, run_q_learning
+from ._kernel import NR, R_DISCOUNTED, R_END, R_LENGTH, R_RETURN, R_START, run_batch
 from ._rng import seed_streams
 from ._truth import Truth
 from .agents import ALGORITHMS, HYPER, Agent, HyperparameterError, allocate, check_gamma, check_hyper, hyper_row
@@ -283,32 +284,44 @@ def _env_arrays(env: Any) -> tuple[np.ndarray, ...]:
 def _hyper_table(
     cls: type[Agent], n: int, gamma: float, hyper: Mapping[str, Any]
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """``(N, NH)`` rows: each hyperparameter a scalar or one value per agent."""
+    """``(N, NH)`` rows: each hyperparameter a scalar or one value per agent.
+
+    Each distinct setting (bit for bit) is validated and resolved once, so N seeds of one setting
+    cost one ``resolve``, not N.
+    """
     cols: dict[str, np.ndarray] = {}
     for k, v in hyper.items():
         if k not in HYPER:
             check_hyper(k, v)
-        vals = v if isinstance(v, (Sequence, np.ndarray)) and not isinstance(v, (str, bytes)) else [v] * n
-        if len(vals) != n:
-            raise HyperparameterError(f"{k} must be a scalar or have one value per agent ({n}), got {len(vals)}")
-        cols[k] = np.array([check_hyper(k, x) for x in vals])
-    hp = np.empty((n, C.NH))
-    full: dict[str, np.ndarray] = {}
-    for i in range(n):
-        row = cls.resolve({k: c[i] for k, c in cols.items()})
-        hp[i] = hyper_row(gamma, row, cls.algo_id)
-        for k, v in row.items():
-            full.setdefault(k, np.empty(n))[i] = v
+        if isinstance(v, (Sequence, np.ndarray)) and not isinstance(v, (str, bytes)):
+            if len(v) != n:
+                raise HyperparameterError(f"{k} must be a scalar or have one value per agent ({n}), got {len(v)}")
+            cols[k] = np.array([check_hyper(k, x) for x in v])
+        else:
+            cols[k] = np.full(n, check_hyper(k, v))
+    names = list(cols)
+    given = np.stack([cols[k] for k in names], axis=1) if names else np.zeros((n, 0))
+    _, first, which = np.unique(given.view(np.uint64), axis=0, return_index=True, return_inverse=True)
+    rows = [cls.resolve({k: given[i, j] for j, k in enumerate(names)}) for i in first]
+    hp = np.array([hyper_row(gamma, row, cls.algo_id) for row in rows]).reshape(len(rows), C.NH)[which.ravel()]
+    full = {k: np.array([row[k] for row in rows], dtype=float)[which.ravel()] for k in rows[0]}
     return hp, full
 
 
-def _fast(cls: type[Agent], hp: np.ndarray, curves: bool, script: Any) -> bool:
-    """Whether the flat Q-learning kernel applies: constant step size, epsilon-greedy, no curves, no script."""
+def _fast(cls: type[Agent], hp: np.ndarray, n_actions: int, curves: bool, script: Any) -> bool:
+    """Whether the lockstep Q-learning kernel (:mod:`learners._fastq`) applies: constant step size
+    ``alpha <= 1``, epsilon-greedy on the steps' clock, at most four actions, no curves, no script."""
     return (
         cls.algo_id == C.Q_LEARNING
         and not curves
         and script is None
-        and bool((hp[:, C.H_OMEGA] == 0).all() and (hp[:, C.H_TEMP] == 0).all() and (hp[:, C.H_CLOCK] == 0).all())
+        and n_actions <= MAX_ACTIONS
+        and bool(
+            (hp[:, C.H_OMEGA] == 0).all()
+            and (hp[:, C.H_TEMP] == 0).all()
+            and (hp[:, C.H_CLOCK] == 0).all()
+            and (hp[:, C.H_ALPHA] <= 1.0).all()
+        )
     )
 
 
@@ -377,7 +390,7 @@ def learn_batch(
             raise HyperparameterError(f"script must be ({n}, {steps}) outcome indices in 0..{ns.shape[2] - 1}")
     n_min = np.where(cls.algo_id == C.RMAX, hp[:, C.H_M], 1.0)
     rng = seed_streams(seed, n)
-    if _fast(cls, hp, curves, script):
+    if _fast(cls, hp, A, curves, script):
         run_q_learning(hp, ns, pr, rw, ab, starts, cdf, steps, max_len, tab, sc, rng, nrec)
     else:
         run_batch(cls.algo_id, hp, ns, pr, rw, ab, starts, cdf, steps, max_len, scr, tab, cnt, term, seen, buf, first, sc, rng, ckpt, qsnap, usnap, rec, nrec, n_min, hp[:, C.H_TOL].copy())  # fmt: skip

@@ -33,3 +33,10 @@ def test_tutorial_loop_learns_the_4x3_values():
     q = bench.tutorial_q_learning(env, 20_000)
     v = planners.value_iteration(planners.TabularMDP.from_env(env), bench.GAMMA).values
     assert abs(q[8].max() - v[8]) < 0.05  # the start state's value
+
+
+def test_compile_latency_runs_the_fast_kernel_in_fresh_processes():
+    lat = bench.compile_latency()
+    assert set(lat) == {"cold", "warm"}
+    # the cold process compiles the kernel; the warm one loads it from the cache the cold one filled
+    assert lat["cold"]["first_s"] > lat["warm"]["first_s"] > 0.0

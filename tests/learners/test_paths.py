@@ -136,7 +136,7 @@ def test_kernel_value_iteration_matches_planners(n_min, algo):
 
 @pytest.mark.parametrize("slip", [0.0, 0.2])
 def test_flat_q_learning_kernel_replays_learn(slip):
-    """learn_batch's flat Q-learning kernel (constant alpha, no curves) against the Python path."""
+    """learn_batch's lockstep Q-learning kernel (constant alpha, no curves) against the Python path."""
     hyper = dict(alpha=0.3, omega=0.0, epsilon=0.5, epsilon_decay=200.0)
     env = Recorder(gym.make("LectureGrid-v0", slip=slip))
     one = learners.learn("q_learning", env, 3000, seed=11, n_checkpoints=0, **hyper)
@@ -150,7 +150,7 @@ def test_flat_q_learning_kernel_replays_learn(slip):
 
 
 def test_per_visit_schedule_is_not_run_by_the_flat_kernel():
-    """The flat kernel has no per-state clock: with epsilon_per_visit > 0 learn_batch must use the general one."""
+    """The lockstep kernel has no per-state clock: with epsilon_per_visit > 0 learn_batch must use the general one."""
     hyper = dict(alpha=0.3, omega=0.0, epsilon=0.8, epsilon_decay=300.0, epsilon_per_visit=20.0)
     env = gym.make("LectureGrid-v0")
     one = learners.learn("q_learning", env, 3000, seed=5, n_checkpoints=0, **hyper)
