@@ -1,10 +1,12 @@
-"""Numba kernels over the non-zero outcomes only (CSR by state-action pair) for large sparse MDPs.
+"""Numba kernels over the non-zero outcomes only, for large sparse MDPs.
 
-``ptr`` int64 ``(S * A + 1,)``: the outcomes of pair ``(s, a)`` are ``idx[ptr[s*A+a]:ptr[s*A+a+1]]``
-(int32 successors) with probabilities ``data[...]`` (float64), in the order of the padded
-``(S, A, K)`` arrays with the probability-0 slots dropped.  The look-ahead adds the outcomes to
-0.0 in that order, as the general loop of :func:`planners._kernels.bellman_sweep` does; the
-dropped slots there add ``0.0 * v``, i.e. nothing, so the values are the same bits.
+They read the padded ``(S, A, K)`` arrays in place and skip the probability-0 slots (a model
+with 10-20 successors per pair pads to 20 slots): the look-ahead adds the remaining outcomes to
+0.0 in slot order, as the general loop of :func:`planners._kernels.bellman_sweep` does; the
+skipped slots there add ``0.0 * v``, i.e. nothing, so the values are the same bits.  Reading the
+padded rows in place measured faster than a CSR copy of the non-zero outcomes (1,000,000
+states, 45 million non-zeros: 0.35 s against 0.49 s a sweep, same run) and needs no copy
+(0.5 GB and 0.3-2.7 s there).
 """
 
 from __future__ import annotations
@@ -12,13 +14,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["csr_bellman_sweep", "csr_q_values"]
+__all__ = ["nonzero_bellman_sweep", "nonzero_q_values"]
 
 
 @njit(cache=True, nogil=True)
-def csr_bellman_sweep(ptr, idx, data, rsa, term, gamma, v_in, v_out):
+def nonzero_bellman_sweep(ns, pr, rsa, term, gamma, v_in, v_out):
     """Jacobi sweep ``v_out = T v_in``; returns ``(min, max)`` of ``v_out - v_in`` over every state."""
-    S, A = rsa.shape
+    S, A, K = ns.shape
     lo, hi = np.inf, -np.inf
     for s in range(S):
         best = 0.0
@@ -26,8 +28,10 @@ def csr_bellman_sweep(ptr, idx, data, rsa, term, gamma, v_in, v_out):
             best = -np.inf
             for a in range(A):
                 acc = 0.0
-                for j in range(ptr[s * A + a], ptr[s * A + a + 1]):
-                    acc += data[j] * v_in[np.uint32(idx[j])]
+                for k in range(K):
+                    p = pr[s, a, k]
+                    if p > 0.0:
+                        acc += p * v_in[np.uint32(ns[s, a, k])]
                 best = max(best, rsa[s, a] + gamma * acc)
         v_out[s] = best
         d = best - v_in[s]
@@ -37,9 +41,9 @@ def csr_bellman_sweep(ptr, idx, data, rsa, term, gamma, v_in, v_out):
 
 
 @njit(cache=True, nogil=True)
-def csr_q_values(ptr, idx, data, rsa, term, gamma, v, q, policy, tie_rtol):
+def nonzero_q_values(ns, pr, rsa, term, gamma, v, q, policy, tie_rtol):
     """As :func:`planners._kernels.q_values` (ties within ``tie_rtol`` to the lowest action)."""
-    S, A = rsa.shape
+    S, A, K = ns.shape
     for s in range(S):
         if term[s]:
             q[s, :] = 0.0
@@ -48,8 +52,10 @@ def csr_q_values(ptr, idx, data, rsa, term, gamma, v, q, policy, tie_rtol):
         best = -np.inf
         for a in range(A):
             acc = 0.0
-            for j in range(ptr[s * A + a], ptr[s * A + a + 1]):
-                acc += data[j] * v[np.uint32(idx[j])]
+            for k in range(K):
+                p = pr[s, a, k]
+                if p > 0.0:
+                    acc += p * v[np.uint32(ns[s, a, k])]
             q[s, a] = rsa[s, a] + gamma * acc
             best = max(best, q[s, a])
         thr = best - tie_rtol * max(1.0, abs(best))

@@ -14,9 +14,9 @@ midpoint, so ``||V - V*||_inf <= tol * gamma / (1 - gamma)``: the guarantee of
 :func:`planners.value_iteration` with the same ``tol``.  The sup norm ``||d||`` shrinks by
 ``gamma`` a step whatever the MDP, but ``span(d)`` shrinks by the chain's mixing rate too: on
 random sparse MDPs (each state-action reaching a few random states) a dozen steps instead of
-the ``log(tol) / log(gamma)`` thousands of plain value iteration.  The sweeps run over the
-non-zero outcomes only (CSR by state-action pair, :mod:`planners._sparse_kernels`): a model
-with 10-20 successors per pair pads to 20 slots in the ``(S, A, K)`` arrays.  On slowly mixing MDPs (large
+the ``log(tol) / log(gamma)`` thousands of plain value iteration.  The sweeps skip the
+probability-0 slots of the padded ``(S, A, K)`` arrays (:mod:`planners._sparse_kernels`): a
+model with 10-20 successors per pair pads to 20 slots.  On slowly mixing MDPs (large
 grids) the span contracts no faster than the norm, and the grid backend is the tool.
 
 >>> import numpy as np
@@ -88,11 +88,11 @@ def span_value_iteration(
         max_iter = 10 if rmax <= t or g == 0.0 else int(math.ceil(math.log(t / rmax) / math.log(g))) + 10
     if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
         raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}")
-    csr = (*_csr(mdp), rsa, mdp.terminal, g)
+    arrays = (mdp.next_state, mdp.prob, rsa, mdp.terminal, g)
     w = np.empty(S)
     spans: list[float] = []
     while len(spans) < max_iter:
-        lo, hi = SK.csr_bellman_sweep(*csr, v, w)
+        lo, hi = SK.nonzero_bellman_sweep(*arrays, v, w)
         spans.append(hi - lo)
         v, w = w, v
         if spans[-1] < 2.0 * t:
@@ -108,7 +108,7 @@ def span_value_iteration(
         )
     q = np.empty((S, mdp.n_actions))
     pol = np.empty(S, dtype=np.int64)
-    SK.csr_q_values(*csr, v, q, pol, TIE_RTOL)
+    SK.nonzero_q_values(*arrays, v, q, pol, TIE_RTOL)
     return PlanResult(
         values=v,
         policy=pol,
@@ -121,11 +121,3 @@ def span_value_iteration(
         gamma=g,
         value_error=g / (1.0 - g) * spans[-1] / 2 if spans else math.inf,  # the midpoint's McQueen-Porteus bound
     )
-
-
-def _csr(mdp: TabularMDP) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The non-zero outcomes of ``mdp`` as CSR by state-action pair: ``(ptr, idx, data)``."""
-    keep = mdp.prob > 0.0
-    ptr = np.zeros(mdp.n_states * mdp.n_actions + 1, dtype=np.int64)
-    np.cumsum(keep.sum(axis=2).reshape(-1), out=ptr[1:])
-    return ptr, np.ascontiguousarray(mdp.next_state[keep]), np.ascontiguousarray(mdp.prob[keep])

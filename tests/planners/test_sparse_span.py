@@ -106,29 +106,27 @@ def test_max_iter_warns_and_bad_arguments_are_refused():
         span_value_iteration(sp.eye(3), 0.9)
 
 
-def test_csr_kernels_equal_the_padded_general_kernels_bit_for_bit():
+def test_nonzero_kernels_equal_the_padded_general_kernels_bit_for_bit():
     from planners import _kernels as K
     from planners import _sparse_kernels as SK
     from planners.solvers import TIE_RTOL
-    from planners.span import _csr
 
     P, R = random_sparse_mdp(3000, 3, seed=9)
     term = np.zeros(3000, dtype=bool)
     term[::7] = True
     mdp = TabularMDP.from_dense(P, R, terminal=term)
-    assert (mdp.prob == 0).any()  # padded slots exist: the CSR drops them
+    assert (mdp.prob == 0).any()  # padded slots exist: the kernels skip them
     v = np.random.default_rng(0).normal(size=3000)
     v[term] = 0.0
     args = (mdp.next_state, mdp.prob, mdp.expected_reward, mdp.terminal, 0.97)
     want = np.empty(3000)
     K.bellman_sweep(*args, v, want, np.empty(0, dtype=np.int64))
     got = np.empty(3000)
-    csr = (*_csr(mdp), mdp.expected_reward, mdp.terminal, 0.97)
-    lo, hi = SK.csr_bellman_sweep(*csr, v, got)
+    lo, hi = SK.nonzero_bellman_sweep(*args, v, got)
     assert np.array_equal(got, want)
     assert (lo, hi) == ((want - v).min(), (want - v).max())
     q1, p1 = np.empty((3000, 3)), np.empty(3000, dtype=np.int64)
     q2, p2 = np.empty((3000, 3)), np.empty(3000, dtype=np.int64)
     K.q_values(*args, v, q1, p1, TIE_RTOL)
-    SK.csr_q_values(*csr, v, q2, p2, TIE_RTOL)
+    SK.nonzero_q_values(*args, v, q2, p2, TIE_RTOL)
     assert np.array_equal(q1, q2) and np.array_equal(p1, p2)
