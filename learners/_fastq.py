@@ -35,6 +35,9 @@ dispatch (:func:`learners.api._fast`) sends every other case to the generic kern
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import numpy as np
 from numba import njit
 from numba.core.codegen import ll as llvm  # numba's own handle on its code generator (llvmlite)
@@ -51,11 +54,26 @@ LANES = 4
 #: the widest action set the kernel handles (rows are read as four scalars)
 MAX_ACTIONS = 4
 
-if llvm.get_process_triple().startswith("x86_64"):
-    # LLVM's x86 cmov-converter turns the kernel's selects (episode end -> start row, terminal ->
-    # zero row) back into branches, which a 17 % coin mispredicts; keep them as cmov (measured
-    # 15-50 % faster, benchmarks/learners.py).  Process-wide and codegen-only: no result changes.
+#: LLVM's x86 cmov-converter turns the kernel's selects (episode end -> start row, terminal ->
+#: zero row) back into branches, which a 17 % coin mispredicts; the kernel is compiled with it
+#: off (measured 15-50 % faster, benchmarks/learners.py).  LLVM options are process-wide, so it
+#: is switched off only while this module's kernel is called (and compiled on its first call),
+#: and back on after: other numba code compiled in the process is not affected.  Codegen only:
+#: no result changes.
+_X86 = llvm.get_process_triple().startswith("x86_64")
+
+
+@contextlib.contextmanager
+def _selects_kept() -> Iterator[None]:
+    if not _X86:
+        yield
+        return
     llvm.set_option("", "-x86-cmov-converter=false")
+    try:
+        yield
+    finally:
+        llvm.set_option("", "-x86-cmov-converter=true")
+
 
 _NEG = -np.inf
 _ZERO = np.uint64(0)
@@ -260,7 +278,8 @@ def run_q_learning(hp, ns, pr, rw, absorbing, starts, cdf, steps, max_len, tab, 
     if tab[:, T_Q2].any():
         raise ValueError("run_q_learning bootstraps terminal states from the Q2 table, which must be zeros")
     env, rare = _tables(ns, pr, rw, absorbing, starts, cdf, max_len)
-    if rare[1] == 1 and starts.shape[0] == 1:
-        _lanes(env, None, hp, tab, sc, rng, nrec, steps)
-    else:
-        _lanes(env, rare, hp, tab, sc, rng, nrec, steps)
+    with _selects_kept():
+        if rare[1] == 1 and starts.shape[0] == 1:
+            _lanes(env, None, hp, tab, sc, rng, nrec, steps)
+        else:
+            _lanes(env, rare, hp, tab, sc, rng, nrec, steps)
