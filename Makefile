@@ -44,7 +44,7 @@ HEADLESS := SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy
 KERNEL_TESTS := tests/planners/test_grid_kernels.py tests/planners/test_proper.py \
 	tests/gridworld_env/vector/test_single_step.py tests/gridworld_env/vector/test_vector_env.py \
 	tests/planners/test_sparse_span.py tests/learners/test_rules.py tests/learners/test_paths.py \
-	tests/learners/test_fastq.py
+	tests/learners/test_fastq.py tests/learners/test_flatq.py
 test: lint docs-build
 	$(HEADLESS) $(PY) -m pytest --cov --cov-report= $(PYTEST_ARGS)
 	$(HEADLESS) NUMBA_DISABLE_JIT=1 $(PY) -m pytest -q -p no:cacheprovider --cov --cov-append \

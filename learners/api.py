@@ -28,6 +28,7 @@ import planners
 
 from . import _core as C
 from ._fastq import MAX_ACTIONS, run_q_learning
+from ._flatq import run_q_learning_flat
 from ._kernel import NR, R_DISCOUNTED, R_END, R_LENGTH, R_RETURN, R_START, run_batch
 from ._rng import seed_streams
 from ._truth import Truth
@@ -308,21 +309,21 @@ def _hyper_table(
     return hp, full
 
 
-def _fast(cls: type[Agent], hp: np.ndarray, n_actions: int, curves: bool, script: Any) -> bool:
-    """Whether the lockstep Q-learning kernel (:mod:`learners._fastq`) applies: constant step size
-    ``alpha <= 1``, epsilon-greedy on the steps' clock, at most four actions, no curves, no script."""
+def _flat(cls: type[Agent], hp: np.ndarray, curves: bool, script: Any) -> bool:
+    """Whether a Q-learning seed-sweep kernel applies: constant step size, epsilon-greedy on the
+    steps' clock, no curves, no script (:mod:`learners._fastq` or :mod:`learners._flatq`)."""
     return (
         cls.algo_id == C.Q_LEARNING
         and not curves
         and script is None
-        and n_actions <= MAX_ACTIONS
-        and bool(
-            (hp[:, C.H_OMEGA] == 0).all()
-            and (hp[:, C.H_TEMP] == 0).all()
-            and (hp[:, C.H_CLOCK] == 0).all()
-            and (hp[:, C.H_ALPHA] <= 1.0).all()
-        )
+        and bool((hp[:, C.H_OMEGA] == 0).all() and (hp[:, C.H_TEMP] == 0).all() and (hp[:, C.H_CLOCK] == 0).all())
     )
+
+
+def _fast(cls: type[Agent], hp: np.ndarray, n_actions: int, curves: bool, script: Any) -> bool:
+    """Whether the lockstep Q-learning kernel (:mod:`learners._fastq`) applies: a :func:`_flat`
+    case with at most four actions and ``alpha <= 1``."""
+    return _flat(cls, hp, curves, script) and n_actions <= MAX_ACTIONS and bool((hp[:, C.H_ALPHA] <= 1.0).all())
 
 
 def learn_batch(
@@ -392,6 +393,8 @@ def learn_batch(
     rng = seed_streams(seed, n)
     if _fast(cls, hp, A, curves, script):
         run_q_learning(hp, ns, pr, rw, ab, starts, cdf, steps, max_len, tab, sc, rng, nrec)
+    elif _flat(cls, hp, curves, script):
+        run_q_learning_flat(hp, ns, pr, rw, ab, starts, cdf, steps, max_len, tab, sc, rng, nrec)
     else:
         run_batch(cls.algo_id, hp, ns, pr, rw, ab, starts, cdf, steps, max_len, scr, tab, cnt, term, seen, buf, first, sc, rng, ckpt, qsnap, usnap, rec, nrec, n_min, hp[:, C.H_TOL].copy())  # fmt: skip
     q = tab[:, C.T_Q] + (tab[:, C.T_Q2] if cls.algo_id == C.DOUBLE_Q else 0.0)
