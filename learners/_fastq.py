@@ -35,9 +35,6 @@ dispatch (:func:`learners.api._fast`) sends every other case to the generic kern
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-
 import numpy as np
 from numba import njit
 from numba.core.codegen import ll as llvm  # numba's own handle on its code generator (llvmlite)
@@ -63,16 +60,9 @@ MAX_ACTIONS = 4
 _X86 = llvm.get_process_triple().startswith("x86_64")
 
 
-@contextlib.contextmanager
-def _selects_kept() -> Iterator[None]:
-    if not _X86:
-        yield
-        return
-    llvm.set_option("", "-x86-cmov-converter=false")
-    try:
-        yield
-    finally:
-        llvm.set_option("", "-x86-cmov-converter=true")
+def _cmov_converter(on: bool) -> None:
+    if _X86:
+        llvm.set_option("", f"-x86-cmov-converter={'true' if on else 'false'}")
 
 
 _NEG = -np.inf
@@ -278,8 +268,11 @@ def run_q_learning(hp, ns, pr, rw, absorbing, starts, cdf, steps, max_len, tab, 
     if tab[:, T_Q2].any():
         raise ValueError("run_q_learning bootstraps terminal states from the Q2 table, which must be zeros")
     env, rare = _tables(ns, pr, rw, absorbing, starts, cdf, max_len)
-    with _selects_kept():
+    _cmov_converter(False)
+    try:
         if rare[1] == 1 and starts.shape[0] == 1:
             _lanes(env, None, hp, tab, sc, rng, nrec, steps)
         else:
             _lanes(env, rare, hp, tab, sc, rng, nrec, steps)
+    finally:
+        _cmov_converter(True)
