@@ -17,22 +17,28 @@ from numba import njit
 __all__ = ["nonzero_bellman_sweep", "nonzero_q_values"]
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _expected_next(ns, pr, v, s, a):
+    """``sum_k pr[s, a, k] * v[ns[s, a, k]]`` over the non-zero slots, added to 0.0 in slot order."""
+    acc = 0.0
+    for k in range(ns.shape[2]):
+        p = pr[s, a, k]
+        if p > 0.0:
+            acc += p * v[np.uint32(ns[s, a, k])]
+    return acc
+
+
 @njit(cache=True, nogil=True)
 def nonzero_bellman_sweep(ns, pr, rsa, term, gamma, v_in, v_out):
     """Jacobi sweep ``v_out = T v_in``; returns ``(min, max)`` of ``v_out - v_in`` over every state."""
-    S, A, K = ns.shape
+    S, A = rsa.shape
     lo, hi = np.inf, -np.inf
     for s in range(S):
         best = 0.0
         if not term[s]:
             best = -np.inf
             for a in range(A):
-                acc = 0.0
-                for k in range(K):
-                    p = pr[s, a, k]
-                    if p > 0.0:
-                        acc += p * v_in[np.uint32(ns[s, a, k])]
-                best = max(best, rsa[s, a] + gamma * acc)
+                best = max(best, rsa[s, a] + gamma * _expected_next(ns, pr, v_in, s, a))
         v_out[s] = best
         d = best - v_in[s]
         lo = min(lo, d)
@@ -43,7 +49,7 @@ def nonzero_bellman_sweep(ns, pr, rsa, term, gamma, v_in, v_out):
 @njit(cache=True, nogil=True)
 def nonzero_q_values(ns, pr, rsa, term, gamma, v, q, policy, tie_rtol):
     """As :func:`planners._kernels.q_values` (ties within ``tie_rtol`` to the lowest action)."""
-    S, A, K = ns.shape
+    S, A = rsa.shape
     for s in range(S):
         if term[s]:
             q[s, :] = 0.0
@@ -51,12 +57,7 @@ def nonzero_q_values(ns, pr, rsa, term, gamma, v, q, policy, tie_rtol):
             continue
         best = -np.inf
         for a in range(A):
-            acc = 0.0
-            for k in range(K):
-                p = pr[s, a, k]
-                if p > 0.0:
-                    acc += p * v[np.uint32(ns[s, a, k])]
-            q[s, a] = rsa[s, a] + gamma * acc
+            q[s, a] = rsa[s, a] + gamma * _expected_next(ns, pr, v, s, a)
             best = max(best, q[s, a])
         thr = best - tie_rtol * max(1.0, abs(best))
         for a in range(A):
