@@ -35,16 +35,19 @@ dispatch (:func:`learners.api._fast`) sends every other case to the generic kern
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 from numba.core.codegen import ll as llvm  # numba's own handle on its code generator (llvmlite)
 
 from planners import TIE_RTOL
 
-from ._core import H_ALPHA, H_EPS, H_EPS_DECAY, H_EPS_MIN, H_GAMMA, SC_T, SC_UPDATES, T_N, T_Q, T_Q2
-from ._rng import GOLDEN, unit
+from . import _core as C
+from ._core import SC_T, SC_UPDATES, T_N, T_Q, T_Q2
+from ._rng import GOLDEN, mix, unit
 
-__all__ = ["LANES", "MAX_ACTIONS", "run_q_learning"]
+__all__ = ["LANES", "MAX_ACTIONS", "lockstep", "run_q_learning"]
 
 #: agents stepped together (independent dependency chains for the CPU to overlap)
 LANES = 4
@@ -66,64 +69,83 @@ def _cmov_converter(on: bool) -> None:
 
 
 _NEG = -np.inf
+_S11 = np.uint64(11)
+_INV53 = 1.0 / 9007199254740992.0
+_TWO53 = 9007199254740992.0
 _ZERO = np.uint64(0)
-_ONE = np.uint64(1)
-_TWO = np.uint64(2)
-_THREE = np.uint64(3)
+#: a row is ``WIDTH`` cells (actions, padded with ``-inf``), a cell ``CELL`` floats: the block's
+#: ``LANES`` agents' Q values, then their visit counts
+WIDTH = 4
+CELL = 2 * LANES
+
+
+def _tie_tables() -> tuple[np.ndarray, np.ndarray]:
+    """``POP[m]``: the set bits of the 4-bit mask ``m``; ``KTH[4 m + k]``: the index of its ``k``-th set bit."""
+    pop = np.array([bin(m).count("1") for m in range(16)], dtype=np.int64)
+    kth = np.zeros(64, dtype=np.int64)
+    for m in range(16):
+        for k, b in enumerate(b for b in range(4) if m >> b & 1):
+            kth[4 * m + k] = b
+    return pop, kth
+
+
+POP, KTH = _tie_tables()
 
 
 @njit(cache=True)
-def _kth(v0: float, v1: float, v2: float, v3: float, lo: float, k: int) -> int:
-    """The ``k``-th (from 0) of the actions whose value is ``>= lo``."""
-    c = 0
-    if v0 >= lo:
-        if k == 0:
-            return 0
-        c += 1
-    if v1 >= lo:
-        if k == c:
-            return 1
-        c += 1
-    if v2 >= lo:
-        if k == c:
-            return 2
-    return 3
+def _row(qb: np.ndarray, p: np.uint64, lane: int) -> tuple[float, float, float, float]:
+    """Lane ``lane``'s four values of the row at cell ``p``."""
+    i = p * np.uint64(CELL) + np.uint64(lane)
+    return qb[i], qb[i + np.uint64(CELL)], qb[i + np.uint64(2 * CELL)], qb[i + np.uint64(3 * CELL)]
 
 
-@njit(cache=True)
-def _pick(v0: float, v1: float, v2: float, v3: float, A: int, eps: float, st: np.uint64) -> tuple[int, np.uint64]:
-    """The behaviour action on row values ``v`` and the stream counter after its draws.
+@njit(cache=True, error_model="numpy", inline="always")
+def _tied(v0: float, v1: float, v2: float, v3: float, lo: float, A: int, ex: np.bool_ | bool, u2w: np.uint64) -> int:
+    """The rarer action: on exploration ``floor(u2 A)``, else the ``floor(u2 nt)``-th of the ``nt``
+    greedy actions (those ``>= lo``, a 4-bit mask; ``KTH[4 m + k]`` its ``k``-th set bit)."""
+    m = int(v0 >= lo) | (int(v1 >= lo) << 1) | (int(v2 >= lo) << 2) | (int(v3 >= lo) << 3)
+    M = A if ex else POP[m]
+    k = min(int(float(u2w >> _S11) * _INV53 * M), M - 1)
+    return k if ex else KTH[np.uint64(4 * m + k)]
 
-    Scalars only (no arrays), so the call stays cheap where the compiler does not inline it.
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _behave(v0: float, v1: float, v2: float, v3: float, A: int, thr: np.uint64, c: np.uint64) -> tuple[int, np.uint64]:
+    """The behaviour action on row values ``v`` and the stream counter ``c`` after its draws.
+
+    ``thr = ceil(epsilon 2**53)``: ``u1 = (z >> 11) 2**-53 < epsilon`` exactly when ``z >> 11 < thr``.
+    Draws: ``u1`` when ``epsilon > 0``, then ``u2`` when exploring or when greedy actions tie
+    (the second largest value ``>= lo``); the common case (no exploration, a unique maximum: its
+    index from equality tests) takes no branch, the rare one a predictable-enough one.
     """
-    best = max(max(v0, v1), max(v2, v3))
-    amax = int(v1 == best) + 2 * int(v2 == best) + 3 * int(v3 == best)  # the argmax when it is unique
+    hi01, lo01 = max(v0, v1), min(v0, v1)
+    hi23, lo23 = max(v2, v3), min(v2, v3)
+    best = max(hi01, hi23)
+    second = max(min(hi01, hi23), max(lo01, lo23))
     lo = best - TIE_RTOL * max(abs(best), 1.0)
-    nt = int(v0 >= lo) + int(v1 >= lo) + int(v2 >= lo) + int(v3 >= lo)
-    on = np.uint64(eps > 0.0)
-    s1 = st + GOLDEN * on
-    ex = int(on != _ZERO) & int(unit(s1) < eps)
-    u2 = unit(s1 + GOLDEN)
-    ar = min(int(u2 * A), A - 1)
-    tie = int(nt > 1)
-    ag = amax
-    if tie:
-        ag = _kth(v0, v1, v2, v3, lo, min(int(u2 * nt), nt - 1))
-    return ag + (ar - ag) * ex, s1 + GOLDEN * np.uint64(ex | tie)
+    c = c + GOLDEN * np.uint64(thr > _ZERO)
+    ex = (mix(c) >> _S11) < thr
+    a = int(v1 == best) + 2 * int(v2 == best) + 3 * int(v3 == best)  # the argmax when it is unique
+    if ex | (second >= lo):
+        a = _tied(v0, v1, v2, v3, lo, A, ex, mix(c + GOLDEN))
+        c = c + GOLDEN
+    return a, c
 
 
-@njit(cache=True)
-def _row(q: np.ndarray, p: np.uint64, A: int) -> tuple[float, float, float, float]:
-    """The four values of row offset ``p`` (``-inf`` beyond ``A``)."""
-    v1 = q[p + _ONE] if A > 1 else _NEG
-    v2 = q[p + _TWO] if A > 2 else _NEG
-    v3 = q[p + _THREE] if A > 3 else _NEG
-    return q[p], v1, v2, v3
+@njit(cache=True, error_model="numpy")
+def _threshold(c: tuple[float, float, float, float, float], thr: np.uint64, t: float) -> np.uint64:
+    """``ceil(epsilon_t 2**53)``: ``thr`` (the constant epsilon's), or :func:`learners._core.epsilon_at`'s
+    ``max(epsilon_min, epsilon / (1 + t / decay))`` on a lane's constants ``c = (alpha, gamma, eps, decay, eps_min)``."""
+    if c[3] > 0.0:
+        thr = np.uint64(math.ceil(max(c[4], c[2] / (1.0 + t / c[3])) * _TWO53))
+    return thr
 
 
 @njit(cache=True)
 def _outcome(prf: np.ndarray, base: np.uint64, K: int, se: np.uint64) -> tuple[int, np.uint64]:
     """:func:`learners._kernel.sample_outcome` on the flat probabilities (the same subtractions)."""
+    if K == 1:
+        return 0, se
     se = se + GOLDEN
     u = unit(se)
     last = 0
@@ -139,7 +161,7 @@ def _outcome(prf: np.ndarray, base: np.uint64, K: int, se: np.uint64) -> tuple[i
 
 @njit(cache=True)
 def _start(start_p: np.ndarray, cdf: np.ndarray, se: np.uint64) -> tuple[np.uint64, np.uint64]:
-    """:func:`learners._kernel.sample_start` (row offset; one env draw when there are several starts)."""
+    """:func:`learners._kernel.sample_start` (row cell; one env draw when there are several starts)."""
     if start_p.shape[0] == 1:
         return start_p[0], se
     se = se + GOLDEN
@@ -150,129 +172,180 @@ def _start(start_p: np.ndarray, cdf: np.ndarray, se: np.uint64) -> tuple[np.uint
     return start_p[-1], se
 
 
-@njit(cache=True)
-def _epsilon(c: tuple[float, float, float, float, float], t: float) -> float:
-    """:func:`learners._core.epsilon_at` on a lane's constants ``c = (alpha, gamma, eps, decay, eps_min)``."""
-    eps = c[2]
-    if c[3] > 0.0:
-        eps = max(c[4], eps / (1.0 + t / c[3]))
-    return eps
-
-
-@njit(cache=True)
-def _step(env, rare, q, n, c, x):
-    """One step of one lane: ``x = (p, a, st, se, length, t, episodes)`` -> the next ``x``.
+@njit(cache=True, error_model="numpy", inline="always")
+def _step(env, rare, qb, lane, c, x):
+    """One step of lane ``lane`` of block ``qb``: ``x = (j, st, thr, length, episodes, se, t)`` -> the next ``x``.
 
     ``rare`` is None for a deterministic world with one start state (numba then compiles the
-    step without the env stream's draws, small enough to be inlined in the lane loop), else
-    ``(flat probabilities, K)``.
+    step without the env stream's draws), else ``(flat probabilities, K, start cells, cdf)``.
     """
-    nxt, rwd, abf, start_p, cdf, A, lim, p0, zrow = env
-    p0, zrow = np.uint64(p0), np.uint64(zrow)  # (they arrive from Python as int64)
-    p, a, st, se, length, t, ne = x
-    j = p + np.uint64(a)
+    trans, rwd, A, lim, p0, zrow = env
+    j, st, thr, length, ne, se, t = x
     o = j
     if rare is not None:
-        prf, K = rare
+        prf, K, start_p, cdf = rare
         k, se = _outcome(prf, j * np.uint64(K), K, se)
         o = j * np.uint64(K) + np.uint64(k)
-    p2 = nxt[o]
-    done = abf[p2]
+    b = trans[o + o]  # the bootstrap row: s', or the zero row when s' is terminal
+    nx = trans[o + o + np.uint64(1)]  # the next row: s', or the start row when s' is terminal
+    i = j * np.uint64(CELL) + np.uint64(lane)
+    qb[i + np.uint64(LANES)] += 1.0
+    w0, wa, wb, wc = _row(qb, b, lane)
+    boot = max(max(w0, wa), max(wb, wc))
+    old = qb[i]
+    qb[i] = old + c[0] * (rwd[o] + c[1] * boot - old)
     length += 1
     t += 1.0
-    n[j] += 1.0
-    w0, w1, w2, w3 = _row(q, zrow if done else p2, A)  # a terminal s' bootstraps from a row of zeros
-    boot = max(max(w0, w1), max(w2, w3))
-    old = q[j]
-    q[j] = old + c[0] * (rwd[o] + c[1] * boot - old)
-    end = done or length >= lim
-    pn = p0 if end else p2
+    cut = length >= lim
+    end = cut or b == zrow
+    pn = nx + (p0 - nx) * np.uint64(cut)
     if rare is not None:
         if end:
             pn, se = _start(start_p, cdf, se)
-    v0, v1, v2, v3 = _row(q, pn, A)
-    a2, st = _pick(v0, v1, v2, v3, A, _epsilon(c, t), st)
-    return pn, a2, st, se, 0 if end else length, t, ne + int(end)
+    v0, v1, v2, v3 = _row(qb, pn, lane)
+    a, st = _behave(v0, v1, v2, v3, A, _threshold(c, thr, t), st)
+    return pn + np.uint64(a), st, thr, length * (1 - int(end)), ne + int(end), se, t
+
+
+@njit(cache=True)
+def _open(env, rare, qb, lane, hp, thr, st, t):
+    """A lane's constants and state ``x`` after its first start and action."""
+    A, p0 = env[2], env[4]
+    c = (hp[0], hp[1], hp[2], hp[3], hp[4])
+    se = st[1]
+    p = p0
+    if rare is not None:
+        p, se = _start(rare[2], rare[3], se)
+    v0, v1, v2, v3 = _row(qb, p, lane)
+    a, s = _behave(v0, v1, v2, v3, A, _threshold(c, thr, t), st[0])
+    return c, (p + np.uint64(a), s, thr, 0, 0, se, t)
+
+
+@njit(cache=True)
+def _close(x, st, clock, nrec):
+    """Write a lane's streams, clock and episode count back."""
+    st[0], st[1] = x[1], x[5]
+    clock[0] = x[6]
+    nrec[0] = x[4]
+
+
+@njit(cache=True, error_model="numpy")
+def _lanes(env, rare, hp, thr, blk, st, clock, nrec, steps):
+    """Every block of ``LANES`` agents in lockstep (the four ``_step`` lines: ``LANES`` copies of
+    one call, inlined); blocks are independent."""
+    for g in range(blk.shape[0]):
+        qb = blk[g]
+        c0, x0 = _open(env, rare, qb, 0, hp[g, 0], thr[g, 0], st[g, 0], clock[g, 0])
+        c1, x1 = _open(env, rare, qb, 1, hp[g, 1], thr[g, 1], st[g, 1], clock[g, 1])
+        c2, x2 = _open(env, rare, qb, 2, hp[g, 2], thr[g, 2], st[g, 2], clock[g, 2])
+        c3, x3 = _open(env, rare, qb, 3, hp[g, 3], thr[g, 3], st[g, 3], clock[g, 3])
+        for _ in range(steps):
+            x0 = _step(env, rare, qb, 0, c0, x0)
+            x1 = _step(env, rare, qb, 1, c1, x1)
+            x2 = _step(env, rare, qb, 2, c2, x2)
+            x3 = _step(env, rare, qb, 3, c3, x3)
+        _close(x0, st[g, 0], clock[g, 0:1], nrec[g, 0:1])
+        _close(x1, st[g, 1], clock[g, 1:2], nrec[g, 1:2])
+        _close(x2, st[g, 2], clock[g, 2:3], nrec[g, 2:3])
+        _close(x3, st[g, 3], clock[g, 3:4], nrec[g, 3:4])
 
 
 def _tables(ns, pr, rw, absorbing, starts, cdf, max_len):
-    """The env as flat arrays indexed by row offsets ``s A + a`` (outcome ``k`` at ``(s A + a) K + k``).
+    """The env as flat arrays over cells ``s WIDTH + a`` (outcome ``k`` at ``(s WIDTH + a) K + k``).
 
-    NumPy, not numba (nothing to compile); returns ``env`` and ``rare = (probabilities, K)``.
+    NumPy, not numba (nothing to compile): ``trans[2 o]`` the bootstrap row cell (``s' WIDTH``, or
+    the zero row ``S WIDTH`` when ``s'`` is terminal), ``trans[2 o + 1]`` the next row cell
+    (``s' WIDTH``, or the first start's when ``s'`` is terminal); returns ``env`` and ``rare``.
     """
     S, A, K = ns.shape
-    nxt = np.ascontiguousarray((ns.astype(np.int64) * A).astype(np.uint64).ravel())
-    abf = np.zeros(S * A, dtype=np.bool_)
-    abf[::A] = absorbing
-    start_p = (np.asarray(starts, dtype=np.int64) * A).astype(np.uint64)
+    start_p = np.asarray(starts, dtype=np.uint64) * np.uint64(WIDTH)
+    row = ns.astype(np.uint64) * np.uint64(WIDTH)
+    ab = np.asarray(absorbing, dtype=np.bool_)[ns]
+    trans = np.zeros((S, WIDTH, K, 2), dtype=np.uint64)
+    trans[:, :A, :, 0] = np.where(ab, np.uint64(S * WIDTH), row)
+    trans[:, :A, :, 1] = np.where(ab, start_p[0], row)
+    rwd = np.zeros((S, WIDTH, K))
+    rwd[:, :A] = rw
+    prf = np.zeros((S, WIDTH, K))
+    prf[:, :A] = pr
     lim = int(max_len) if max_len > 0 else 1 << 62
-    env = (nxt, np.ascontiguousarray(rw, dtype=np.float64).ravel(), abf, start_p, cdf, A, lim, start_p[0], S * A)
-    return env, (np.ascontiguousarray(pr, dtype=np.float64).ravel(), K)
+    env = (trans.ravel(), rwd.ravel(), A, lim, start_p[0], np.uint64(S * WIDTH))
+    return env, (prf.ravel(), K, start_p, np.asarray(cdf, dtype=np.float64))
 
 
-@njit(cache=True)
-def _open(env, hp, tab, sc, rng, i):
-    """Agent ``i``'s flat tables, constants and state ``x`` after its first start and action."""
-    start_p, cdf, A = env[3], env[4], env[5]
-    q, n = tab[i, T_Q : T_Q2 + 1].ravel(), tab[i, T_N].ravel()  # Q, then Q2's zeros (the zero row)
-    c = (hp[i, H_ALPHA], hp[i, H_GAMMA], hp[i, H_EPS], hp[i, H_EPS_DECAY], hp[i, H_EPS_MIN])
-    t = sc[i, SC_T]
-    p, se = _start(start_p, cdf, rng[i, 1])
-    v0, v1, v2, v3 = _row(q, p, A)
-    a, st = _pick(v0, v1, v2, v3, A, _epsilon(c, t), rng[i, 0])
-    return q, n, c, (p, a, st, se, 0, t, 0)
-
-
-@njit(cache=True)
-def _close(x, steps, sc, rng, nrec, i):
-    """Write agent ``i``'s streams, clock, update and episode counts back."""
-    rng[i, 0], rng[i, 1] = x[2], x[3]
-    sc[i, SC_T] = x[5]
-    sc[i, SC_UPDATES] += steps
-    nrec[i] += x[6]
-
-
-@njit(cache=True)
-def _lanes(env, rare, hp, tab, sc, rng, nrec, steps):
-    """Agents ``i .. i + LANES - 1`` together (the four ``_step`` lines: ``LANES`` copies of one
-    call), the remainder one by one; the order does not matter, agents are independent."""
-    N = tab.shape[0]
-    i = 0
-    while i + LANES <= N:
-        q0, n0, c0, x0 = _open(env, hp, tab, sc, rng, i)
-        q1, n1, c1, x1 = _open(env, hp, tab, sc, rng, i + 1)
-        q2, n2, c2, x2 = _open(env, hp, tab, sc, rng, i + 2)
-        q3, n3, c3, x3 = _open(env, hp, tab, sc, rng, i + 3)
-        for _ in range(steps):
-            x0 = _step(env, rare, q0, n0, c0, x0)
-            x1 = _step(env, rare, q1, n1, c1, x1)
-            x2 = _step(env, rare, q2, n2, c2, x2)
-            x3 = _step(env, rare, q3, n3, c3, x3)
-        for j, x in enumerate((x0, x1, x2, x3)):
-            _close(x, steps, sc, rng, nrec, i + j)
-        i += LANES
-    while i < N:
-        q0, n0, c0, x0 = _open(env, hp, tab, sc, rng, i)
-        for _ in range(steps):
-            x0 = _step(env, rare, q0, n0, c0, x0)
-        _close(x0, steps, sc, rng, nrec, i)
-        i += 1
-
-
-def run_q_learning(hp, ns, pr, rw, absorbing, starts, cdf, steps, max_len, tab, sc, rng, nrec) -> None:
+def lockstep(hp, ns, pr, rw, absorbing, starts, cdf, steps, max_len, q, n, rng, t):
     """Run every agent ``steps`` steps (``A <= MAX_ACTIONS``, ``alpha <= 1``; see the module docstring).
+
+    Parameters
+    ----------
+    hp : ndarray (N, NH)
+        The agents' hyperparameter rows.
+    ns, pr, rw, absorbing, starts, cdf
+        The env's arrays (as :func:`learners._kernel.run_batch` takes them).
+    steps, max_len : int
+        Steps per agent; episode length limit (0: none).
+    q, n : ndarray (N, S, A), ndarray (N,) or float
+        Initial Q values and visit counts (tables, one value per agent, or one for all).
+    rng : ndarray (N, 2) of uint64
+        The agents' and their envs' streams, advanced in place.
+    t : ndarray (N,)
+        The agents' step clocks, advanced in place.
+
+    Returns
+    -------
+    q, n : ndarray (N, S, A)
+        The final tables.
+    episodes : ndarray (N,) of int64
+        Episodes finished.
 
     A Python function on purpose: it picks the compiled variant (deterministic world with one start
     state, or not) before numba sees it, so a process compiles only the variant it runs.
     """
-    if tab[:, T_Q2].any():
-        raise ValueError("run_q_learning bootstraps terminal states from the Q2 table, which must be zeros")
+    N = hp.shape[0]
+    S, A, K = ns.shape
+    G = -(-N // LANES)
+    pad = G * LANES - N  # the last block's unused lanes run copies of agent 0, discarded
+    rows = np.r_[np.arange(N), np.zeros(pad, dtype=np.int64)] if pad else np.arange(N)
+    cols = [C.H_ALPHA, C.H_GAMMA, C.H_EPS, C.H_EPS_DECAY, C.H_EPS_MIN]
+    hpl = np.ascontiguousarray(hp[rows][:, cols]).reshape(G, LANES, 5)
+    thr = np.array([math.ceil(e * _TWO53) for e in hpl[:, :, 2].ravel()], dtype=np.uint64).reshape(G, LANES)
+    st = np.ascontiguousarray(rng[rows], dtype=np.uint64).reshape(G, LANES, 2)
+    clock = np.ascontiguousarray(t[rows], dtype=np.float64).reshape(G, LANES)
+    blk = np.empty((G, S + 1, WIDTH, 2, LANES))
+    view = blk[:, :S, :A]
+    for w, src in ((0, q), (1, n)):
+        src = np.asarray(src, dtype=np.float64)
+        if src.ndim <= 1:  # one value per agent, or for all
+            view[:, :, :, w] = np.broadcast_to(src, (N,))[rows].reshape(G, 1, 1, LANES)
+        else:
+            view[:, :, :, w] = src[rows].reshape(G, LANES, S, A).transpose(0, 2, 3, 1)
+    blk[:, :S, A:, 0] = _NEG
+    blk[:, :S, A:, 1] = 0.0
+    blk[:, S] = 0.0
     env, rare = _tables(ns, pr, rw, absorbing, starts, cdf, max_len)
+    nrec = np.zeros((G, LANES), dtype=np.int64)
     _cmov_converter(False)
     try:
-        if rare[1] == 1 and starts.shape[0] == 1:
-            _lanes(env, None, hp, tab, sc, rng, nrec, steps)
+        if K == 1 and starts.shape[0] == 1:
+            _lanes(env, None, hpl, thr, blk.reshape(G, -1), st, clock, nrec, steps)
         else:
-            _lanes(env, rare, hp, tab, sc, rng, nrec, steps)
+            _lanes(env, rare, hpl, thr, blk.reshape(G, -1), st, clock, nrec, steps)
     finally:
         _cmov_converter(True)
+    rng[:] = st.reshape(-1, 2)[:N]
+    t[:] = clock.ravel()[:N]
+    q, n = (view[:, :, :, w].transpose(0, 3, 1, 2).reshape(G * LANES, S, A)[:N] for w in (0, 1))
+    return q, n, nrec.ravel()[:N]
+
+
+def run_q_learning(hp, ns, pr, rw, absorbing, starts, cdf, steps, max_len, tab, sc, rng, nrec) -> None:
+    """:func:`lockstep` on the generic kernel's per-agent arrays (``tab`` ``(N, NT, S, A)``, ``sc``,
+    ``rng``, ``nrec``, updated in place as :func:`learners._kernel.run_batch` updates them)."""
+    if tab[:, T_Q2].any():
+        raise ValueError("run_q_learning bootstraps terminal states from the Q2 table, which must be zeros")
+    t = sc[:, SC_T].copy()
+    q, n, ne = lockstep(hp, ns, pr, rw, absorbing, starts, cdf, steps, max_len, tab[:, T_Q], tab[:, T_N], rng, t)
+    tab[:, T_Q], tab[:, T_N] = q, n
+    sc[:, SC_T] = t
+    sc[:, SC_UPDATES] += steps
+    nrec += ne

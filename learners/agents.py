@@ -282,26 +282,31 @@ def hyper_row(gamma: float, hyper: Mapping[str, float], algo_id: int) -> np.ndar
     return hp
 
 
-def initial_q(algo_id: int, hp: np.ndarray) -> float:
-    """Initial action value: ``q_init``, or R-max's optimistic ``rmax / (1 - gamma)``."""
+def initial_q(algo_id: int, hp: np.ndarray) -> Any:
+    """Initial action value: ``q_init``, or R-max's optimistic ``rmax / (1 - gamma)``.
+
+    ``hp`` one ``(NH,)`` row (a float back) or ``(N, NH)`` rows (one value per agent).
+    """
     if algo_id == C.RMAX:
-        return float(hp[C.H_RMAX] / (1.0 - hp[C.H_GAMMA]))
-    return float(hp[C.H_QINIT])
+        return hp[..., C.H_RMAX] / (1.0 - hp[..., C.H_GAMMA])
+    return hp[..., C.H_QINIT]
 
 
-def initial_q2(algo_id: int, hp: np.ndarray) -> float:
-    """Initial second table: Double Q's ``q_init``, R-max's behaviour values ``(rmax + beta) / (1 - gamma)``, else 0."""
+def initial_q2(algo_id: int, hp: np.ndarray) -> Any:
+    """Initial second table: Double Q's ``q_init``, R-max's behaviour values ``(rmax + beta) / (1 - gamma)``, else 0.
+
+    ``hp`` as for :func:`initial_q`.
+    """
     if algo_id == C.RMAX:
-        return float((hp[C.H_RMAX] + hp[C.H_BETA]) / (1.0 - hp[C.H_GAMMA]))
-    return float(hp[C.H_QINIT]) if algo_id == C.DOUBLE_Q else 0.0
+        return (hp[..., C.H_RMAX] + hp[..., C.H_BETA]) / (1.0 - hp[..., C.H_GAMMA])
+    return hp[..., C.H_QINIT] if algo_id == C.DOUBLE_Q else np.zeros(hp.shape[:-1])
 
 
 def allocate(algo_id: int, n: int, S: int, A: int, hp: np.ndarray, buffer: int) -> tuple[np.ndarray, ...]:
     """Per-agent arrays for ``n`` agents (unused tables get size 1, so one kernel signature serves all)."""
     tab = np.zeros((n, C.NT, S, A))
-    for i in range(n):
-        tab[i, C.T_Q] = initial_q(algo_id, hp[i])
-        tab[i, C.T_Q2] = initial_q2(algo_id, hp[i])
+    tab[:, C.T_Q] = initial_q(algo_id, hp)[:, None, None]
+    tab[:, C.T_Q2] = initial_q2(algo_id, hp)[:, None, None]
     model = algo_id in C.MODEL_BASED
     cnt = np.zeros((n, S, A, S) if model else (n, 1, 1, 1))
     term = np.zeros((n, S))

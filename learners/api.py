@@ -27,12 +27,22 @@ import numpy as np
 import planners
 
 from . import _core as C
-from ._fastq import MAX_ACTIONS, run_q_learning
+from ._fastq import MAX_ACTIONS, lockstep
 from ._flatq import run_q_learning_flat
 from ._kernel import NR, R_DISCOUNTED, R_END, R_LENGTH, R_RETURN, R_START, run_batch
 from ._rng import seed_streams
 from ._truth import Truth
-from .agents import ALGORITHMS, HYPER, Agent, HyperparameterError, allocate, check_gamma, check_hyper, hyper_row
+from .agents import (
+    ALGORITHMS,
+    HYPER,
+    Agent,
+    HyperparameterError,
+    allocate,
+    check_gamma,
+    check_hyper,
+    hyper_row,
+    initial_q,
+)
 
 __all__ = ["BatchResult", "Curve", "LearnResult", "checkpoints", "learn", "learn_batch"]
 
@@ -326,6 +336,36 @@ def _fast(cls: type[Agent], hp: np.ndarray, n_actions: int, curves: bool, script
     return _flat(cls, hp, curves, script) and n_actions <= MAX_ACTIONS and bool((hp[:, C.H_ALPHA] <= 1.0).all())
 
 
+def _learn_fast(
+    cls: type[Agent],
+    hp: np.ndarray,
+    full: dict[str, np.ndarray],
+    arrays: tuple,
+    steps: int,
+    max_len: int,
+    rng: np.ndarray,
+) -> BatchResult:
+    """:func:`learn_batch` in the :func:`_fast` case: :func:`learners._fastq.lockstep`, no curves."""
+    n = hp.shape[0]
+    ns, pr, rw, ab, starts, cdf = arrays
+    q, _, n_episodes = lockstep(
+        hp, ns, pr, rw, ab, starts, cdf, steps, max_len, initial_q(cls.algo_id, hp), 0.0, rng, np.zeros(n)
+    )
+    return BatchResult(
+        algo=cls.name,
+        q=q,
+        policy=q.argmax(axis=2),
+        steps=np.zeros(0, dtype=np.int64),
+        value_gap=np.zeros((n, 0)),
+        start_gap=np.zeros((n, 0)),
+        optimal=np.zeros((n, 0), dtype=bool),
+        updates=np.full(n, steps, dtype=np.int64),
+        n_episodes=n_episodes,
+        curves=[],
+        hyper=full,
+    )
+
+
 def learn_batch(
     algo: str | type[Agent],
     env: Any,
@@ -377,6 +417,9 @@ def learn_batch(
     hp, full = _hyper_table(cls, n, gamma, hyper)
     limit = time_limit(env) if max_episode_steps == "env" else max_episode_steps
     max_len = 0 if limit is None else _check_count(limit, "max_episode_steps")
+    rng = seed_streams(seed, n)
+    if _fast(cls, hp, A, curves, script):  # the lockstep kernel: its own tables, nothing else to allocate
+        return _learn_fast(cls, hp, full, (ns, pr, rw, ab, starts, cdf), steps, max_len, rng)
     tab, cnt, term, seen, buf, first, sc = allocate(cls.algo_id, n, S, A, hp, buffer=max_len or steps)
     ckpt = checkpoints(steps, n_checkpoints) if curves else np.zeros(0, dtype=np.int64)
     qsnap = np.zeros((n, len(ckpt), S, A))
@@ -390,10 +433,7 @@ def learn_batch(
         if scr.shape != (n, steps) or scr.min() < 0 or scr.max() >= ns.shape[2]:
             raise HyperparameterError(f"script must be ({n}, {steps}) outcome indices in 0..{ns.shape[2] - 1}")
     n_min = np.where(cls.algo_id == C.RMAX, hp[:, C.H_M], 1.0)
-    rng = seed_streams(seed, n)
-    if _fast(cls, hp, A, curves, script):
-        run_q_learning(hp, ns, pr, rw, ab, starts, cdf, steps, max_len, tab, sc, rng, nrec)
-    elif _flat(cls, hp, curves, script):
+    if _flat(cls, hp, curves, script):
         run_q_learning_flat(hp, ns, pr, rw, ab, starts, cdf, steps, max_len, tab, sc, rng, nrec)
     else:
         run_batch(cls.algo_id, hp, ns, pr, rw, ab, starts, cdf, steps, max_len, scr, tab, cnt, term, seen, buf, first, sc, rng, ckpt, qsnap, usnap, rec, nrec, n_min, hp[:, C.H_TOL].copy())  # fmt: skip
