@@ -173,7 +173,7 @@ def _start(start_p: np.ndarray, cdf: np.ndarray, se: np.uint64) -> tuple[np.uint
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _step(env, rare, qb, lane, c, x):
+def _step(env, rare, sched, qb, lane, c, x):
     """One step of lane ``lane`` of block ``qb``: ``x = (j, st, thr, length, episodes, se, t)`` -> the next ``x``.
 
     ``rare`` is None for a deterministic world with one start state (numba then compiles the
@@ -195,7 +195,10 @@ def _step(env, rare, qb, lane, c, x):
     old = qb[i]
     qb[i] = old + c[0] * (rwd[o] + c[1] * boot - old)
     length += 1
-    t += 1.0
+    th = thr
+    if sched is not None:  # a decaying epsilon (else the clock is not needed in the loop)
+        t += 1.0
+        th = _threshold(c, thr, t)
     cut = length >= lim
     end = cut or b == zrow
     pn = nx + (p0 - nx) * np.uint64(cut)
@@ -203,7 +206,7 @@ def _step(env, rare, qb, lane, c, x):
         if end:
             pn, se = _start(start_p, cdf, se)
     v0, v1, v2, v3 = _row(qb, pn, lane)
-    a, st = _behave(v0, v1, v2, v3, A, _threshold(c, thr, t), st)
+    a, st = _behave(v0, v1, v2, v3, A, th, st)
     return pn + np.uint64(a), st, thr, length * (1 - int(end)), ne + int(end), se, t
 
 
@@ -222,17 +225,18 @@ def _open(env, rare, qb, lane, hp, thr, st, t):
 
 
 @njit(cache=True)
-def _close(x, st, clock, nrec):
+def _close(x, st, clock, nrec, steps):
     """Write a lane's streams, clock and episode count back."""
     st[0], st[1] = x[1], x[5]
-    clock[0] = x[6]
+    clock[0] = x[6] + steps  # (the loop advances the clock only for a decaying epsilon: steps = 0 then)
     nrec[0] = x[4]
 
 
 @njit(cache=True, error_model="numpy")
-def _lanes(env, rare, hp, thr, blk, st, clock, nrec, steps):
+def _lanes(env, rare, sched, hp, thr, blk, st, clock, nrec, steps):
     """Every block of ``LANES`` agents in lockstep (the four ``_step`` lines: ``LANES`` copies of
     one call, inlined); blocks are independent."""
+    late = steps if sched is None else 0  # the clock's advance not counted in the loop
     for g in range(blk.shape[0]):
         qb = blk[g]
         c0, x0 = _open(env, rare, qb, 0, hp[g, 0], thr[g, 0], st[g, 0], clock[g, 0])
@@ -240,14 +244,14 @@ def _lanes(env, rare, hp, thr, blk, st, clock, nrec, steps):
         c2, x2 = _open(env, rare, qb, 2, hp[g, 2], thr[g, 2], st[g, 2], clock[g, 2])
         c3, x3 = _open(env, rare, qb, 3, hp[g, 3], thr[g, 3], st[g, 3], clock[g, 3])
         for _ in range(steps):
-            x0 = _step(env, rare, qb, 0, c0, x0)
-            x1 = _step(env, rare, qb, 1, c1, x1)
-            x2 = _step(env, rare, qb, 2, c2, x2)
-            x3 = _step(env, rare, qb, 3, c3, x3)
-        _close(x0, st[g, 0], clock[g, 0:1], nrec[g, 0:1])
-        _close(x1, st[g, 1], clock[g, 1:2], nrec[g, 1:2])
-        _close(x2, st[g, 2], clock[g, 2:3], nrec[g, 2:3])
-        _close(x3, st[g, 3], clock[g, 3:4], nrec[g, 3:4])
+            x0 = _step(env, rare, sched, qb, 0, c0, x0)
+            x1 = _step(env, rare, sched, qb, 1, c1, x1)
+            x2 = _step(env, rare, sched, qb, 2, c2, x2)
+            x3 = _step(env, rare, sched, qb, 3, c3, x3)
+        _close(x0, st[g, 0], clock[g, 0:1], nrec[g, 0:1], late)
+        _close(x1, st[g, 1], clock[g, 1:2], nrec[g, 1:2], late)
+        _close(x2, st[g, 2], clock[g, 2:3], nrec[g, 2:3], late)
+        _close(x3, st[g, 3], clock[g, 3:4], nrec[g, 3:4], late)
 
 
 def _tables(ns, pr, rw, absorbing, starts, cdf, max_len):
@@ -273,7 +277,13 @@ def _tables(ns, pr, rw, absorbing, starts, cdf, max_len):
     return env, (prf.ravel(), K, start_p, np.asarray(cdf, dtype=np.float64))
 
 
-def lockstep(hp, ns, pr, rw, absorbing, starts, cdf, steps, max_len, q, n, rng, t):
+def threshold(eps: np.ndarray) -> np.ndarray:
+    """``ceil(eps 2**53)`` as uint64: a draw ``u = m 2**-53`` (``m = z >> 11``) is ``< eps`` exactly when
+    ``m < threshold(eps)`` (scaling by ``2**53`` is exact, and ``m`` is an integer); 0 when ``eps = 0``."""
+    return np.ceil(np.asarray(eps, dtype=np.float64) * _TWO53).astype(np.uint64)
+
+
+def lockstep(hp, ns, pr, rw, absorbing, starts, cdf, steps, max_len, q, n, rng, t, counts=True):
     """Run every agent ``steps`` steps (``A <= MAX_ACTIONS``, ``alpha <= 1``; see the module docstring).
 
     Parameters
@@ -290,11 +300,13 @@ def lockstep(hp, ns, pr, rw, absorbing, starts, cdf, steps, max_len, q, n, rng, 
         The agents' and their envs' streams, advanced in place.
     t : ndarray (N,)
         The agents' step clocks, advanced in place.
+    counts : bool
+        Whether to return the visit counts (None in their place otherwise).
 
     Returns
     -------
     q, n : ndarray (N, S, A)
-        The final tables.
+        The final tables (``n`` None without ``counts``).
     episodes : ndarray (N,) of int64
         Episodes finished.
 
@@ -305,10 +317,10 @@ def lockstep(hp, ns, pr, rw, absorbing, starts, cdf, steps, max_len, q, n, rng, 
     S, A, K = ns.shape
     G = -(-N // LANES)
     pad = G * LANES - N  # the last block's unused lanes run copies of agent 0, discarded
-    rows = np.r_[np.arange(N), np.zeros(pad, dtype=np.int64)] if pad else np.arange(N)
-    cols = [C.H_ALPHA, C.H_GAMMA, C.H_EPS, C.H_EPS_DECAY, C.H_EPS_MIN]
-    hpl = np.ascontiguousarray(hp[rows][:, cols]).reshape(G, LANES, 5)
-    thr = np.array([math.ceil(e * _TWO53) for e in hpl[:, :, 2].ravel()], dtype=np.uint64).reshape(G, LANES)
+    rows = np.r_[np.arange(N), np.zeros(pad, dtype=np.int64)] if pad else slice(None)
+    hpl = np.ascontiguousarray(hp[rows][:, [C.H_ALPHA, C.H_GAMMA, C.H_EPS, C.H_EPS_DECAY, C.H_EPS_MIN]])
+    hpl = hpl.reshape(G, LANES, 5)
+    thr = threshold(hpl[:, :, 2])
     st = np.ascontiguousarray(rng[rows], dtype=np.uint64).reshape(G, LANES, 2)
     clock = np.ascontiguousarray(t[rows], dtype=np.float64).reshape(G, LANES)
     blk = np.empty((G, S + 1, WIDTH, 2, LANES))
@@ -316,25 +328,29 @@ def lockstep(hp, ns, pr, rw, absorbing, starts, cdf, steps, max_len, q, n, rng, 
     for w, src in ((0, q), (1, n)):
         src = np.asarray(src, dtype=np.float64)
         if src.ndim <= 1:  # one value per agent, or for all
-            view[:, :, :, w] = np.broadcast_to(src, (N,))[rows].reshape(G, 1, 1, LANES)
+            view[:, :, :, w] = np.broadcast_to(src, (N,))[rows].reshape(G, 1, 1, LANES)  # (or one value for all)
         else:
             view[:, :, :, w] = src[rows].reshape(G, LANES, S, A).transpose(0, 2, 3, 1)
     blk[:, :S, A:, 0] = _NEG
     blk[:, :S, A:, 1] = 0.0
     blk[:, S] = 0.0
     env, rare = _tables(ns, pr, rw, absorbing, starts, cdf, max_len)
+    sched = 1 if (hpl[:, :, 3] > 0.0).any() else None  # the variant with a decaying epsilon, or not
     nrec = np.zeros((G, LANES), dtype=np.int64)
     _cmov_converter(False)
     try:
         if K == 1 and starts.shape[0] == 1:
-            _lanes(env, None, hpl, thr, blk.reshape(G, -1), st, clock, nrec, steps)
+            _lanes(env, None, sched, hpl, thr, blk.reshape(G, -1), st, clock, nrec, steps)
         else:
-            _lanes(env, rare, hpl, thr, blk.reshape(G, -1), st, clock, nrec, steps)
+            _lanes(env, rare, sched, hpl, thr, blk.reshape(G, -1), st, clock, nrec, steps)
     finally:
         _cmov_converter(True)
     rng[:] = st.reshape(-1, 2)[:N]
     t[:] = clock.ravel()[:N]
-    q, n = (view[:, :, :, w].transpose(0, 3, 1, 2).reshape(G * LANES, S, A)[:N] for w in (0, 1))
+    q, n = (
+        view[:, :, :, w].transpose(0, 3, 1, 2).reshape(G * LANES, S, A)[:N] if w == 0 or counts else None
+        for w in (0, 1)
+    )
     return q, n, nrec.ravel()[:N]
 
 

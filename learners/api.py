@@ -301,6 +301,7 @@ def _hyper_table(
     cost one ``resolve``, not N.
     """
     cols: dict[str, np.ndarray] = {}
+    same = True  # every hyperparameter a scalar: one setting
     for k, v in hyper.items():
         if k not in HYPER:
             check_hyper(k, v)
@@ -308,11 +309,15 @@ def _hyper_table(
             if len(v) != n:
                 raise HyperparameterError(f"{k} must be a scalar or have one value per agent ({n}), got {len(v)}")
             cols[k] = np.array([check_hyper(k, x) for x in v])
+            same = False
         else:
             cols[k] = np.full(n, check_hyper(k, v))
     names = list(cols)
     given = np.stack([cols[k] for k in names], axis=1) if names else np.zeros((n, 0))
-    _, first, which = np.unique(given.view(np.uint64), axis=0, return_index=True, return_inverse=True)
+    if same:
+        first, which = np.zeros(1, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    else:
+        _, first, which = np.unique(given.view(np.uint64), axis=0, return_index=True, return_inverse=True)
     rows = [cls.resolve({k: given[i, j] for j, k in enumerate(names)}) for i in first]
     hp = np.array([hyper_row(gamma, row, cls.algo_id) for row in rows]).reshape(len(rows), C.NH)[which.ravel()]
     full = {k: np.array([row[k] for row in rows], dtype=float)[which.ravel()] for k in rows[0]}
@@ -349,7 +354,7 @@ def _learn_fast(
     n = hp.shape[0]
     ns, pr, rw, ab, starts, cdf = arrays
     q, _, n_episodes = lockstep(
-        hp, ns, pr, rw, ab, starts, cdf, steps, max_len, initial_q(cls.algo_id, hp), 0.0, rng, np.zeros(n)
+        hp, ns, pr, rw, ab, starts, cdf, steps, max_len, initial_q(cls.algo_id, hp), 0.0, rng, np.zeros(n), counts=False
     )
     return BatchResult(
         algo=cls.name,
