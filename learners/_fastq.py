@@ -73,10 +73,12 @@ _S11 = np.uint64(11)
 _INV53 = 1.0 / 9007199254740992.0
 _TWO53 = 9007199254740992.0
 _ZERO = np.uint64(0)
-#: a row is ``WIDTH`` cells (actions, padded with ``-inf``), a cell ``CELL`` floats: the block's
-#: ``LANES`` agents' Q values, then their visit counts
+#: a row is ``WIDTH`` cells (actions, padded with ``-inf``); a cell ``CW`` floats: the block's
+#: ``LANES`` agents' Q values, their visit counts, then the deterministic transition (the bootstrap
+#: row and the next row as uint64 offsets, the reward), so one base register reaches everything
 WIDTH = 4
-CELL = 2 * LANES
+CW = 2 * LANES + 3
+_OB, _ONX, _OR = 2 * LANES, 2 * LANES + 1, 2 * LANES + 2
 
 
 def _tie_tables() -> tuple[np.ndarray, np.ndarray]:
@@ -94,9 +96,9 @@ POP, KTH = _tie_tables()
 
 @njit(cache=True)
 def _row(qb: np.ndarray, p: np.uint64, lane: int) -> tuple[float, float, float, float]:
-    """Lane ``lane``'s four values of the row at cell ``p``."""
-    i = p * np.uint64(CELL) + np.uint64(lane)
-    return qb[i], qb[i + np.uint64(CELL)], qb[i + np.uint64(2 * CELL)], qb[i + np.uint64(3 * CELL)]
+    """Lane ``lane``'s four values of the row at offset ``p`` (a state's first cell)."""
+    i = p + np.uint64(lane)
+    return qb[i], qb[i + np.uint64(CW)], qb[i + np.uint64(2 * CW)], qb[i + np.uint64(3 * CW)]
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -173,27 +175,33 @@ def _start(start_p: np.ndarray, cdf: np.ndarray, se: np.uint64) -> tuple[np.uint
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _step(env, rare, sched, qb, lane, c, x):
-    """One step of lane ``lane`` of block ``qb``: ``x = (j, st, thr, length, episodes, se, t)`` -> the next ``x``.
+def _step(env, rare, sched, qb, qu, lane, c, x):
+    """One step of lane ``lane`` of block ``qb`` (``qu``: the same memory as uint64):
+    ``x = (j, st, thr, length, episodes, se, t)`` -> the next ``x``; ``j`` is the offset of the
+    cell ``(s, a)``, rows are offsets ``s WIDTH CW``.
 
     ``rare`` is None for a deterministic world with one start state (numba then compiles the
-    step without the env stream's draws), else ``(flat probabilities, K, start cells, cdf)``.
+    step without the env stream's draws, reading the transition from the cell), else
+    ``(flat probabilities, K, start rows, cdf)`` and the transition from ``env``'s tables.
     """
     trans, rwd, A, lim, p0, zrow = env
     j, st, thr, length, ne, se, t = x
-    o = j
-    if rare is not None:
+    if rare is None:
+        b = qu[j + np.uint64(_OB)]  # the bootstrap row: s', or the zero row when s' is terminal
+        nx = qu[j + np.uint64(_ONX)]  # the next row: s', or the start row when s' is terminal
+        r = qb[j + np.uint64(_OR)]
+    else:
         prf, K, start_p, cdf = rare
-        k, se = _outcome(prf, j * np.uint64(K), K, se)
-        o = j * np.uint64(K) + np.uint64(k)
-    b = trans[o + o]  # the bootstrap row: s', or the zero row when s' is terminal
-    nx = trans[o + o + np.uint64(1)]  # the next row: s', or the start row when s' is terminal
-    i = j * np.uint64(CELL) + np.uint64(lane)
+        o = j // np.uint64(CW) * np.uint64(K)
+        k, se = _outcome(prf, o, K, se)
+        o = o + np.uint64(k)
+        b, nx, r = trans[o + o], trans[o + o + np.uint64(1)], rwd[o]
+    i = j + np.uint64(lane)
     qb[i + np.uint64(LANES)] += 1.0
     w0, wa, wb, wc = _row(qb, b, lane)
     boot = max(max(w0, wa), max(wb, wc))
     old = qb[i]
-    qb[i] = old + c[0] * (rwd[o] + c[1] * boot - old)
+    qb[i] = old + c[0] * (r + c[1] * boot - old)
     length += 1
     th = thr
     if sched is not None:  # a decaying epsilon (else the clock is not needed in the loop)
@@ -207,7 +215,7 @@ def _step(env, rare, sched, qb, lane, c, x):
             pn, se = _start(start_p, cdf, se)
     v0, v1, v2, v3 = _row(qb, pn, lane)
     a, st = _behave(v0, v1, v2, v3, A, th, st)
-    return pn + np.uint64(a), st, thr, length * (1 - int(end)), ne + int(end), se, t
+    return pn + np.uint64(a * CW), st, thr, length * (1 - int(end)), ne + int(end), se, t
 
 
 @njit(cache=True)
@@ -221,7 +229,7 @@ def _open(env, rare, qb, lane, hp, thr, st, t):
         p, se = _start(rare[2], rare[3], se)
     v0, v1, v2, v3 = _row(qb, p, lane)
     a, s = _behave(v0, v1, v2, v3, A, _threshold(c, thr, t), st[0])
-    return c, (p + np.uint64(a), s, thr, 0, 0, se, t)
+    return c, (p + np.uint64(a * CW), s, thr, 0, 0, se, t)
 
 
 @njit(cache=True)
@@ -239,15 +247,16 @@ def _lanes(env, rare, sched, hp, thr, blk, st, clock, nrec, steps):
     late = steps if sched is None else 0  # the clock's advance not counted in the loop
     for g in range(blk.shape[0]):
         qb = blk[g]
+        qu = qb.view(np.uint64)
         c0, x0 = _open(env, rare, qb, 0, hp[g, 0], thr[g, 0], st[g, 0], clock[g, 0])
         c1, x1 = _open(env, rare, qb, 1, hp[g, 1], thr[g, 1], st[g, 1], clock[g, 1])
         c2, x2 = _open(env, rare, qb, 2, hp[g, 2], thr[g, 2], st[g, 2], clock[g, 2])
         c3, x3 = _open(env, rare, qb, 3, hp[g, 3], thr[g, 3], st[g, 3], clock[g, 3])
         for _ in range(steps):
-            x0 = _step(env, rare, sched, qb, 0, c0, x0)
-            x1 = _step(env, rare, sched, qb, 1, c1, x1)
-            x2 = _step(env, rare, sched, qb, 2, c2, x2)
-            x3 = _step(env, rare, sched, qb, 3, c3, x3)
+            x0 = _step(env, rare, sched, qb, qu, 0, c0, x0)
+            x1 = _step(env, rare, sched, qb, qu, 1, c1, x1)
+            x2 = _step(env, rare, sched, qb, qu, 2, c2, x2)
+            x3 = _step(env, rare, sched, qb, qu, 3, c3, x3)
         _close(x0, st[g, 0], clock[g, 0:1], nrec[g, 0:1], late)
         _close(x1, st[g, 1], clock[g, 1:2], nrec[g, 1:2], late)
         _close(x2, st[g, 2], clock[g, 2:3], nrec[g, 2:3], late)
@@ -257,23 +266,23 @@ def _lanes(env, rare, sched, hp, thr, blk, st, clock, nrec, steps):
 def _tables(ns, pr, rw, absorbing, starts, cdf, max_len):
     """The env as flat arrays over cells ``s WIDTH + a`` (outcome ``k`` at ``(s WIDTH + a) K + k``).
 
-    NumPy, not numba (nothing to compile): ``trans[2 o]`` the bootstrap row cell (``s' WIDTH``, or
-    the zero row ``S WIDTH`` when ``s'`` is terminal), ``trans[2 o + 1]`` the next row cell
-    (``s' WIDTH``, or the first start's when ``s'`` is terminal); returns ``env`` and ``rare``.
+    NumPy, not numba (nothing to compile): ``trans[2 o]`` the bootstrap row (``s'``'s, or the zero
+    row ``S`` when ``s'`` is terminal), ``trans[2 o + 1]`` the next row (``s'``'s, or the first
+    start's when ``s'`` is terminal), rows as offsets ``s WIDTH CW``; returns ``env`` and ``rare``.
     """
     S, A, K = ns.shape
-    start_p = np.asarray(starts, dtype=np.uint64) * np.uint64(WIDTH)
-    row = ns.astype(np.uint64) * np.uint64(WIDTH)
+    start_p = np.asarray(starts, dtype=np.uint64) * np.uint64(WIDTH * CW)
+    row = ns.astype(np.uint64) * np.uint64(WIDTH * CW)
     ab = np.asarray(absorbing, dtype=np.bool_)[ns]
     trans = np.zeros((S, WIDTH, K, 2), dtype=np.uint64)
-    trans[:, :A, :, 0] = np.where(ab, np.uint64(S * WIDTH), row)
+    trans[:, :A, :, 0] = np.where(ab, np.uint64(S * WIDTH * CW), row)
     trans[:, :A, :, 1] = np.where(ab, start_p[0], row)
     rwd = np.zeros((S, WIDTH, K))
     rwd[:, :A] = rw
     prf = np.zeros((S, WIDTH, K))
     prf[:, :A] = pr
     lim = int(max_len) if max_len > 0 else 1 << 62
-    env = (trans.ravel(), rwd.ravel(), A, lim, start_p[0], np.uint64(S * WIDTH))
+    env = (trans.ravel(), rwd.ravel(), A, lim, start_p[0], np.uint64(S * WIDTH * CW))
     return env, (prf.ravel(), K, start_p, np.asarray(cdf, dtype=np.float64))
 
 
@@ -323,18 +332,22 @@ def lockstep(hp, ns, pr, rw, absorbing, starts, cdf, steps, max_len, q, n, rng, 
     thr = threshold(hpl[:, :, 2])
     st = np.ascontiguousarray(rng[rows], dtype=np.uint64).reshape(G, LANES, 2)
     clock = np.ascontiguousarray(t[rows], dtype=np.float64).reshape(G, LANES)
-    blk = np.empty((G, S + 1, WIDTH, 2, LANES))
+    blk = np.zeros((G, S + 1, WIDTH, CW))
     view = blk[:, :S, :A]
     for w, src in ((0, q), (1, n)):
         src = np.asarray(src, dtype=np.float64)
-        if src.ndim <= 1:  # one value per agent, or for all
-            view[:, :, :, w] = np.broadcast_to(src, (N,))[rows].reshape(G, 1, 1, LANES)  # (or one value for all)
+        lanes = view[:, :, :, w * LANES : (w + 1) * LANES]
+        if src.ndim <= 1:
+            lanes[:] = np.broadcast_to(src, (N,))[rows].reshape(G, 1, 1, LANES)  # (or one value for all)
         else:
-            view[:, :, :, w] = src[rows].reshape(G, LANES, S, A).transpose(0, 2, 3, 1)
-    blk[:, :S, A:, 0] = _NEG
-    blk[:, :S, A:, 1] = 0.0
-    blk[:, S] = 0.0
+            lanes[:] = src[rows].reshape(G, LANES, S, A).transpose(0, 2, 3, 1)
+    blk[:, :S, A:, :LANES] = _NEG
     env, rare = _tables(ns, pr, rw, absorbing, starts, cdf, max_len)
+    if K == 1:  # the deterministic transition, in every block's cells
+        bits = blk.view(np.uint64)
+        bits[:, :S, :, _OB] = env[0].reshape(S, WIDTH, 2)[:, :, 0]
+        bits[:, :S, :, _ONX] = env[0].reshape(S, WIDTH, 2)[:, :, 1]
+        blk[:, :S, :, _OR] = env[1].reshape(S, WIDTH)
     sched = 1 if (hpl[:, :, 3] > 0.0).any() else None  # the variant with a decaying epsilon, or not
     nrec = np.zeros((G, LANES), dtype=np.int64)
     _cmov_converter(False)
@@ -348,7 +361,9 @@ def lockstep(hp, ns, pr, rw, absorbing, starts, cdf, steps, max_len, q, n, rng, 
     rng[:] = st.reshape(-1, 2)[:N]
     t[:] = clock.ravel()[:N]
     q, n = (
-        view[:, :, :, w].transpose(0, 3, 1, 2).reshape(G * LANES, S, A)[:N] if w == 0 or counts else None
+        view[:, :, :, w * LANES : (w + 1) * LANES].transpose(0, 3, 1, 2).reshape(G * LANES, S, A)[:N]
+        if w == 0 or counts
+        else None
         for w in (0, 1)
     )
     return q, n, nrec.ravel()[:N]

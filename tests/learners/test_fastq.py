@@ -137,3 +137,110 @@ def test_the_kernel_refuses_tables_without_the_zero_row():
         run_q_learning(
             hp, ns, pr, rw, ab, starts, cdf, 10, 100, tab, sc, seed_streams(0, 2), np.zeros(2, dtype=np.int64)
         )
+
+
+def _starts_grid():
+    # the deterministic 4x3 world (K = 1) with several start states: the env stream draws only starts
+    import planners
+
+    mdp = planners.TabularMDP.from_env(_grid())
+    d0 = np.zeros(mdp.shape[0])
+    d0[[0, 2, 5, 8]] = [0.4, 0.3, 0.2, 0.1]
+    return learners.TabularEnv(mdp, start=d0, max_episode_steps=30)
+
+
+def test_lockstep_kernel_with_several_starts_in_a_deterministic_world():
+    """K = 1 draws no outcome (the generic kernel's sample_outcome), only the start states."""
+    env = _starts_grid()
+    assert env.unwrapped.model.next_state.shape[2] == 1
+    kw = dict(seed=2, **BASE)
+    fast = learners.learn_batch("q_learning", env, N, 1500, curves=False, **kw)
+    generic = learners.learn_batch("q_learning", env, N, 1500, n_checkpoints=3, **kw)
+    assert np.array_equal(fast.q, generic.q)
+    assert np.array_equal(fast.n_episodes, generic.n_episodes)
+
+
+@pytest.mark.parametrize("case", ["deterministic", "decaying epsilon", "riverswim", "greedy, ties only"])
+def test_run_q_learning_updates_every_array_as_the_generic_kernel(case):
+    """Visit counts, clocks, update and episode counts and both streams, not only Q (two calls in a row)."""
+    from learners._fastq import run_q_learning
+    from learners._kernel import NR, run_batch
+    from learners.agents import allocate
+
+    make, hyper, limit = CASES[case]
+    env = make()
+    ns, pr, rw, ab, starts, cdf = api._env_arrays(env)
+    S, A = ns.shape[:2]
+    max_len = {"env": api.time_limit(env) or 0, None: 0}.get(limit, limit)
+    hp, _ = api._hyper_table(api._algo("q_learning"), N, 0.99, hyper)
+    fast = allocate(C.Q_LEARNING, N, S, A, hp, buffer=1)
+    slow = allocate(C.Q_LEARNING, N, S, A, hp, buffer=1)
+    rf, rs = seed_streams(4, N), seed_streams(4, N)
+    nf, ns_ = np.zeros(N, dtype=np.int64), np.zeros(N, dtype=np.int64)
+    none = np.zeros((N, 0), dtype=np.int64)
+    for steps in (700, 300):  # a second call continues the clocks and streams
+        run_q_learning(hp, ns, pr, rw, ab, starts, cdf, steps, max_len, fast[0], fast[-1], rf, nf)
+        tab, cnt, term, seen, buf, first, sc = slow
+        run_batch(C.Q_LEARNING, hp, ns, pr, rw, ab, starts, cdf, steps, max_len, none, tab, cnt, term, seen, buf, first, sc, rs, np.zeros(0, dtype=np.int64), np.zeros((N, 0, S, A)), np.zeros((N, 0)), np.zeros((N, 0, NR)), ns_, np.ones(N), hp[:, C.H_TOL].copy())  # fmt: skip
+        assert np.array_equal(fast[0], slow[0])  # Q, N and the untouched tables
+        assert np.array_equal(fast[-1], slow[-1])  # clock, updates
+        assert np.array_equal(rf, rs)
+        assert np.array_equal(nf, ns_)
+    assert fast[0][:, C.T_N].sum() == N * 1000
+
+
+@pytest.mark.parametrize("eps", [0.1, 0.05, 1 / 3, 0.9, 1.0, 5e-324, 0.0, 2.0**-53, 0.7 + 2.0**-52])
+def test_exploration_threshold_is_the_float_comparison(eps):
+    """m < threshold(eps) exactly when (m 2**-53) < eps, at the integers next to eps 2**53 (by Fraction)."""
+    from fractions import Fraction
+
+    from learners._fastq import _threshold, threshold
+
+    thr = int(threshold(np.array([eps]))[0])
+    x = Fraction(eps) * 2**53
+    for m in {min(max(0, int(x) + d), 2**53 - 1) for d in (-2, -1, 0, 1, 2)}:
+        assert (m < thr) == (Fraction(m, 2**53) < Fraction(eps)), (m, thr)
+    # the decaying schedule's threshold in the kernel: the same ceiling of epsilon_at's value
+    hp = np.zeros(C.NH)
+    hp[C.H_EPS], hp[C.H_EPS_DECAY], hp[C.H_EPS_MIN] = eps, 300.0, 0.0
+    for t in (0.0, 1.0, 77.0, 1e6):
+        e = C.epsilon_at(hp, t)
+        assert _threshold((0.1, 0.99, eps, 300.0, 0.0), np.uint64(0), t) == threshold(np.array([e]))[0]
+
+
+def _rows():
+    from planners import TIE_RTOL
+
+    out = []
+    for best in (1.0, -3.0, 0.25, 7e5):
+        lo = best - TIE_RTOL * max(abs(best), 1.0)  # the tie boundary, as the kernels compute it
+        below = np.nextafter(lo, -np.inf)
+        out += [[best, lo, best - 1.0, best - 2.0], [below, best, best - 1.0, lo], [best, below, below, best - 5.0]]
+        out += [[lo, lo, best, lo], [best - 2.0, best, best, best]]
+    return out + [[0.0, 0.0, 0.0], [0.0, -0.04], [5.0], [-1.0, 2.0, 2.0]]
+
+
+@pytest.mark.parametrize("eps", [0.0, 0.3, 1.0])
+def test_behaviour_pick_equals_select_at_the_tie_boundary(eps):
+    """_behave (exploration coin, unique maximum by equality, tie test by the second largest value,
+    the k-th tied action) against learners._core.select on rows at and just past TIE_RTOL, 300 streams each."""
+    from learners._fastq import _behave, threshold
+
+    hp = np.zeros(C.NH)
+    hp[C.H_EPS] = eps
+    thr = threshold(np.array([eps]))[0]
+    words = seed_streams(11, 300)[:, 0]
+    ties = 0
+    for row in _rows():
+        A = len(row)
+        tab = np.zeros((C.NT, 1, A))
+        tab[C.T_Q, 0] = row
+        v = row + [-np.inf] * (4 - A)
+        for w in words:
+            rng = np.array([w, 0], dtype=np.uint64)
+            want = C.select(tab, C.Q_LEARNING, hp, 0, 0.0, rng)
+            a, c = _behave(v[0], v[1], v[2], v[3], A, thr, w)
+            assert (a, c) == (want, rng[0]), (row, eps)
+            draws = [(int(w) + k * int(learners._rng.GOLDEN)) % 2**64 for k in range(3)].index(int(c))
+            ties += draws > int(eps > 0)  # a second draw: a tie (or exploration)
+    assert ties > 0
