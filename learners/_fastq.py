@@ -16,18 +16,33 @@ bit-identical to the generic kernel's and to :func:`learners.learn`'s (the repla
   action ``floor(u2 A)``; otherwise greedy: the actions within ``TIE_RTOL max(1, |max Q|)`` of the
   maximum tie, and with ``nt > 1`` of them a second draw ``u2`` picks the ``floor(u2 nt)``-th.
 
-Both candidate second draws are the same word of the SplitMix64 stream (the one after ``u1``), so the
-kernel computes it unconditionally and advances the counter by the number of draws actually
-consumed, without branching on the exploration coin.  Why it is fast (measured in
-``benchmarks/learners.py``): the random state lives in a register (a counter plus a mixing
-function, :func:`learners._rng.mix`); the tables are flat with states stored as row offsets
-``s A`` in unsigned integers (no wrap-around fix-up on the index chain); rows are read as four
-scalars (padding ``-inf`` for ``A < 4``, exact because the values are finite: ``alpha <= 1`` and
-finite rewards keep them bounded); exploration, episode ends (next row: the start row) and terminal
-targets (bootstrap row: a row of zeros, the unused ``Q2`` table's first row, which Q-learning keeps
-at 0) are selects, not branches, so the 10 % exploration coin and the episode ends do not
-mispredict; and ``LANES`` independent agents interleave so that the CPU overlaps their dependency
-chains ``s -> Q[s] -> a -> s'``.
+How it is laid out and why it is fast (numbers: ``benchmarks/learners.py``, docs/learners.md):
+
+* **blocks of ``LANES`` agents, interleaved**: a block's table is one array of cells (state ``s``,
+  action ``a``; rows padded to ``WIDTH = 4`` cells with ``-inf``, exact because the values are
+  finite: ``alpha <= 1`` and finite rewards keep them bounded; one more row of zeros bootstraps
+  terminal targets), each cell ``CW`` floats: the lanes' Q values, their visit counts, then (for
+  a deterministic world) the transition itself: the bootstrap row (``s'``, or the zero row when
+  ``s'`` is terminal), the next row (``s'``, or the start row) as uint64 offsets, the reward.
+  States travel as pre-multiplied offsets, so one base register and immediate displacements reach
+  everything (no index arithmetic, no wrap-around fix-ups); the lanes' dependency chains
+  ``s -> Q[s] -> a -> s'`` are independent, and the CPU overlaps them (measured on an earlier
+  layout, agent-steps/s of CPU time: one lane 41M, two 131M, four 146M; eight 1-2 % over four, at
+  twice the compile time).
+* **the common step only passes branches that rarely go the other way**: the random state lives
+  in a register (a counter plus :func:`learners._rng.mix`); the exploration coin compares the raw
+  draw with an integer threshold (``u1 < eps`` exactly when ``z >> 11 < ceil(eps 2**53)``,
+  :func:`threshold`); the unique maximum
+  is found by equality tests, the tie test is one comparison of the second largest value with
+  ``lo``; only exploring or tied steps (about 10 % at epsilon 0.1) branch to the second draw
+  (``floor(u2 A)``, or the ``floor(u2 nt)``-th tied action from a 4-bit mask by table look-up).
+* **variants compiled on demand**: deterministic world with one start state or not (the env stream's
+  draws only in the second), constant epsilon or decaying (the clock in the loop only in the second).
+
+Measured on this machine (x86-64 with AVX-512, 2.6 GHz nominal; a VM without hardware counters):
+about 80 instructions per agent-step on the common path (``_lanes.inspect_asm()``: 75 per lane
+and a quarter of the loop's latch; an exploring or tied step adds about 55), 150-160M
+agent-steps/s of CPU time, so about 6.5 ns or 17 nominal cycles per agent-step.
 
 Kept apart from :func:`learners._kernel.run_batch` on purpose (the hot loop of seed sweeps); the
 dispatch (:func:`learners.api._fast`) sends every other case to the generic kernel.
@@ -39,7 +54,6 @@ import math
 
 import numpy as np
 from numba import njit
-from numba.core.codegen import ll as llvm  # numba's own handle on its code generator (llvmlite)
 
 from planners import TIE_RTOL
 
@@ -53,20 +67,6 @@ __all__ = ["LANES", "MAX_ACTIONS", "lockstep", "run_q_learning"]
 LANES = 4
 #: the widest action set the kernel handles (rows are read as four scalars)
 MAX_ACTIONS = 4
-
-#: LLVM's x86 cmov-converter turns the kernel's selects (episode end -> start row, terminal ->
-#: zero row) back into branches, which a 17 % coin mispredicts; the kernel is compiled with it
-#: off (measured 15-50 % faster, benchmarks/learners.py).  LLVM options are process-wide, so it
-#: is switched off only while this module's kernel is called (and compiled on its first call),
-#: and back on after: other numba code compiled in the process is not affected.  Codegen only:
-#: no result changes.
-_X86 = llvm.get_process_triple().startswith("x86_64")
-
-
-def _cmov_converter(on: bool) -> None:
-    if _X86:
-        llvm.set_option("", f"-x86-cmov-converter={'true' if on else 'false'}")
-
 
 _NEG = -np.inf
 _S11 = np.uint64(11)
@@ -350,14 +350,10 @@ def lockstep(hp, ns, pr, rw, absorbing, starts, cdf, steps, max_len, q, n, rng, 
         blk[:, :S, :, _OR] = env[1].reshape(S, WIDTH)
     sched = 1 if (hpl[:, :, 3] > 0.0).any() else None  # the variant with a decaying epsilon, or not
     nrec = np.zeros((G, LANES), dtype=np.int64)
-    _cmov_converter(False)
-    try:
-        if K == 1 and starts.shape[0] == 1:
-            _lanes(env, None, sched, hpl, thr, blk.reshape(G, -1), st, clock, nrec, steps)
-        else:
-            _lanes(env, rare, sched, hpl, thr, blk.reshape(G, -1), st, clock, nrec, steps)
-    finally:
-        _cmov_converter(True)
+    if K == 1 and starts.shape[0] == 1:
+        _lanes(env, None, sched, hpl, thr, blk.reshape(G, -1), st, clock, nrec, steps)
+    else:
+        _lanes(env, rare, sched, hpl, thr, blk.reshape(G, -1), st, clock, nrec, steps)
     rng[:] = st.reshape(-1, 2)[:N]
     t[:] = clock.ravel()[:N]
     q, n = (
