@@ -26,9 +26,9 @@ How it is laid out and why it is fast (numbers: ``benchmarks/learners.py``, docs
   ``s'`` is terminal), the next row (``s'``, or the start row) as uint64 offsets, the reward.
   States travel as pre-multiplied offsets, so one base register and immediate displacements reach
   everything (no index arithmetic, no wrap-around fix-ups); the lanes' dependency chains
-  ``s -> Q[s] -> a -> s'`` are independent, and the CPU overlaps them (measured on an earlier
-  layout, agent-steps/s of CPU time: one lane 41M, two 131M, four 146M; eight 1-2 % over four, at
-  twice the compile time).
+  ``s -> Q[s] -> a -> s'`` are independent, and the CPU overlaps them (agent-steps/s of CPU time,
+  on earlier versions of this kernel: one lane 41M against 87M for four, two 131M against 146M;
+  eight lanes 1-2 % over four, at twice the compile time).
 * **the common step only passes branches that rarely go the other way**: the random state lives
   in a register (a counter plus :func:`learners._rng.mix`); the exploration coin compares the raw
   draw with an integer threshold (``u1 < eps`` exactly when ``z >> 11 < ceil(eps 2**53)``,
