@@ -501,7 +501,8 @@ def _from_dense_one_pass(cls: Any, mats: list[Any], R: Any, terminal: Any, min_n
         triples.append(t)
     from . import _sparse_kernels as SK
 
-    K = max(1, *(SK.csr_max_nonzeros(ip, d) for ip, _, d in triples))
+    # the most non-zero entries in a row: the most stored ones, unless some stored entries are zeros
+    K = max(1, *(SK.csr_max_nonzeros(ip, d) if (d == 0).any() else int(np.diff(ip).max()) for ip, _, d in triples))
     # a row whose sum, added in slot order, is within this of 1 passes the constructor's check
     # whatever the order NumPy adds it in (K additions move a sum near 1 by < 1e-15 K)
     atol = _PROB_ATOL - 1e-15 * K
