@@ -348,6 +348,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--sparse-actions", type=int, default=3, help="actions of the sparse MDP")
     p.add_argument("--eps", type=float, default=1e-4, help="sparse part: ||V - V*|| every solver must reach")
     p.add_argument("--no-mdpsolver", action="store_true", help="skip MDPSolver (its list input is memory-hungry)")
+    p.add_argument(
+        "--sparse-rounds", type=int, default=3, help="sparse part: alternated rounds of ours and QuantEcon's"
+    )
     args = p.parse_args(argv)
     sizes = args.sizes or ([20, 40] if args.quick else [300, 1000])
     repeats = args.repeats or (1 if args.quick else 5)
@@ -376,7 +379,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         S = args.sparse_states or (2000 if args.quick else 1_000_000)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            extra["sparse"] = bench_sparse(S, args.sparse_actions, args.eps, not args.no_mdpsolver)
+            extra["sparse"] = bench_sparse(
+                S, args.sparse_actions, args.eps, not args.no_mdpsolver, rounds=args.sparse_rounds
+            )
         print(extra["sparse"])
     path = write_results("planners_scale", rows, args.out, extra=extra, columns=GRID_COLUMNS)
     print(f"\nwrote {path}")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["nonzero_bellman_sweep", "nonzero_q_values"]
+__all__ = ["csr_max_nonzeros", "fill_from_csr", "nonzero_bellman_sweep", "nonzero_q_values", "outcome_rewards"]
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -64,3 +64,70 @@ def nonzero_q_values(ns, pr, rsa, term, gamma, v, q, policy, tie_rtol):
             if q[s, a] >= thr:
                 policy[s] = a
                 break
+
+
+@njit(cache=True, nogil=True)
+def csr_max_nonzeros(indptr, data):
+    """The most non-zero entries in one row of a CSR matrix (stored zeros not counted; NaN counts)."""
+    best = 0
+    for s in range(indptr.shape[0] - 1):
+        n = 0
+        for j in range(indptr[s], indptr[s + 1]):
+            if data[j] != 0.0:
+                n += 1
+        best = max(best, n)
+    return best
+
+
+@njit(cache=True, nogil=True)
+def fill_from_csr(indptr, indices, data, a, rsa, ns, pr, zero_loop, sum_atol):
+    """Write row ``s`` of the canonical CSR matrix ``P[a]`` into ``ns[s, a]``, ``pr[s, a]``; True when valid.
+
+    The row's non-zero entries fill slots ``0, 1, ...`` in column order (stored zeros skipped);
+    the remaining slots become self-loops of probability 0, as in :meth:`TabularMDP.from_dense`.
+    ``zero_loop[s]`` is cleared unless every used slot is a self-loop and ``rsa[s, a] == 0``
+    (the default terminal states).  Returns False, leaving the arrays partly written, at the
+    first entry out of range ``0..S-1``, the first probability that is not finite and positive,
+    or the first row whose sum (added in slot order) is off 1 by more than ``sum_atol``: the
+    caller then builds the model by the general path, which raises the exact error.
+    """
+    S, K = ns.shape[0], ns.shape[2]
+    n = indices.shape[0]
+    for s in range(S):
+        lo, hi = indptr[s], indptr[s + 1]
+        if lo < 0 or hi > n or lo > hi:
+            return False
+        k = 0
+        tot = 0.0
+        loop = rsa[s, a] == 0.0
+        for j in range(lo, hi):
+            p = data[j]
+            if p != 0.0:
+                c = indices[j]
+                if not (p > 0.0 and p < np.inf) or c < 0 or c >= S or k >= K:
+                    return False
+                ns[s, a, k] = c
+                pr[s, a, k] = p
+                tot += p
+                k += 1
+                if c != s:
+                    loop = False
+        if not abs(tot - 1.0) <= sum_atol:
+            return False
+        for j in range(k, K):
+            ns[s, a, j] = s
+            pr[s, a, j] = 0.0
+        if not loop:
+            zero_loop[s] = False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def outcome_rewards(pr, rsa, out):
+    """``out[s, a, k] = rsa[s, a]`` where ``pr[s, a, k] > 0``, else 0.0 (a model's reward array from ``R[S, A]``)."""
+    S, A, K = pr.shape
+    for s in range(S):
+        for a in range(A):
+            r = rsa[s, a]
+            for k in range(K):
+                out[s, a, k] = r if pr[s, a, k] > 0.0 else 0.0

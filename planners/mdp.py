@@ -79,10 +79,13 @@ class TabularMDP:
     Notes
     -----
     The arrays are stored C-contiguous and read-only (int32, float64, float64, bool); arrays
-    that already have that form are used without copying.
+    that already have that form are used without copying.  A model built by :meth:`from_dense`
+    from rewards ``R[S, A]`` keeps them as ``(S, A)`` and materializes :attr:`reward` on first
+    access (the same array: ``R[s, a]`` on the used slots, 0 on the others); the solvers that
+    read only :attr:`expected_reward` never build it.
     """
 
-    __slots__ = ("__dict__", "next_state", "prob", "reward", "terminal")
+    __slots__ = ("__dict__", "_reward", "_reward_sa", "next_state", "prob", "terminal")
     grid: Any = None
 
     def __init__(self, next_state: Any, prob: Any, reward: Any, terminal: Any) -> None:
@@ -133,7 +136,8 @@ class TabularMDP:
             raise MDPError(f"prob[{s}, {a}] sums to {float(total[s, a])!r}, not 1 (tolerance {_PROB_ATOL})")
         self.next_state = _frozen(np.ascontiguousarray(ns, dtype=np.int32))
         self.prob = _frozen(pr)
-        self.reward = _frozen(rw)
+        self._reward: np.ndarray | None = _frozen(rw)
+        self._reward_sa: np.ndarray | None = None
         self.terminal = _frozen(np.ascontiguousarray(term, dtype=np.bool_))
 
     # ----------------------------------------------------------------- sizes
@@ -163,13 +167,30 @@ class TabularMDP:
         return f"TabularMDP(n_states={S}, n_actions={A}, n_outcomes={K}, n_terminal={int(self.terminal.sum())})"
 
     # -------------------------------------------------------- derived arrays
+    @property
+    def reward(self) -> np.ndarray:
+        """``(S, A, K)`` reward of each outcome (read-only; 0 on the unused slots of a :meth:`from_dense` model)."""
+        rw = self._reward
+        if rw is None:
+            assert self._reward_sa is not None
+            rw = self._reward = _frozen(_outcome_rewards(self.prob, self._reward_sa))
+        return rw
+
     @cached_property
     def expected_reward(self) -> np.ndarray:
         """``(S, A)`` expected immediate reward ``sum_k prob * reward`` (read-only, cached)."""
-        if self.n_outcomes == 1:
-            r = self.prob[:, :, 0] * self.reward[:, :, 0]
+        if self._reward is None and self._reward_sa is not None:
+            # the same sums, block by block, without building the (S, A, K) reward array
+            S, A, K = self.shape
+            rsa, pr = self._reward_sa, self.prob
+            r = np.empty((S, A))
+            step = max(1, _BLOCK_SLOTS // (A * K))
+            buf = np.empty((min(step, S), A, K))
+            for lo in range(0, S, step):
+                hi = min(S, lo + step)
+                r[lo:hi] = _expected(pr[lo:hi], _outcome_rewards(pr[lo:hi], rsa[lo:hi], buf[: hi - lo]))
         else:
-            r = np.einsum("sak,sak->sa", self.prob, self.reward)
+            r = _expected(self.prob, self.reward)
         return _frozen(np.ascontiguousarray(r))
 
     @cached_property
@@ -289,13 +310,20 @@ class TabularMDP:
             With ``K`` the largest number of non-zero entries in a row of ``P``.
         """
         mats = _as_matrices(P)
-        A = len(mats)
         S = mats[0].shape[0]
         if S >= 2**31:
             raise MDPError(f"at most 2**31 - 1 states are supported, got {S}")
         for a, m in enumerate(mats):
             if m.shape != (S, S):
                 raise MDPError(f"P[{a}] must be a square (S, S) matrix with S={S}, got shape {m.shape}")
+        mdp = _from_dense_one_pass(cls, mats, R, terminal, FAST_FILL_NNZ)
+        return mdp if mdp is not None else cls._from_dense_general(mats, R, terminal)
+
+    @classmethod
+    def _from_dense_general(cls, mats: list[Any], R: Any, terminal: Any) -> TabularMDP:
+        """:meth:`from_dense` in NumPy, through the validating constructor (every input, every error)."""
+        A = len(mats)
+        S = mats[0].shape[0]
         entries = []
         K = 1
         for a, m in enumerate(mats):
@@ -395,6 +423,104 @@ def _discrete_n(space: Any, what: str, fallback: int) -> int:
     if n is None:
         raise MDPError(f"the env's {what} must be Discrete, got {space!r}")
     return int(n)
+
+
+#: :meth:`TabularMDP.from_dense` fills models with at least this many stored entries in one
+#: numba pass (:func:`_from_dense_one_pass`); smaller ones in NumPy, where loading the kernel
+#: would cost more than the fill
+FAST_FILL_NNZ = 1 << 20
+#: outcome slots per block when :attr:`TabularMDP.expected_reward` is summed without the reward array
+_BLOCK_SLOTS = 1 << 16
+
+
+def _outcome_rewards(pr: np.ndarray, rsa: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``(S, A, K)`` rewards ``rsa[s, a]`` on the slots of positive probability, 0 elsewhere."""
+    from . import _sparse_kernels as SK  # only models of the one-pass fill get here: numba is loaded
+
+    rw = np.empty(pr.shape) if out is None else out
+    SK.outcome_rewards(pr, rsa, rw)
+    return rw
+
+
+def _expected(pr: np.ndarray, rw: np.ndarray) -> np.ndarray:
+    """``sum_k pr * rw`` over the last axis (one expression for every caller: the same bits)."""
+    if pr.shape[2] == 1:
+        return pr[:, :, 0] * rw[:, :, 0]
+    return np.einsum("sak,sak->sa", pr, rw)
+
+
+def _csr_triple(m: Any, S: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """``(indptr int64, indices, data float64)`` of a canonical CSR form of ``m`` (stored zeros may remain)."""
+    if hasattr(m, "indptr"):
+        if m.dtype.kind not in "fiub":
+            return None
+        if not m.has_canonical_format:
+            m = m.copy()
+            m.sum_duplicates()
+            m.eliminate_zeros()
+            m.sort_indices()
+        return np.asarray(m.indptr, dtype=np.int64), m.indices, np.asarray(m.data, dtype=float)
+    r, c = np.nonzero(m)
+    indptr = np.zeros(S + 1, dtype=np.int64)
+    np.cumsum(np.bincount(r, minlength=S), out=indptr[1:])
+    return indptr, c, m[r, c]
+
+
+def _from_dense_one_pass(cls: Any, mats: list[Any], R: Any, terminal: Any, min_nnz: int) -> TabularMDP | None:
+    """:meth:`TabularMDP.from_dense` for rewards ``(S, A)``: each ``P[a]`` written into the arrays in one pass.
+
+    Returns None (the caller takes the general path, which raises the exact error) for rewards
+    ``(S, A, S)``, fewer than ``min_nnz`` stored entries, an input of unusual dtype, or any
+    value the validating constructor would refuse or might refuse (a row sum near the edge of
+    the tolerance).  Otherwise the arrays are those of the general path, bit for bit; the
+    reward array is left to :attr:`TabularMDP.reward` to build on first access.
+    """
+    A = len(mats)
+    S = mats[0].shape[0]
+    if S < 1 or sum(int(m.nnz) if hasattr(m, "nnz") else m.size for m in mats) < min_nnz:
+        return None
+    try:
+        Rd = R.toarray() if hasattr(R, "toarray") else np.asarray(R, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    if Rd.shape != (S, A) or Rd.dtype.kind not in "fiub":
+        return None
+    rsa = np.array(Rd, dtype=np.float64, order="C")  # a copy: the model must not follow later edits of R
+    if not np.isfinite(rsa).all():
+        return None
+    term = None
+    if terminal is not None:
+        term = np.asarray(terminal)
+        if term.shape != (S,) or term.dtype != np.bool_:
+            return None
+    triples = []
+    for m in mats:
+        t = _csr_triple(m, S)
+        if t is None:
+            return None
+        triples.append(t)
+    from . import _sparse_kernels as SK
+
+    # the most non-zero entries in a row: the most stored ones, unless some stored entries are zeros
+    K = max(1, *(SK.csr_max_nonzeros(ip, d) if (d == 0).any() else int(np.diff(ip).max()) for ip, _, d in triples))
+    # a row whose sum, added in slot order, is within this of 1 passes the constructor's check
+    # whatever the order NumPy adds it in (K additions move a sum near 1 by < 1e-15 K)
+    atol = _PROB_ATOL - 1e-15 * K
+    if atol <= 0.0:
+        return None
+    ns = np.empty((S, A, K), dtype=np.int32)
+    pr = np.empty((S, A, K))
+    zero_loop = np.ones(S, dtype=bool)
+    for a, (ip, ind, d) in enumerate(triples):
+        if not SK.fill_from_csr(ip, ind, d, a, rsa, ns, pr, zero_loop, atol):
+            return None
+    mdp: TabularMDP = cls.__new__(cls)
+    mdp.next_state = _frozen(ns)
+    mdp.prob = _frozen(pr)
+    mdp._reward = None
+    mdp._reward_sa = _frozen(rsa)
+    mdp.terminal = _frozen(zero_loop if term is None else np.ascontiguousarray(term))
+    return mdp
 
 
 def _zero_self_loops(ns: np.ndarray, pr: np.ndarray, rw: np.ndarray) -> np.ndarray:
