@@ -22,13 +22,21 @@ Notation: a transition ``(s, a, r, s')``, ``done`` when ``s'`` is terminal (its 
   ``B(s,a) = rbar(s,a) + gamma sum_s' c(s,a,s')/n(s,a) max_b Q(s',b)`` (terminal ``s'``: 0),
   which in a deterministic env is Sutton & Barto's Dyna-Q model (the last observed outcome).
 * Dyna-Q (Sutton 1990): a Q-learning step, then ``n_planning`` updates
-  ``Q(s,a) += alpha_n (B(s,a) - Q(s,a))`` at pairs drawn uniformly among those seen.
+  ``Q(s,a) += alpha (B(s,a) - Q(s,a))`` at pairs drawn uniformly among those seen (the constant
+  ``alpha``: ``B`` is already the model's average).
 * Prioritized sweeping (Moore & Atkeson 1993; Sutton & Barto Sec. 8.4): the real transition
   only queues ``(s,a)`` with priority ``|B(s,a) - Q(s,a)|`` if above ``theta``; then up to
-  ``n_planning`` pops of the highest priority, each one update, queueing its predecessors.
+  ``n_planning`` pops of the highest priority, each one update (step ``alpha``), queueing its
+  predecessors.
 * Certainty equivalence: ``Q`` is the exact solution of the estimated MDP, re-planned when a
   pair's count reaches a power of two (the model changed enough: O(S A log T) re-plans).
   Unvisited pairs keep ``q_init``.
+* Directed exploration of these three (``beta > 0``): bonus values ``Q2``, the estimated MDP with
+  each visited pair's reward raised by ``beta w(s,a)`` (``w`` as R-max's below), kept by the
+  agent's own planning: certainty equivalence solves them at each re-plan; Dyna-Q and prioritized
+  sweeping follow every backup of ``Q(s,a)`` (real or planning) with the full backup
+  ``Q2(s,a) = rbar + beta w(s,a) + gamma sum_s' c/n max_b Q2(s',b)`` (asynchronous value
+  iteration).  The behaviour acts on ``Q2``; ``Q`` (what ``q`` and ``policy`` report) has no bonus.
 * R-max (Brafman & Tennenholtz 2002), with an MBIE-EB-style bonus (Strehl & Littman 2008): a pair
   is known after ``m`` visits; unknown pairs are worth ``rmax / (1 - gamma)``; the known pairs'
   model keeps learning (up to ``model_cap`` samples; ``model_cap = m``: the original frozen model).
@@ -81,6 +89,8 @@ T_Q, T_Q2, T_E, T_N, T_RSUM, T_PRIO = 0, 1, 2, 3, 4, 5
 NT = 6
 #: R-max keeps its squared reward deviations and bonus widths in the tables it has no other use for
 T_RDEV, T_BONUS = T_E, T_PRIO
+#: the model-based agents that, with ``beta > 0``, act on bonus values ``Q2`` like R-max (see :func:`behaviour_table`)
+BONUS_ALGOS = (DYNA_Q, PRIORITIZED_SWEEPING, CERTAINTY_EQUIVALENCE)
 # scalars: steps observed, pairs seen, updates applied, MC buffer length
 SC_T, SC_NSEEN, SC_UPDATES, SC_BUFLEN = 0, 1, 2, 3
 NSC = 4
@@ -134,9 +144,10 @@ def action_value(tab: np.ndarray, algo: int, s: int, b: int) -> float:
 
 
 @njit(cache=True)
-def behaviour_table(algo: int) -> int:
-    """The table the behaviour acts on: R-max's bonus values ``Q2``, else -1 (:func:`action_value`)."""
-    if algo == RMAX:
+def behaviour_table(algo: int, hp: np.ndarray) -> int:
+    """The table the behaviour acts on: the bonus values ``Q2`` of R-max, and of Dyna-Q, prioritized
+    sweeping and certainty equivalence when ``beta > 0``; else -1 (:func:`action_value`)."""
+    if algo == RMAX or (hp[H_BETA] > 0.0 and algo in BONUS_ALGOS):
         return T_Q2
     return -1
 
@@ -196,7 +207,7 @@ def _softmax(tab: np.ndarray, table: int, algo: int, s: int, temp: float, rng: n
 @njit(cache=True)
 def select(tab: np.ndarray, algo: int, hp: np.ndarray, s: int, t: float, rng: np.ndarray) -> int:
     """The behaviour action in ``s`` after ``t`` steps (softmax, or epsilon-greedy) on :func:`behaviour_table`."""
-    table = behaviour_table(algo)
+    table = behaviour_table(algo, hp)
     if hp[H_TEMP] > 0.0:
         t = clock(tab, hp, s, t)
         return _softmax(tab, table, algo, s, temperature_at(hp, t), rng)

@@ -12,8 +12,10 @@ import numpy as np
 from numba import njit
 
 from ._core import (
+    BONUS_ALGOS,
     DOUBLE_Q,
     DYNA_Q,
+    H_ALPHA,
     H_BETA,
     H_CAP,
     H_GAMMA,
@@ -45,7 +47,6 @@ from ._core import (
     greedy,
     policy_expectation,
     select,
-    step_size,
     visit,
     vmax,
 )
@@ -201,17 +202,44 @@ def _reward_deviation(tab: np.ndarray, s: int, a: int, r: float) -> None:
 
 
 @njit(cache=True)
+def _bonus(algo: int, hp: np.ndarray) -> bool:
+    """Whether Dyna-Q, prioritized sweeping or certainty equivalence keeps bonus values ``Q2`` (``beta > 0``)."""
+    return hp[H_BETA] > 0.0 and algo in BONUS_ALGOS
+
+
+@njit(cache=True)
+def _observe(algo, hp, tab, cnt, term, seen, sc, s, a, r, s2, done) -> None:
+    """The model's share of a real step (``n(s,a)`` already counted): the squared reward deviations
+    (R-max, and the agents with bonus values), then the counts (:func:`_record`)."""
+    if algo == RMAX or _bonus(algo, hp):
+        _reward_deviation(tab, s, a, r)
+    _record(tab, cnt, term, seen, sc, s, a, r, s2, done)
+
+
+@njit(cache=True)
+def _bonus_update(hp, tab, cnt, term, s, a) -> None:
+    """The bonus values' full backup at ``(s, a)``: ``Q2(s,a) = rbar + beta w(s,a) + gamma sum_s' c/n max_b Q2(s',b)``
+    (:func:`width`, from the current ``Q``): asynchronous value iteration of the bonus MDP, step size 1."""
+    tab[T_Q2, s, a] = backup_of(hp, tab, T_Q2, cnt, term, s, a) + hp[H_BETA] * width(hp, tab, cnt, term, s, a)
+
+
+@njit(cache=True)
 def _dyna(algo, hp, tab, cnt, term, seen, sc, rng, s, a, r, s2, done, trunc) -> int:
     """Dyna-Q: a Q-learning step, the model, then ``n_planning`` uniform model backups."""
     alpha = visit(tab, hp, s, a)
     boot = 0.0 if done else vmax(tab, T_Q, s2)
     _td(tab, T_Q, s, a, r + hp[H_GAMMA] * boot, alpha)
-    _record(tab, cnt, term, seen, sc, s, a, r, s2, done)
+    _observe(algo, hp, tab, cnt, term, seen, sc, s, a, r, s2, done)
+    bonus = _bonus(algo, hp)
+    if bonus:
+        _bonus_update(hp, tab, cnt, term, s, a)
     A = tab.shape[2]
     for _ in range(int(hp[H_NPLAN])):
         p = seen[randint(rng, 0, int(sc[SC_NSEEN]))]
         x, b = p // A, p % A
-        _td(tab, T_Q, x, b, model_backup(hp, tab, cnt, term, x, b), step_size(hp, tab[T_N, x, b]))
+        _td(tab, T_Q, x, b, model_backup(hp, tab, cnt, term, x, b), hp[H_ALPHA])
+        if bonus:
+            _bonus_update(hp, tab, cnt, term, x, b)
     sc[SC_UPDATES] += 1.0 + int(hp[H_NPLAN])
     if done or trunc:
         return -1
@@ -233,6 +261,7 @@ def _sweep(hp, tab, cnt, term, seen, sc) -> None:
     pop, not an O(S A S) scan); queueing only raises priorities, so their order does not matter.
     """
     S, A = tab.shape[1], tab.shape[2]
+    bonus = _bonus(PRIORITIZED_SWEEPING, hp)
     for _ in range(int(hp[H_NPLAN])):
         best, bx, bb = 0.0, -1, -1
         for x in range(S):
@@ -242,7 +271,9 @@ def _sweep(hp, tab, cnt, term, seen, sc) -> None:
         if bx < 0:
             return
         tab[T_PRIO, bx, bb] = 0.0
-        _td(tab, T_Q, bx, bb, model_backup(hp, tab, cnt, term, bx, bb), step_size(hp, tab[T_N, bx, bb]))
+        _td(tab, T_Q, bx, bb, model_backup(hp, tab, cnt, term, bx, bb), hp[H_ALPHA])
+        if bonus:
+            _bonus_update(hp, tab, cnt, term, bx, bb)
         sc[SC_UPDATES] += 1.0
         row = S * A + S + bx * S * A
         for j in range(seen[S * A + bx]):
@@ -254,7 +285,9 @@ def _sweep(hp, tab, cnt, term, seen, sc) -> None:
 def _prioritized(algo, hp, tab, cnt, term, seen, sc, rng, s, a, r, s2, done, trunc) -> int:
     """Prioritized sweeping: the model, queue ``(s,a)``, sweep."""
     tab[T_N, s, a] += 1.0
-    _record(tab, cnt, term, seen, sc, s, a, r, s2, done)
+    _observe(algo, hp, tab, cnt, term, seen, sc, s, a, r, s2, done)
+    if _bonus(algo, hp):
+        _bonus_update(hp, tab, cnt, term, s, a)
     _queue(hp, tab, cnt, term, s, a)
     _sweep(hp, tab, cnt, term, seen, sc)
     if done or trunc:
@@ -274,9 +307,7 @@ def _planning(algo, hp, tab, cnt, term, seen, sc, rng, s, a, r, s2, done, trunc)
     if algo == RMAX and hp[H_CAP] > 0.0 and n >= hp[H_CAP]:
         return -1 if (done or trunc) else select(tab, algo, hp, s2, sc[SC_T], rng)
     tab[T_N, s, a] = n + 1.0
-    if algo == RMAX:
-        _reward_deviation(tab, s, a, r)
-    _record(tab, cnt, term, seen, sc, s, a, r, s2, done)
+    _observe(algo, hp, tab, cnt, term, seen, sc, s, a, r, s2, done)
     k = int(n + 1.0)
     if algo == RMAX:
         m = int(hp[H_M])
@@ -374,7 +405,7 @@ def plan_model(algo, hp, tab, cnt, term, n_min, tol) -> int:
     known pair's reward (``beta = 0``: ``Q2 = Q``).  Returns the number of sweeps of the plan of ``Q``.
     """
     sweeps = value_iteration(hp, tab, T_Q, cnt, term, n_min, tol, 0.0)
-    if algo == RMAX:
+    if algo == RMAX or _bonus(algo, hp):
         if hp[H_BETA] > 0.0:
             bonus_widths(hp, tab, cnt, term, n_min)
             value_iteration(hp, tab, T_Q2, cnt, term, n_min, tol, hp[H_BETA])

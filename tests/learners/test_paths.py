@@ -100,11 +100,13 @@ def _random_model(seed, S=7, A=3, n_min=1.0):
     return tab, cnt, term
 
 
+@pytest.mark.parametrize("beta", [0.0, 0.8])
 @pytest.mark.parametrize("n_min", [1.0, 2.0])
 @pytest.mark.parametrize("algo", [C.CERTAINTY_EQUIVALENCE, C.RMAX])
-def test_kernel_value_iteration_matches_planners(n_min, algo):
-    """plan_model (the kernel's) against planners' solve: Q, and R-max's bonus values Q2."""
-    g, beta = 0.9, 0.8
+def test_kernel_value_iteration_matches_planners(n_min, algo, beta):
+    """plan_model (the kernel's) against planners' solve: Q, and the bonus values Q2 (R-max, and
+    certainty equivalence with ``beta > 0``)."""
+    g = 0.9
     for seed in range(3):
         tab, cnt, term = _random_model(seed, n_min=n_min)
         tab[C.T_Q2] = np.random.default_rng(seed + 10).normal(size=tab[C.T_Q].shape)
@@ -120,8 +122,8 @@ def test_kernel_value_iteration_matches_planners(n_min, algo):
         assert np.allclose(mine[C.T_Q][known], ref[known], atol=1e-9)
         assert np.array_equal(mine[C.T_Q][~known & live], tab[C.T_Q][~known & live])
         assert np.allclose(ref[~known & live], tab[C.T_Q][~known & live])
-        if algo != C.RMAX:
-            assert np.array_equal(mine[C.T_Q2], tab[C.T_Q2])
+        if beta == 0.0:  # no bonus: R-max behaves on Q itself, certainty equivalence leaves Q2 alone
+            assert np.array_equal(mine[C.T_Q2], mine[C.T_Q] if algo == C.RMAX else tab[C.T_Q2])
             continue
         # the reference Q2: the widths from planners' Q, then planners' solve with the bonus
         ref_tab = tab.copy()

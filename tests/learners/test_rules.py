@@ -207,6 +207,85 @@ def test_rmax_bonus_by_hand_in_both_planners(variance_bonus):
     assert tab[C.T_Q2, :, 0] == pytest.approx(q2, rel=1e-9)
 
 
+def test_certainty_equivalence_bonus_values_by_hand_in_both_planners():
+    """With ``beta > 0`` certainty equivalence also plans Q2 (the bonus ``beta w`` on each visited
+    pair's reward, as R-max's) and acts on it; Q is the plain estimated MDP's solution."""
+    from learners._rules import plan_model
+
+    beta = 0.7
+    ag = _agent("certainty_equivalence", S=3, A=1, beta=beta)
+    for s, r, s2, done in ((1, 2.0, 2, True), (1, 2.0, 2, True), (0, 0.0, 1, False), (0, 1.0, 2, True)):
+        ag.observe(s, 0, r, s2, done, False)
+    w0 = np.sqrt((0.25 + G**2 * 1.0) / 2)  # (0, 0): rewards 0, 1; V(s') in {2, 0}; (1, 0): w = 0
+    q = [0.5 + G, 2.0]
+    q2 = [0.5 + beta * w0 + G * 2.0 / 2, 2.0]
+    assert ag.q[:2, 0] == pytest.approx(q, rel=1e-9)
+    assert ag.tables[C.T_Q2, :2, 0] == pytest.approx(q2, rel=1e-9)
+    tab = ag.tables.copy()
+    tab[C.T_Q], tab[C.T_Q2] = 0.0, 0.0
+    plan_model(C.CERTAINTY_EQUIVALENCE, ag.hp, tab, ag._cnt, ag._term, 1.0, 1e-13)
+    assert tab[C.T_Q, :2, 0] == pytest.approx(q, rel=1e-9)
+    assert tab[C.T_Q2, :2, 0] == pytest.approx(q2, rel=1e-9)
+    plain = _agent("certainty_equivalence", S=3, A=1, beta=0.0)
+    for s, r, s2, done in ((1, 2.0, 2, True), (0, 0.0, 1, False), (0, 1.0, 2, True)):
+        plain.observe(s, 0, r, s2, done, False)
+    assert not plain.tables[C.T_Q2].any()  # beta = 0: no bonus values
+
+
+def test_dyna_bonus_values_by_hand():
+    """Dyna-Q with ``beta > 0``: every backup of Q (the real step's and the planning ones) is followed
+    by the full backup ``Q2(s,a) = rbar + beta w + G sum c/n max Q2(s')`` of the bonus values."""
+    beta = 0.7
+    ag = _agent("dyna_q", S=3, A=1, alpha=1.0, n_planning=1, beta=beta)
+    ag.observe(0, 0, 1.0, 1, False, False)
+    assert ag.q[0, 0] == 1.0 and ag.tables[C.T_Q2, 0, 0] == 1.0  # one outcome: w = 0
+    ag.tables[C.T_Q, 1, 0], ag.tables[C.T_Q2, 1, 0] = 10.0, 20.0
+    ag.observe(0, 0, 3.0, 2, True, False)
+    assert ag.tables[C.T_RDEV, 0, 0] == pytest.approx(2.0)  # rewards 1, 3: squared deviations 2
+    w = np.sqrt((1.0 + G**2 * 25.0) / 2)  # Var r = 1, V(s') from Q in {10, 0}: Var 25; n = 2
+    assert ag.q[0, 0] == pytest.approx(2.0 + G * 10.0 / 2)  # the planning backup (alpha 1)
+    assert ag.tables[C.T_Q2, 0, 0] == pytest.approx(2.0 + beta * w + G * 20.0 / 2)
+
+
+def test_dyna_and_sweeping_planning_backups_take_the_constant_step():
+    """The model's backup is already an average: planning steps use ``alpha``, not ``alpha / n**omega``."""
+    for name in ("dyna_q", "prioritized_sweeping"):
+        ag = _agent(name, S=2, A=1, alpha=0.5, omega=1.0, n_planning=1, theta=1e-12, beta=0.0)
+        ag.observe(0, 0, 1.0, 1, True, False)
+        ag.observe(0, 0, 1.0, 1, True, False)
+        if name == "dyna_q":
+            # real step alpha/n then one planning step alpha toward B = 1, twice
+            q = 0.5 * 1.0
+            q += 0.5 * (1.0 - q)
+            q += 0.25 * (1.0 - q)
+            q += 0.5 * (1.0 - q)
+        else:
+            # no real-step update: each step pops (0, 0) once (priority |1 - Q| > theta)
+            q = 0.5
+            q += 0.5 * (1.0 - q)
+        assert ag.q[0, 0] == pytest.approx(q), name
+
+
+def test_prioritized_sweeping_bonus_values_by_hand():
+    beta = 0.7
+    ag = _agent("prioritized_sweeping", S=3, A=1, alpha=1.0, n_planning=10, theta=1e-9, beta=beta)
+    for s, r, s2, done in ((1, 2.0, 2, True), (0, 0.0, 1, False), (0, 1.0, 2, True)):
+        ag.observe(s, 0, r, s2, done, False)
+    w0 = np.sqrt((0.25 + G**2 * 1.0) / 2)
+    assert ag.q[:2, 0] == pytest.approx([0.5 + G, 2.0])
+    assert ag.tables[C.T_Q2, :2, 0] == pytest.approx([0.5 + beta * w0 + G * 2.0 / 2, 2.0])
+
+
+@pytest.mark.parametrize("name", ["dyna_q", "prioritized_sweeping", "certainty_equivalence"])
+def test_model_based_agents_behave_on_the_bonus_values_only_with_a_bonus(name):
+    for beta, explore_action in ((0.5, 1), (0.0, 0)):
+        ag = _agent(name, S=2, A=2, beta=beta)
+        ag.tables[C.T_Q, 0] = [1.0, 0.0]
+        ag.tables[C.T_Q2, 0] = [0.0, 1.0]
+        assert ag.act(0) == 0 and ag.act(0, explore=True) == explore_action
+        assert ag.q[0].tolist() == [1.0, 0.0]
+
+
 def test_rmax_variance_bonus_takes_a_bool_like_replacing():
     assert learners.RMax.resolve({"variance_bonus": False})["variance_bonus"] == 0.0
     assert learners.RMax.resolve({})["variance_bonus"] == 1.0
@@ -284,7 +363,7 @@ def test_epsilon_schedule_and_softmax_frequencies():
     assert draws == pytest.approx(p / p.sum(), abs=0.03)
 
 
-def _ps_reference(transitions, S, A, n_planning, theta, alpha, omega):
+def _ps_reference(transitions, S, A, n_planning, theta, alpha):
     """Prioritized sweeping written plainly: the full O(S A S) predecessor scan after each pop."""
     q, n, rsum = np.zeros((S, A)), np.zeros((S, A)), np.zeros((S, A))
     cnt, term, prio = np.zeros((S, A, S)), np.zeros(S), np.zeros((S, A))
@@ -309,7 +388,7 @@ def _ps_reference(transitions, S, A, n_planning, theta, alpha, omega):
                 break
             x, b = np.unravel_index(prio.argmax(), prio.shape)
             prio[x, b] = 0.0
-            q[x, b] += alpha / n[x, b] ** omega * (backup(x, b) - q[x, b])
+            q[x, b] += alpha * (backup(x, b) - q[x, b])  # planning: the constant step
             for y in range(S):
                 for c in range(A):
                     if cnt[y, c, x]:
@@ -329,7 +408,7 @@ def test_prioritized_sweeping_predecessor_lists_match_the_full_scan():
     ag = _agent("prioritized_sweeping", S=S, A=A, alpha=0.7, omega=0.5, n_planning=4, theta=1e-6)
     for s, a, r, s2, done in trans:
         ag.observe(s, a, r, s2, done, False)
-    ref = _ps_reference(trans, S, A, 4, 1e-6, 0.7, 0.5)
+    ref = _ps_reference(trans, S, A, 4, 1e-6, 0.7)  # (omega 0.5 shapes no planning step)
     assert ag.q == pytest.approx(ref, abs=1e-12)
     assert np.abs(ref).max() > 0.1  # the sweep did propagate something
 
