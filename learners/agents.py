@@ -442,7 +442,7 @@ class DynaQ(Agent):
     error of the pair's backup, :func:`learners._rules.width`).  ``beta = 0`` (also implied by an
     explicit ``epsilon`` without ``beta``) is Sutton & Barto's Dyna-Q.  In a deterministic world
     ``w = 0``.  Measured (slip 0.2, 100 agents a seed): optimal everywhere at 200 000 steps in
-    200/200 of seeds 0-1 and 296/300 of seeds 2-4 (plain: 183/200); docs/learners.md.
+    200/200 of seeds 0-1 and 296/300 of seeds 2-4 (previous defaults, undirected: 183/200); docs/learners.md.
     """
 
     name = "dyna_q"
@@ -458,7 +458,7 @@ class PrioritizedSweeping(Agent):
     of the smallest Q-gap of the slippery 4x3 world, left ``Q`` that far from its model and failed
     4/200 agents), and the directed exploration of :class:`DynaQ` (:data:`BONUS_DEFAULTS`; the bonus
     values ``Q2`` are backed up at each pop and at the real pair).  Measured (slip 0.2, 100 agents a
-    seed): 200/200 of seeds 0-1, 296/300 of seeds 2-4 (plain, ``theta = 1e-3``: 180/200).
+    seed): 200/200 of seeds 0-1, 296/300 of seeds 2-4 (previous defaults, ``theta = 1e-3``, undirected: 180/200).
     """
 
     name = "prioritized_sweeping"
@@ -473,7 +473,7 @@ class CertaintyEquivalence(Agent):
     ``beta w(s, a)`` added to each visited pair's reward, as :class:`RMax`'s) and the behaviour is
     epsilon-greedy on them; ``q`` and ``policy`` stay the plain estimated MDP's.  Defaults
     (:data:`BONUS_DEFAULTS`): greedy on the maximum-likelihood model with undirected exploration
-    lacks samples at the slippery 4x3 world's 0.012 Q-gap (175/200 agents optimal at 200 000 steps,
+    lacks samples at the slippery 4x3 world's 0.012 Q-gap (previous defaults: 175/200 agents optimal at 200 000 steps,
     seeds 0-1); with the bonus 500/500 (seeds 0-4, 100 agents each).  ``beta = 0`` (also implied
     by an explicit ``epsilon`` without ``beta``) is the textbook agent.
     """
