@@ -26,6 +26,26 @@ def random_mdps(draw, max_states: int = 8, max_actions: int = 3, max_outcomes: i
     return TabularMDP(ns, pr, rw, terminal)
 
 
+def split_duplicates(dense_a: np.ndarray):
+    """``dense_a`` as a CSR matrix whose every entry is stored twice, two halves side by side (not canonical)."""
+    import scipy.sparse as sp
+
+    c = sp.csr_matrix(dense_a)
+    m = sp.csr_matrix((np.repeat(c.data / 2, 2), np.repeat(c.indices, 2), 2 * c.indptr), shape=dense_a.shape)
+    assert not m.has_canonical_format
+    return m
+
+
+def reverse_rows(m):
+    """The CSR matrix ``m`` with each row's entries stored in reverse column order (unsorted indices), in place."""
+    m.indices = m.indices.copy()
+    for s in range(m.shape[0]):
+        lo, hi = m.indptr[s], m.indptr[s + 1]
+        m.indices[lo:hi], m.data[lo:hi] = m.indices[lo:hi][::-1].copy(), m.data[lo:hi][::-1].copy()
+    m.has_sorted_indices = False
+    return m
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(12345)

@@ -12,7 +12,7 @@ import gridworld_env  # noqa: F401 - registers LectureGrid-v0
 from gridworld_env import LectureGridEnv
 from planners import MDPError, PlannerAgent, TabularMDP, policy_iteration, value_iteration
 
-from .conftest import random_mdps
+from .conftest import random_mdps, reverse_rows, split_duplicates
 
 
 def _arrays(S: int = 3, A: int = 2, K: int = 2) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -222,15 +222,9 @@ def test_from_dense_slots_match_a_loop_reference(form: str, reward_kind: str) ->
         if form == "stored zeros":
             assert (csr.data == 0).any()  # scipy keeps explicit zeros
         if form == "duplicates":  # every stored entry split into two halves, side by side in its row
-            c = sp.csr_matrix(dense[a])
-            csr = sp.csr_matrix((np.repeat(c.data / 2, 2), np.repeat(c.indices, 2), 2 * c.indptr), shape=(S, S))
-            assert not csr.has_canonical_format
+            csr = split_duplicates(dense[a])
         if form == "unsorted":
-            csr.indices = csr.indices.copy()
-            for s in range(S):
-                lo, hi = csr.indptr[s], csr.indptr[s + 1]
-                csr.indices[lo:hi], csr.data[lo:hi] = csr.indices[lo:hi][::-1].copy(), csr.data[lo:hi][::-1].copy()
-            csr.has_sorted_indices = False
+            csr = reverse_rows(csr)
         P.append({"coo": sp.coo_matrix(dense[a]), "dense": dense[a]}.get(form, csr))
     R = rng.normal(size=(S, A)) if reward_kind == "sa" else rng.normal(size=(S, A, S))
     mdp = TabularMDP.from_dense(P, R)

@@ -17,7 +17,7 @@ import planners.span
 from planners import ConvergenceWarning, MDPError, TabularMDP
 from planners.span import span_value_iteration
 
-from .conftest import random_mdps
+from .conftest import random_mdps, reverse_rows, split_duplicates
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
@@ -176,18 +176,13 @@ def _random_inputs(rng: np.random.Generator, form: str) -> tuple[list, object, o
     for a in range(A):
         m = sp.csr_matrix(dense[a])
         if form == "duplicates":  # every entry split into two halves, side by side in its row
-            m = sp.csr_matrix((np.repeat(m.data / 2, 2), np.repeat(m.indices, 2), 2 * m.indptr), shape=(S, S))
-            assert not m.has_canonical_format
+            m = split_duplicates(dense[a])
         elif form == "stored zeros":
             m = sp.csr_matrix(dense[a] + (rng.random((S, S)) < 0.3) * 5.0)  # structure with extra entries
             m.data[:] = dense[a][m.nonzero()]  # ... whose values are explicit zeros
             assert m.has_canonical_format
         elif form == "unsorted":
-            m.indices = m.indices.copy()
-            for s in range(S):
-                lo, hi = m.indptr[s], m.indptr[s + 1]
-                m.indices[lo:hi], m.data[lo:hi] = m.indices[lo:hi][::-1].copy(), m.data[lo:hi][::-1].copy()
-            m.has_sorted_indices = False
+            m = reverse_rows(m)
         elif form == "coo":
             m = m.tocoo()
         elif form == "int64 indices":
