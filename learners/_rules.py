@@ -224,6 +224,15 @@ def _bonus_update(hp, tab, cnt, term, s, a) -> None:
 
 
 @njit(cache=True)
+def _plan_backup(hp, tab, cnt, term, x, b, bonus) -> None:
+    """One planning backup at ``(x, b)``: ``Q += alpha (B - Q)`` (the constant step: ``B`` is already
+    the model's average), then, with ``bonus``, the bonus values' full backup there."""
+    _td(tab, T_Q, x, b, model_backup(hp, tab, cnt, term, x, b), hp[H_ALPHA])
+    if bonus:
+        _bonus_update(hp, tab, cnt, term, x, b)
+
+
+@njit(cache=True)
 def _dyna(algo, hp, tab, cnt, term, seen, sc, rng, s, a, r, s2, done, trunc) -> int:
     """Dyna-Q: a Q-learning step, the model, then ``n_planning`` uniform model backups."""
     alpha = visit(tab, hp, s, a)
@@ -237,9 +246,7 @@ def _dyna(algo, hp, tab, cnt, term, seen, sc, rng, s, a, r, s2, done, trunc) -> 
     for _ in range(int(hp[H_NPLAN])):
         p = seen[randint(rng, 0, int(sc[SC_NSEEN]))]
         x, b = p // A, p % A
-        _td(tab, T_Q, x, b, model_backup(hp, tab, cnt, term, x, b), hp[H_ALPHA])
-        if bonus:
-            _bonus_update(hp, tab, cnt, term, x, b)
+        _plan_backup(hp, tab, cnt, term, x, b, bonus)
     sc[SC_UPDATES] += 1.0 + int(hp[H_NPLAN])
     if done or trunc:
         return -1
@@ -271,9 +278,7 @@ def _sweep(hp, tab, cnt, term, seen, sc) -> None:
         if bx < 0:
             return
         tab[T_PRIO, bx, bb] = 0.0
-        _td(tab, T_Q, bx, bb, model_backup(hp, tab, cnt, term, bx, bb), hp[H_ALPHA])
-        if bonus:
-            _bonus_update(hp, tab, cnt, term, bx, bb)
+        _plan_backup(hp, tab, cnt, term, bx, bb, bonus)
         sc[SC_UPDATES] += 1.0
         row = S * A + S + bx * S * A
         for j in range(seen[S * A + bx]):
@@ -400,9 +405,10 @@ def plan_model(algo, hp, tab, cnt, term, n_min, tol) -> int:
     """The batched kernel's re-plan of the estimated model (the Python path solves the same MDPs with ``planners``).
 
     ``Q`` (``tab[T_Q]``): the estimated MDP's Q-values over the pairs with ``n(s,a) >= n_min``, the
-    other pairs keeping theirs (``q_init``, or R-max's ``rmax / (1 - gamma)``).  R-max also plans its
-    behaviour values ``Q2`` with the bonus ``beta tab[T_BONUS]`` (:func:`bonus_widths`) added to every
-    known pair's reward (``beta = 0``: ``Q2 = Q``).  Returns the number of sweeps of the plan of ``Q``.
+    other pairs keeping theirs (``q_init``, or R-max's ``rmax / (1 - gamma)``).  R-max, and certainty
+    equivalence with ``beta > 0``, also plan the behaviour values ``Q2`` with the bonus ``beta
+    tab[T_BONUS]`` (:func:`bonus_widths`) added to every known pair's reward (R-max with ``beta = 0``:
+    ``Q2 = Q``).  Returns the number of sweeps of the plan of ``Q``.
     """
     sweeps = value_iteration(hp, tab, T_Q, cnt, term, n_min, tol, 0.0)
     if algo == RMAX or _bonus(algo, hp):
