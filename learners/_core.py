@@ -36,7 +36,9 @@ Notation: a transition ``(s, a, r, s')``, ``done`` when ``s'`` is terminal (its 
   agent's own planning: certainty equivalence solves them at each re-plan; Dyna-Q and prioritized
   sweeping follow every backup of ``Q(s,a)`` (real or planning) with the full backup
   ``Q2(s,a) = rbar + beta w(s,a) + gamma sum_s' c/n max_b Q2(s',b)`` (asynchronous value
-  iteration).  The behaviour acts on ``Q2``; ``Q`` (what ``q`` and ``policy`` report) has no bonus.
+  iteration).  The behaviour acts on ``Q2``, a state's untried actions first (uniformly at random:
+  the bonus values' optimism for unvisited pairs, as R-max's unknown pairs); ``Q`` (what ``q`` and
+  ``policy`` report) has no bonus.
 * R-max (Brafman & Tennenholtz 2002), with an MBIE-EB-style bonus (Strehl & Littman 2008): a pair
   is known after ``m`` visits; unknown pairs are worth ``rmax / (1 - gamma)``; the known pairs'
   model keeps learning (up to ``model_cap`` samples; ``model_cap = m``: the original frozen model).
@@ -214,7 +216,31 @@ def select(tab: np.ndarray, algo: int, hp: np.ndarray, s: int, t: float, rng: np
     eps = epsilon_at(hp, clock(tab, hp, s, t))
     if eps > 0.0 and uniform(rng, 0) < eps:
         return randint(rng, 0, tab.shape[2])
+    if table == T_Q2 and algo != RMAX:
+        untried = _untried(tab, s)
+        if untried > 0:  # the bonus values' optimism for unvisited pairs: one of them, at random
+            return _kth_untried(tab, s, randint(rng, 0, untried))
     return greedy(tab, table, algo, s, rng)
+
+
+@njit(cache=True)
+def _untried(tab: np.ndarray, s: int) -> int:
+    """How many actions of ``s`` have never been taken (``n(s, b) = 0``)."""
+    c = 0
+    for b in range(tab.shape[2]):
+        c += tab[T_N, s, b] == 0.0
+    return c
+
+
+@njit(cache=True)
+def _kth_untried(tab: np.ndarray, s: int, k: int) -> int:
+    """The ``k``-th (from 0) never-taken action of ``s``."""
+    for b in range(tab.shape[2]):
+        if tab[T_N, s, b] == 0.0:
+            if k == 0:
+                return b
+            k -= 1
+    return tab.shape[2] - 1
 
 
 @njit(cache=True)

@@ -437,9 +437,10 @@ class DynaQ(Agent):
     the pairs behind it, more than undirected exploration gives in 200 000 steps: directed
     exploration as :class:`RMax`'s.  ``q``, ``policy`` and ``act(obs)`` are the plain agent's; the
     behaviour (``act(obs, explore=True)``) is epsilon-greedy (``epsilon_decay = 5 000``) on bonus
-    values ``Q2``, which every backup of ``Q`` (real and planning) follows with the full backup of
-    the same model with ``beta w(s, a)`` added to the reward (``beta = 50``; ``w`` the standard
-    error of the pair's backup, :func:`learners._rules.width`).  ``beta = 0`` (also implied by an
+    values ``Q2``, a state's untried actions first, where every backup of ``Q`` (real and
+    planning) is followed by the full backup of the same model with ``beta w(s, a)`` added to the
+    reward (``beta = 50``; ``w`` the standard error of the pair's backup,
+    :func:`learners._rules.width`).  ``beta = 0`` (also implied by an
     explicit ``epsilon`` without ``beta``) is Sutton & Barto's Dyna-Q.  In a deterministic world
     ``w = 0``.  Measured (slip 0.2, 100 agents a seed): optimal everywhere at 200 000 steps in
     200/200 of seeds 0-1 and 296/300 of seeds 2-4 (previous defaults, undirected: 183/200); docs/learners.md.
@@ -471,7 +472,7 @@ class CertaintyEquivalence(Agent):
 
     With ``beta > 0`` each re-plan also solves the bonus values ``Q2`` (the estimated MDP with
     ``beta w(s, a)`` added to each visited pair's reward, as :class:`RMax`'s) and the behaviour is
-    epsilon-greedy on them; ``q`` and ``policy`` stay the plain estimated MDP's.  Defaults
+    epsilon-greedy on them, a state's untried actions first; ``q`` and ``policy`` stay the plain estimated MDP's.  Defaults
     (:data:`BONUS_DEFAULTS`): greedy on the maximum-likelihood model with undirected exploration
     lacks samples at the slippery 4x3 world's 0.012 Q-gap (previous defaults: 175/200 agents optimal at 200 000 steps,
     seeds 0-1); with the bonus 500/500 (seeds 0-4, 100 agents each).  ``beta = 0`` (also implied

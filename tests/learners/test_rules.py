@@ -280,10 +280,27 @@ def test_prioritized_sweeping_bonus_values_by_hand():
 def test_model_based_agents_behave_on_the_bonus_values_only_with_a_bonus(name):
     for beta, explore_action in ((0.5, 1), (0.0, 0)):
         ag = _agent(name, S=2, A=2, beta=beta)
+        ag.tables[C.T_N, 0] = [1.0, 1.0]  # both tried (untried ones come first: the next test)
         ag.tables[C.T_Q, 0] = [1.0, 0.0]
         ag.tables[C.T_Q2, 0] = [0.0, 1.0]
         assert ag.act(0) == 0 and ag.act(0, explore=True) == explore_action
         assert ag.q[0].tolist() == [1.0, 0.0]
+
+
+@pytest.mark.parametrize("name", ["dyna_q", "prioritized_sweeping", "certainty_equivalence"])
+def test_bonus_behaviour_takes_the_untried_actions_first(name):
+    """The bonus values are optimistic about unvisited pairs: an untried action of ``s`` (uniformly at
+    random among them) before the greedy one; without a bonus, greedy on ``Q`` as before."""
+    ag = _agent(name, S=2, A=3, beta=0.5)
+    ag.tables[C.T_N, 0] = [4.0, 0.0, 0.0]
+    ag.tables[C.T_Q2, 0] = [5.0, 0.0, 1.0]
+    picks = [ag.act(0, explore=True) for _ in range(200)]
+    assert set(picks) == {1, 2} and 60 < picks.count(1) < 140
+    ag.tables[C.T_N, 0] = [4.0, 1.0, 2.0]
+    assert ag.act(0, explore=True) == 0  # every action tried: greedy on Q2
+    plain = _agent(name, S=2, A=3, beta=0.0)
+    plain.tables[C.T_Q, 0] = [5.0, 0.0, 1.0]
+    assert plain.act(0, explore=True) == 0  # no bonus: no optimism, greedy on Q
 
 
 def test_rmax_variance_bonus_takes_a_bool_like_replacing():
