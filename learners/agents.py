@@ -443,7 +443,7 @@ class DynaQ(Agent):
     :func:`learners._rules.width`).  ``beta = 0`` (also implied by an
     explicit ``epsilon`` without ``beta``) is Sutton & Barto's Dyna-Q.  In a deterministic world
     ``w = 0``.  Measured (slip 0.2, 100 agents a seed): optimal everywhere at 200 000 steps in
-    200/200 of seeds 0-1 and 296/300 of seeds 2-4 (previous defaults, undirected: 183/200); docs/learners.md.
+    496/500 of seeds 0-4 (previous defaults, undirected: 183/200 of seeds 0-1); docs/learners.md.
     """
 
     name = "dyna_q"
@@ -459,7 +459,7 @@ class PrioritizedSweeping(Agent):
     of the smallest Q-gap of the slippery 4x3 world, left ``Q`` that far from its model and failed
     4/200 agents), and the directed exploration of :class:`DynaQ` (:data:`BONUS_DEFAULTS`; the bonus
     values ``Q2`` are backed up at each pop and at the real pair).  Measured (slip 0.2, 100 agents a
-    seed): 200/200 of seeds 0-1, 296/300 of seeds 2-4 (previous defaults, ``theta = 1e-3``, undirected: 180/200).
+    seed): 499/500 of seeds 0-4 (previous defaults, ``theta = 1e-3``, undirected: 180/200 of seeds 0-1).
     """
 
     name = "prioritized_sweeping"
@@ -475,7 +475,7 @@ class CertaintyEquivalence(Agent):
     epsilon-greedy on them, a state's untried actions first; ``q`` and ``policy`` stay the plain estimated MDP's.  Defaults
     (:data:`BONUS_DEFAULTS`): greedy on the maximum-likelihood model with undirected exploration
     lacks samples at the slippery 4x3 world's 0.012 Q-gap (previous defaults: 175/200 agents optimal at 200 000 steps,
-    seeds 0-1); with the bonus 500/500 (seeds 0-4, 100 agents each).  ``beta = 0`` (also implied
+    seeds 0-1); with the bonus 499/500 (seeds 0-4, 100 agents each).  ``beta = 0`` (also implied
     by an explicit ``epsilon`` without ``beta``) is the textbook agent.
     """
 
