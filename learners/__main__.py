@@ -39,6 +39,8 @@ CLI_HYPER = (
     "epsilon_decay",
     "epsilon_per_visit",
     "n_planning",
+    "theta",
+    "beta",
     "lam",
     "m",
     "q_init",
