@@ -146,10 +146,16 @@ def action_value(tab: np.ndarray, algo: int, s: int, b: int) -> float:
 
 
 @njit(cache=True)
+def keeps_bonus_values(algo: int, hp: np.ndarray) -> bool:
+    """Whether Dyna-Q, prioritized sweeping or certainty equivalence keeps bonus values ``Q2`` (``beta > 0``)."""
+    return hp[H_BETA] > 0.0 and algo in BONUS_ALGOS
+
+
+@njit(cache=True)
 def behaviour_table(algo: int, hp: np.ndarray) -> int:
     """The table the behaviour acts on: the bonus values ``Q2`` of R-max, and of Dyna-Q, prioritized
     sweeping and certainty equivalence when ``beta > 0``; else -1 (:func:`action_value`)."""
-    if algo == RMAX or (hp[H_BETA] > 0.0 and algo in BONUS_ALGOS):
+    if algo == RMAX or keeps_bonus_values(algo, hp):
         return T_Q2
     return -1
 

@@ -12,7 +12,6 @@ import numpy as np
 from numba import njit
 
 from ._core import (
-    BONUS_ALGOS,
     DOUBLE_Q,
     DYNA_Q,
     H_ALPHA,
@@ -45,6 +44,7 @@ from ._core import (
     T_RDEV,
     T_RSUM,
     greedy,
+    keeps_bonus_values,
     policy_expectation,
     select,
     visit,
@@ -202,16 +202,10 @@ def _reward_deviation(tab: np.ndarray, s: int, a: int, r: float) -> None:
 
 
 @njit(cache=True)
-def _bonus(algo: int, hp: np.ndarray) -> bool:
-    """Whether Dyna-Q, prioritized sweeping or certainty equivalence keeps bonus values ``Q2`` (``beta > 0``)."""
-    return hp[H_BETA] > 0.0 and algo in BONUS_ALGOS
-
-
-@njit(cache=True)
 def _observe(algo, hp, tab, cnt, term, seen, sc, s, a, r, s2, done) -> None:
     """The model's share of a real step (``n(s,a)`` already counted): the squared reward deviations
     (R-max, and the agents with bonus values), then the counts (:func:`_record`)."""
-    if algo == RMAX or _bonus(algo, hp):
+    if algo == RMAX or keeps_bonus_values(algo, hp):
         _reward_deviation(tab, s, a, r)
     _record(tab, cnt, term, seen, sc, s, a, r, s2, done)
 
@@ -239,7 +233,7 @@ def _dyna(algo, hp, tab, cnt, term, seen, sc, rng, s, a, r, s2, done, trunc) -> 
     boot = 0.0 if done else vmax(tab, T_Q, s2)
     _td(tab, T_Q, s, a, r + hp[H_GAMMA] * boot, alpha)
     _observe(algo, hp, tab, cnt, term, seen, sc, s, a, r, s2, done)
-    bonus = _bonus(algo, hp)
+    bonus = keeps_bonus_values(algo, hp)
     if bonus:
         _bonus_update(hp, tab, cnt, term, s, a)
     A = tab.shape[2]
@@ -268,7 +262,7 @@ def _sweep(hp, tab, cnt, term, seen, sc) -> None:
     pop, not an O(S A S) scan); queueing only raises priorities, so their order does not matter.
     """
     S, A = tab.shape[1], tab.shape[2]
-    bonus = _bonus(PRIORITIZED_SWEEPING, hp)
+    bonus = keeps_bonus_values(PRIORITIZED_SWEEPING, hp)
     for _ in range(int(hp[H_NPLAN])):
         best, bx, bb = 0.0, -1, -1
         for x in range(S):
@@ -291,7 +285,7 @@ def _prioritized(algo, hp, tab, cnt, term, seen, sc, rng, s, a, r, s2, done, tru
     """Prioritized sweeping: the model, queue ``(s,a)``, sweep."""
     tab[T_N, s, a] += 1.0
     _observe(algo, hp, tab, cnt, term, seen, sc, s, a, r, s2, done)
-    if _bonus(algo, hp):
+    if keeps_bonus_values(algo, hp):
         _bonus_update(hp, tab, cnt, term, s, a)
     _queue(hp, tab, cnt, term, s, a)
     _sweep(hp, tab, cnt, term, seen, sc)
@@ -411,7 +405,7 @@ def plan_model(algo, hp, tab, cnt, term, n_min, tol) -> int:
     ``Q2 = Q``).  Returns the number of sweeps of the plan of ``Q``.
     """
     sweeps = value_iteration(hp, tab, T_Q, cnt, term, n_min, tol, 0.0)
-    if algo == RMAX or _bonus(algo, hp):
+    if algo == RMAX or keeps_bonus_values(algo, hp):
         if hp[H_BETA] > 0.0:
             bonus_widths(hp, tab, cnt, term, n_min)
             value_iteration(hp, tab, T_Q2, cnt, term, n_min, tol, hp[H_BETA])

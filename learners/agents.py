@@ -255,7 +255,7 @@ class Agent:
         n_min = self.hp[C.H_M] if self.algo_id == C.RMAX else 1.0
         known = self._tab[C.T_N] >= n_min
         plans = [(C.T_Q, 0.0)]
-        if (self.algo_id == C.RMAX or self.algo_id in C.BONUS_ALGOS) and self.hp[C.H_BETA] > 0.0:
+        if (self.algo_id == C.RMAX and self.hp[C.H_BETA] > 0.0) or C.keeps_bonus_values(self.algo_id, self.hp):
             plans.append((C.T_Q2, float(self.hp[C.H_BETA])))
         for table, bonus in plans:
             if bonus > 0.0:
