@@ -45,7 +45,12 @@ change ``max |new - old|`` is taken in the same loop as an integer maximum of th
 IEEE bit patterns (for non-negative floats the order of the bits is the order of the values,
 so it is the same number; an integer maximum vectorises where a floating-point one, whose
 NaN rule depends on the order, does not; a NaN change, which the values being finite rules
-out, would count as the largest).  In-place (Gauss-Seidel) sweeps cannot vectorise (each
+out, would count as the largest).  On grids with few cells that bump, are absorbing or are
+special (large open grids: :data:`planners.grid.PLAIN_MAX_IRREGULAR`) the rows are
+select-free instead (``_jacobi_row_plain``): every cell computed as if it had four live
+neighbours, then the listed irregular cells redone as above and the change taken over the
+finished row (without AVX-512's mask registers, on AVX2, the selects and masks were two thirds
+of the loop's instructions).  In-place (Gauss-Seidel) sweeps cannot vectorise (each
 cell needs its left neighbour's new value), so they are a scalar loop of their own
 (``gs_sweep``) handling the special cells inline.  Grids of at least
 :data:`PREFETCH_MIN_CELLS` padded cells prefetch the next row's code bytes and the value row
@@ -132,11 +137,12 @@ def _moves(vc, vu, vd, vl, vr, c, j):
     """
     x = vc[j]
     cj = c[j]
+    u, d, le, ri = vu[j], vd[j], vl[j], vr[j]
     return (
-        x if (cj & 1) != 0 else vu[j],
-        x if (cj & 2) != 0 else vd[j],
-        x if (cj & 4) != 0 else vl[j],
-        x if (cj & 8) != 0 else vr[j],
+        x if (cj & 1) != 0 else u,
+        x if (cj & 2) != 0 else d,
+        x if (cj & 4) != 0 else le,
+        x if (cj & 8) != 0 else ri,
     )
 
 
@@ -158,16 +164,23 @@ def _q_row(vc, vu, vd, vl, vr, c, j, R0, R1, R2, R3, p0, p1, gamma, slippery):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _best(vc, vu, vd, vl, vr, c, j, R, p0, p1, gamma, slippery):
-    """``_max4(_q_row(..., R, R, R, R, ...))`` of a cell with one reward ``R`` for all actions, the
-    same number (and bits, ``R`` not ``-0.0``) in fewer operations: the maxima taken before the
-    steps they pass through (the module docstring's argument; ``p0, p1, gamma >= 0``)."""
-    u, d, le, ri = _moves(vc, vu, vd, vl, vr, c, j)
+def _combine(u, d, le, ri, R, p0, p1, gamma, slippery):
+    """``max_a q(s, a)`` of a cell with one reward ``R`` for all actions, from the values its moves
+    up, down, left, right lead to: the maxima taken before the steps they pass through (the
+    module docstring's argument; ``p0, p1, gamma >= 0``), the same number as
+    ``_max4(_q_row(..., R, R, R, R, ...))`` and its bits (``R`` not ``-0.0``)."""
     if slippery:
         m = max((p0 * max(u, d) + p1 * le) + p1 * ri, (p0 * max(le, ri) + p1 * u) + p1 * d)
     else:
         m = p0 * max(max(u, d), max(le, ri))
     return R + gamma * m
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _best(vc, vu, vd, vl, vr, c, j, R, p0, p1, gamma, slippery):
+    """:func:`_combine` of cell ``j`` of a row (arguments as :func:`_moves`), bumps included."""
+    u, d, le, ri = _moves(vc, vu, vd, vl, vr, c, j)
+    return _combine(u, d, le, ri, R, p0, p1, gamma, slippery)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -220,6 +233,24 @@ def _find(sp_idx, s):
     return lo
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _special_cells(vc, vu, vd, vl, vr, out, c, lo, hi, k, sp_idx, sp_rsa, p0, p1, gamma, slippery):
+    """Recompute the row's special cells (positions ``sp_idx[k:]`` below ``hi``) with their own rewards.
+
+    ``k`` is the position of the row's first special cell in ``sp_idx``; returns the position
+    after its last and the bits of the largest change among them.
+    """
+    top = 0
+    while k < sp_idx.shape[0] and sp_idx[k] < hi:
+        r = sp_rsa[k]
+        j = sp_idx[k] - lo
+        b = _max4(_q_row(vc, vu, vd, vl, vr, c, j, r[0], r[1], r[2], r[3], p0, p1, gamma, slippery))
+        out[j] = b
+        top = max(top, _bits(abs(b - vc[j])))
+        k += 1
+    return k, top
+
+
 @njit(cache=True, nogil=True)
 def _jacobi_row(code, W, lo, hi, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out):
     """``v_out[lo:hi] = (T v_in)[lo:hi]``; returns the row's ``max |change|``.
@@ -237,15 +268,31 @@ def _jacobi_row(code, W, lo, hi, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_i
         out[j] = b
         d = _bits(abs(b - vc[j]))
         top = max(top, 0 if (cj & 32) != 0 else d)
-    k = _find(sp_idx, lo)
-    while k < sp_idx.shape[0] and sp_idx[k] < hi:
-        r = sp_rsa[k]
-        j = sp_idx[k] - lo
-        b = _max4(_q_row(vc, vu, vd, vl, vr, c, j, r[0], r[1], r[2], r[3], p0, p1, gamma, slippery))
-        out[j] = b
-        top = max(top, _bits(abs(b - vc[j])))
-        k += 1
-    return _from_bits(top)
+    _k, t = _special_cells(vc, vu, vd, vl, vr, out, c, lo, hi, _find(sp_idx, lo), sp_idx, sp_rsa, p0, p1, gamma, slippery)
+    return _from_bits(max(top, t))
+
+
+@njit(cache=True, nogil=True)
+def _jacobi_row_plain(code, W, lo, hi, R, sp_idx, sp_rsa, fx_idx, kf, ks, p0, p1, gamma, slippery, v_in, v_out):
+    """:func:`_jacobi_row` for grids with few irregular cells (:attr:`planners.grid.GridMDP.fx_idx`).
+
+    The row is computed as if no cell bumped, was absorbing or special (:func:`_combine` of the
+    four neighbours: no selects, a third of the instructions of :func:`_jacobi_row`'s loop); the
+    row's irregular cells (``fx_idx[kf:]`` below ``hi``: bumped or absorbing) and special cells
+    (``sp_idx[ks:]``) are then recomputed as :func:`_jacobi_row` computes them, and the change
+    is taken over the finished row (:func:`_change`).  Returns ``(max |change|, kf, ks)`` with
+    the positions after the row's last irregular and special cells.
+    """
+    vc, vu, vd, vl, vr, out, c = _views(v_in, v_out, code, W, lo, hi)
+    for j in range(hi - lo):
+        out[j] = _combine(vu[j], vd[j], vl[j], vr[j], R, p0, p1, gamma, slippery)
+    while kf < fx_idx.shape[0] and fx_idx[kf] < hi:
+        j = fx_idx[kf] - lo
+        b = _best(vc, vu, vd, vl, vr, c, j, R, p0, p1, gamma, slippery)
+        out[j] = 0.0 if (c[j] & 16) != 0 else b
+        kf += 1
+    ks, _t = _special_cells(vc, vu, vd, vl, vr, out, c, lo, hi, ks, sp_idx, sp_rsa, p0, p1, gamma, slippery)
+    return _change(out, vc), kf, ks
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -257,37 +304,50 @@ def _change(new, old):
     return _from_bits(top)
 
 
-@njit(cache=True, nogil=True)
-def jacobi_sweep(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out):
-    """One Jacobi Bellman sweep ``v_out = T v_in`` over the padded grid; returns ``max |change|``.
-
-    Absorbing cells of ``v_in`` must hold 0 (their change is then 0, as in the general kernel).
-    """
-    H = code.shape[0] // W
+@njit(cache=True, nogil=True, inline="always")
+def _jacobi_rows(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, fx_idx, plain, first, last):
+    """Rows ``first .. last - 1`` of a Jacobi sweep (:func:`_jacobi_row_plain` if ``plain``, else
+    :func:`_jacobi_row`), prefetching ahead on large grids; returns their ``max |change|``."""
     res = 0.0
     pf = code.shape[0] >= PREFETCH_MIN_CELLS
-    for i in range(1, H - 1):
-        if pf:  # here, not in _jacobi_row: prefetches in the row's function slow its loop by half, even untaken
-            _prefetch_next(code, v_in, W, i * W + 1, i * W + W - 1, 1)
-        r = _jacobi_row(code, W, i * W + 1, i * W + W - 1, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out)
+    kf = _find(fx_idx, first * W)
+    ks = _find(sp_idx, first * W)
+    for i in range(first, last):
+        lo = i * W + 1
+        if pf:  # here, not in the row's function: prefetches there slow its loop by half, even untaken
+            _prefetch_next(code, v_in, W, lo, lo + W - 2, 1)
+        if plain:
+            r, kf, ks = _jacobi_row_plain(code, W, lo, lo + W - 2, R, sp_idx, sp_rsa, fx_idx, kf, ks, p0, p1, gamma, slippery, v_in, v_out)
+        else:
+            r = _jacobi_row(code, W, lo, lo + W - 2, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out)
         res = max(res, r)
     return res
 
 
+@njit(cache=True, nogil=True)
+def jacobi_sweep(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, fx_idx, plain):
+    """One Jacobi Bellman sweep ``v_out = T v_in`` over the padded grid; returns ``max |change|``.
+
+    ``plain``: rows by :func:`_jacobi_row_plain` with the sorted irregular cells ``fx_idx``
+    (every bumped or absorbing cell of the real rows that is not special), else by
+    :func:`_jacobi_row` (``fx_idx`` unused).  The same values and change either way.
+    Absorbing cells of ``v_in`` must hold 0 (their change is then 0, as in the general kernel).
+    """
+    H = code.shape[0] // W
+    return _jacobi_rows(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, fx_idx, plain, 1, H - 1)
+
+
 @njit(cache=True, nogil=True, parallel=True)
-def jacobi_sweep_parallel(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, rows):
+def jacobi_sweep_parallel(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, fx_idx, plain, rows):
     """:func:`jacobi_sweep` with blocks of ``rows`` rows across numba's threads (same values, same bits)."""
     H = code.shape[0] // W
     nb = (H - 2 + rows - 1) // rows
     blockres = np.zeros(max(nb, 1))
     for b in prange(nb):
-        res = 0.0
-        for i in range(1 + b * rows, min(1 + (b + 1) * rows, H - 1)):
-            if code.shape[0] >= PREFETCH_MIN_CELLS:
-                _prefetch_next(code, v_in, W, i * W + 1, i * W + W - 1, 1)
-            r = _jacobi_row(code, W, i * W + 1, i * W + W - 1, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out)
-            res = max(res, r)
-        blockres[b] = res
+        first = 1 + b * rows
+        blockres[b] = _jacobi_rows(
+            code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, fx_idx, plain, first, min(first + rows, H - 1)
+        )
     return blockres.max()
 
 

@@ -47,11 +47,19 @@ def _bits(a: np.ndarray) -> np.ndarray:
 
 
 def _assert_sweeps_equal(mdp: planners.TabularMDP, g: GridMDP, v: np.ndarray, gamma: float, tag: object) -> None:
-    for order in ("jacobi", "gauss-seidel", "gauss-seidel-backward"):
-        want, want_res = _general_sweep(mdp, gamma, v, order)
-        got, got_res = g.bellman_sweep(v, gamma, order)
-        assert np.array_equal(_bits(got), _bits(want)), (tag, order, np.abs(got - want).max())
-        assert _bits(np.array(got_res)) == _bits(np.array(want_res)), (tag, order, got_res, want_res)
+    """Every sweep order, and Jacobi with both kinds of rows (select-free with the irregular cells
+    redone, and branch-free selects), against the general kernel."""
+    default = g.plain_rows
+    try:
+        for order, plain in (("jacobi", True), ("jacobi", False), ("gauss-seidel", None), ("gauss-seidel-backward", None)):
+            if plain is not None:
+                g._choose_rows(plain)
+            want, want_res = _general_sweep(mdp, gamma, v, order)
+            got, got_res = g.bellman_sweep(v, gamma, order)
+            assert np.array_equal(_bits(got), _bits(want)), (tag, order, plain, np.abs(got - want).max())
+            assert _bits(np.array(got_res)) == _bits(np.array(want_res)), (tag, order, plain, got_res, want_res)
+    finally:
+        g._choose_rows(default)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -170,10 +178,14 @@ def test_parallel_jacobi_blocks_equal_the_serial_sweep(slip):
     r1 = g.sweep_padded(0.97, vp, serial, threads=1)
     from planners import _grid_kernels as GK
 
-    r2 = GK.jacobi_sweep_parallel(*g._args(), 0.97, g.slippery, vp, par, 3)  # 3-row blocks: many blocks
-    assert np.array_equal(serial, par) and r1 == r2
-    r3 = g.sweep_padded(0.97, vp, par, threads=2)
-    assert np.array_equal(serial, par) and r1 == r3
+    for plain in (True, False):
+        g._choose_rows(plain)
+        par.fill(0.0)
+        r2 = GK.jacobi_sweep_parallel(*g._args(), 0.97, g.slippery, vp, par, g.fx_idx, plain, 3)  # 3-row blocks
+        assert np.array_equal(serial, par) and r1 == r2
+        par.fill(0.0)
+        r3 = g.sweep_padded(0.97, vp, par, threads=2)
+        assert np.array_equal(serial, par) and r1 == r3
 
 
 @pytest.mark.parametrize("name", ["lecture", "bridge", "maze:11x15:3"])
