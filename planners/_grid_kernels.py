@@ -74,6 +74,7 @@ __all__ = [
     "gs_sweep",
     "jacobi_sweep",
     "jacobi_sweep_parallel",
+    "jacobi_sweep_plain",
     "label_correcting",
     "line_sweep",
     "q_policy",
@@ -268,7 +269,9 @@ def _jacobi_row(code, W, lo, hi, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_i
         out[j] = b
         d = _bits(abs(b - vc[j]))
         top = max(top, 0 if (cj & 32) != 0 else d)
-    _k, t = _special_cells(vc, vu, vd, vl, vr, out, c, lo, hi, _find(sp_idx, lo), sp_idx, sp_rsa, p0, p1, gamma, slippery)
+    _k, t = _special_cells(
+        vc, vu, vd, vl, vr, out, c, lo, hi, _find(sp_idx, lo), sp_idx, sp_rsa, p0, p1, gamma, slippery
+    )
     return _from_bits(max(top, t))
 
 
@@ -305,49 +308,72 @@ def _change(new, old):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _jacobi_rows(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, fx_idx, plain, first, last):
-    """Rows ``first .. last - 1`` of a Jacobi sweep (:func:`_jacobi_row_plain` if ``plain``, else
-    :func:`_jacobi_row`), prefetching ahead on large grids; returns their ``max |change|``."""
+def _select_rows(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, first, last):
+    """Rows ``first .. last - 1`` of a Jacobi sweep by :func:`_jacobi_row`, prefetching ahead on
+    large grids; returns their ``max |change|``."""
+    res = 0.0
+    pf = code.shape[0] >= PREFETCH_MIN_CELLS
+    for i in range(first, last):
+        lo = i * W + 1
+        if pf:  # here, not in the row's function: prefetches there slow its loop by half, even untaken
+            _prefetch_next(code, v_in, W, lo, lo + W - 2, 1)
+        res = max(res, _jacobi_row(code, W, lo, lo + W - 2, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out))
+    return res
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _plain_rows(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, fx_idx, first, last):
+    """:func:`_select_rows` by :func:`_jacobi_row_plain` (its own loop: one row kind compiled per sweep)."""
     res = 0.0
     pf = code.shape[0] >= PREFETCH_MIN_CELLS
     kf = _find(fx_idx, first * W)
     ks = _find(sp_idx, first * W)
     for i in range(first, last):
         lo = i * W + 1
-        if pf:  # here, not in the row's function: prefetches there slow its loop by half, even untaken
+        if pf:
             _prefetch_next(code, v_in, W, lo, lo + W - 2, 1)
-        if plain:
-            r, kf, ks = _jacobi_row_plain(code, W, lo, lo + W - 2, R, sp_idx, sp_rsa, fx_idx, kf, ks, p0, p1, gamma, slippery, v_in, v_out)
-        else:
-            r = _jacobi_row(code, W, lo, lo + W - 2, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out)
+        r, kf, ks = _jacobi_row_plain(
+            code, W, lo, lo + W - 2, R, sp_idx, sp_rsa, fx_idx, kf, ks, p0, p1, gamma, slippery, v_in, v_out
+        )
         res = max(res, r)
     return res
 
 
 @njit(cache=True, nogil=True)
-def jacobi_sweep(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, fx_idx, plain):
+def jacobi_sweep(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out):
     """One Jacobi Bellman sweep ``v_out = T v_in`` over the padded grid; returns ``max |change|``.
 
-    ``plain``: rows by :func:`_jacobi_row_plain` with the sorted irregular cells ``fx_idx``
-    (every bumped or absorbing cell of the real rows that is not special), else by
-    :func:`_jacobi_row` (``fx_idx`` unused).  The same values and change either way.
     Absorbing cells of ``v_in`` must hold 0 (their change is then 0, as in the general kernel).
     """
     H = code.shape[0] // W
-    return _jacobi_rows(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, fx_idx, plain, 1, H - 1)
+    return _select_rows(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, 1, H - 1)
+
+
+@njit(cache=True, nogil=True)
+def jacobi_sweep_plain(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, fx_idx):
+    """:func:`jacobi_sweep` by select-free rows (:func:`_jacobi_row_plain`), ``fx_idx`` the sorted
+    irregular cells (every bumped or absorbing cell of the real rows that is not special).
+    The same values and change."""
+    H = code.shape[0] // W
+    return _plain_rows(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, fx_idx, 1, H - 1)
 
 
 @njit(cache=True, nogil=True, parallel=True)
 def jacobi_sweep_parallel(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, fx_idx, plain, rows):
-    """:func:`jacobi_sweep` with blocks of ``rows`` rows across numba's threads (same values, same bits)."""
+    """:func:`jacobi_sweep` (``plain``: :func:`jacobi_sweep_plain`) with blocks of ``rows`` rows across
+    numba's threads (same values, same bits)."""
     H = code.shape[0] // W
     nb = (H - 2 + rows - 1) // rows
     blockres = np.zeros(max(nb, 1))
     for b in prange(nb):
         first = 1 + b * rows
-        blockres[b] = _jacobi_rows(
-            code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, fx_idx, plain, first, min(first + rows, H - 1)
-        )
+        last = min(first + rows, H - 1)
+        if plain:
+            blockres[b] = _plain_rows(
+                code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, fx_idx, first, last
+            )
+        else:
+            blockres[b] = _select_rows(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, first, last)
     return blockres.max()
 
 

@@ -288,7 +288,9 @@ class GridMDP:
                         *self._args(), gamma, self.slippery, v_in, v_out, self.fx_idx, self.plain_rows, _PARALLEL_ROWS
                     )
                 )
-        return float(GK.jacobi_sweep(*self._args(), gamma, self.slippery, v_in, v_out, self.fx_idx, self.plain_rows))
+        if self.plain_rows:
+            return float(GK.jacobi_sweep_plain(*self._args(), gamma, self.slippery, v_in, v_out, self.fx_idx))
+        return float(GK.jacobi_sweep(*self._args(), gamma, self.slippery, v_in, v_out))
 
     def bellman_sweep(self, values: Any, gamma: float, method: str = "jacobi") -> tuple[np.ndarray, float]:
         """One Bellman sweep of ``values`` (S,): ``"jacobi"``, ``"gauss-seidel"`` (in place, row-major),

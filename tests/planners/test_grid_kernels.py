@@ -51,7 +51,12 @@ def _assert_sweeps_equal(mdp: planners.TabularMDP, g: GridMDP, v: np.ndarray, ga
     redone, and branch-free selects), against the general kernel."""
     default = g.plain_rows
     try:
-        for order, plain in (("jacobi", True), ("jacobi", False), ("gauss-seidel", None), ("gauss-seidel-backward", None)):
+        for order, plain in (
+            ("jacobi", True),
+            ("jacobi", False),
+            ("gauss-seidel", None),
+            ("gauss-seidel-backward", None),
+        ):
             if plain is not None:
                 g._choose_rows(plain)
             want, want_res = _general_sweep(mdp, gamma, v, order)
