@@ -277,7 +277,7 @@ def _jacobi_row(code, W, lo, hi, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_i
 
 @njit(cache=True, nogil=True)
 def _jacobi_row_plain(code, W, lo, hi, R, sp_idx, sp_rsa, fx_idx, kf, ks, p0, p1, gamma, slippery, v_in, v_out):
-    """:func:`_jacobi_row` for grids with few irregular cells (:attr:`planners.grid.GridMDP.fx_idx`).
+    """:func:`_jacobi_row` for grids with few irregular cells (``GridMDP.fx_idx``, :data:`planners.grid.PLAIN_MAX_IRREGULAR`).
 
     The row is computed as if no cell bumped, was absorbing or special (:func:`_combine` of the
     four neighbours: no selects, a third of the instructions of :func:`_jacobi_row`'s loop); the
