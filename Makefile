@@ -7,6 +7,8 @@ PY     := $(VENV)/bin/python
 # the registry's build elsewhere; override with e.g. `make test TORCH=torch` to take the newest.
 TORCH  ?= torch==2.13.0
 PYTEST_ARGS ?=
+# pytest-xdist workers: one per core (`make test PYTEST_WORKERS=0` runs in one process).
+PYTEST_WORKERS ?= auto
 DEMO_ARGS ?=
 
 .PHONY: demo test lint docs docs-build bench clean help
@@ -51,8 +53,8 @@ KERNEL_TESTS := tests/planners/test_grid_kernels.py tests/planners/test_proper.p
 KERNEL_SLOW := 'tests/planners/test_sparse_span.py::test_from_dense_sparse_equals_dense_and_span_iteration_beats_value_iteration' \
 	'tests/learners/test_paths.py::test_replay_slippery_world[certainty_equivalence]'
 test: lint docs-build
-	$(HEADLESS) $(PY) -m pytest --cov --cov-report= $(PYTEST_ARGS)
-	$(HEADLESS) NUMBA_DISABLE_JIT=1 $(PY) -m pytest -q -p no:cacheprovider --cov --cov-append \
+	$(HEADLESS) $(PY) -m pytest -n $(PYTEST_WORKERS) --cov --cov-report= $(PYTEST_ARGS)
+	$(HEADLESS) NUMBA_DISABLE_JIT=1 $(PY) -m pytest -n $(PYTEST_WORKERS) -q -p no:cacheprovider --cov --cov-append \
 		--cov-report=term:skip-covered $(KERNEL_TESTS) $(addprefix --deselect ,$(KERNEL_SLOW))
 
 lint: $(VENV)/.installed-all
