@@ -47,14 +47,16 @@ so it is the same number; an integer maximum vectorises where a floating-point o
 NaN rule depends on the order, does not; a NaN change, which the values being finite rules
 out, would count as the largest).  On grids with few cells that bump, are absorbing or are
 special (large open grids: :data:`planners.grid.PLAIN_MAX_IRREGULAR`) the rows are
-select-free instead (``_jacobi_row_plain``): every cell computed as if it had four live
-neighbours, then the listed irregular cells redone as above and the change taken over the
-finished row (without AVX-512's mask registers, on AVX2, the selects and masks were two thirds
-of the loop's instructions).  In-place (Gauss-Seidel) sweeps cannot vectorise (each
+select-free instead (``_jacobi_row_plain``): cut at the listed irregular and special cells,
+each run between two cuts one loop computing its cells as if they had four live neighbours,
+which they have, and the change alongside; the cut cells computed as above (without AVX-512's
+mask registers, on AVX2, the selects and masks were two thirds of the loop's instructions).  In-place (Gauss-Seidel) sweeps cannot vectorise (each
 cell needs its left neighbour's new value), so they are a scalar loop of their own
 (``gs_sweep``) handling the special cells inline.  Grids of at least
 :data:`PREFETCH_MIN_CELLS` padded cells prefetch the next row's code bytes and the value row
-below it (:func:`_prefetch_next`), from the sweep's row loop.
+below it (:func:`_prefetch_next`), from the sweep's row loop: always in the Gauss-Seidel and
+greedy sweeps, in the Jacobi sweeps when told (``prefetch``: where it pays depends on the
+machine, :func:`planners.grid.jacobi_prefetch_default`).
 """
 
 from __future__ import annotations
@@ -275,27 +277,56 @@ def _jacobi_row(code, W, lo, hi, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_i
     return _from_bits(max(top, t))
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _regular_run(vc, vu, vd, vl, vr, out, R, p0, p1, gamma, slippery, top):
+    """``out = T v`` over a run of regular cells (four live neighbours, the common ``R``: :func:`_combine`,
+    no selects); returns ``top`` raised to the bits of the run's largest change.
+
+    The arguments are views of the run alone (:func:`_jacobi_row_plain`), so the loop counts from
+    0: with a variable start, numba's negative-index wraparound stayed in the loop and LLVM
+    gathered the loads instead of vectorising them (2.4 ns a cell instead of 1.2).
+    """
+    for j in range(out.shape[0]):
+        b = _combine(vu[j], vd[j], vl[j], vr[j], R, p0, p1, gamma, slippery)
+        out[j] = b
+        top = max(top, _bits(abs(b - vc[j])))
+    return top
+
+
 @njit(cache=True, nogil=True)
 def _jacobi_row_plain(code, W, lo, hi, R, sp_idx, sp_rsa, fx_idx, kf, ks, p0, p1, gamma, slippery, v_in, v_out):
     """:func:`_jacobi_row` for grids with few irregular cells (``GridMDP.fx_idx``, :data:`planners.grid.PLAIN_MAX_IRREGULAR`).
 
-    The row is computed as if no cell bumped, was absorbing or special (:func:`_combine` of the
-    four neighbours: no selects, a third of the instructions of :func:`_jacobi_row`'s loop); the
-    row's irregular cells (``fx_idx[kf:]`` below ``hi``: bumped or absorbing) and special cells
-    (``sp_idx[ks:]``) are then recomputed as :func:`_jacobi_row` computes them, and the change
-    is taken over the finished row (:func:`_change`).  Returns ``(max |change|, kf, ks)`` with
-    the positions after the row's last irregular and special cells.
+    The row is cut at its irregular cells (``fx_idx[kf:]`` below ``hi``: bumped or absorbing)
+    and special cells (``sp_idx[ks:]``): each run of regular cells between them is one
+    select-free loop (:func:`_regular_run`: a third of the instructions of :func:`_jacobi_row`'s
+    loop, the change taken in the same loop), and each cut cell is computed as
+    :func:`_jacobi_row` computes it.  Returns ``(max |change|, kf, ks)`` with the positions after
+    the row's last irregular and special cells.
     """
     vc, vu, vd, vl, vr, out, c = _views(v_in, v_out, code, W, lo, hi)
-    for j in range(hi - lo):
-        out[j] = _combine(vu[j], vd[j], vl[j], vr[j], R, p0, p1, gamma, slippery)
-    while kf < fx_idx.shape[0] and fx_idx[kf] < hi:
-        j = fx_idx[kf] - lo
-        b = _best(vc, vu, vd, vl, vr, c, j, R, p0, p1, gamma, slippery)
-        out[j] = 0.0 if (c[j] & 16) != 0 else b
-        kf += 1
-    ks, _t = _special_cells(vc, vu, vd, vl, vr, out, c, lo, hi, ks, sp_idx, sp_rsa, p0, p1, gamma, slippery)
-    return _change(out, vc), kf, ks
+    top = 0
+    j0 = 0
+    while True:
+        nf = fx_idx[kf] if kf < fx_idx.shape[0] else hi
+        nsp = sp_idx[ks] if ks < sp_idx.shape[0] else hi
+        jb = min(min(nf, nsp), hi) - lo  # the next cut cell, or the row's end
+        top = _regular_run(
+            vc[j0:jb], vu[j0:jb], vd[j0:jb], vl[j0:jb], vr[j0:jb], out[j0:jb], R, p0, p1, gamma, slippery, top
+        )
+        if jb == hi - lo:
+            return _from_bits(top), kf, ks
+        if nf < nsp:  # the two lists are disjoint
+            b = _best(vc, vu, vd, vl, vr, c, jb, R, p0, p1, gamma, slippery)
+            b = 0.0 if (c[jb] & 16) != 0 else b
+            kf += 1
+        else:
+            r = sp_rsa[ks]
+            b = _max4(_q_row(vc, vu, vd, vl, vr, c, jb, r[0], r[1], r[2], r[3], p0, p1, gamma, slippery))
+            ks += 1
+        out[jb] = b
+        top = max(top, _bits(abs(b - vc[jb])))
+        j0 = jb + 1
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -308,11 +339,11 @@ def _change(new, old):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _select_rows(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, first, last):
+def _select_rows(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, first, last, prefetch):
     """Rows ``first .. last - 1`` of a Jacobi sweep by :func:`_jacobi_row`, prefetching ahead on
-    large grids; returns their ``max |change|``."""
+    large grids if ``prefetch``; returns their ``max |change|``."""
     res = 0.0
-    pf = code.shape[0] >= PREFETCH_MIN_CELLS
+    pf = prefetch and code.shape[0] >= PREFETCH_MIN_CELLS
     for i in range(first, last):
         lo = i * W + 1
         if pf:  # here, not in the row's function: prefetches there slow its loop by half, even untaken
@@ -322,10 +353,10 @@ def _select_rows(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_ou
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _plain_rows(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, fx_idx, first, last):
+def _plain_rows(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, fx_idx, first, last, prefetch):
     """:func:`_select_rows` by :func:`_jacobi_row_plain` (its own loop: one row kind compiled per sweep)."""
     res = 0.0
-    pf = code.shape[0] >= PREFETCH_MIN_CELLS
+    pf = prefetch and code.shape[0] >= PREFETCH_MIN_CELLS
     kf = _find(fx_idx, first * W)
     ks = _find(sp_idx, first * W)
     for i in range(first, last):
@@ -340,26 +371,30 @@ def _plain_rows(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out
 
 
 @njit(cache=True, nogil=True)
-def jacobi_sweep(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out):
+def jacobi_sweep(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, prefetch):
     """One Jacobi Bellman sweep ``v_out = T v_in`` over the padded grid; returns ``max |change|``.
 
     Absorbing cells of ``v_in`` must hold 0 (their change is then 0, as in the general kernel).
+    ``prefetch``: prefetch the next rows on grids of at least :data:`PREFETCH_MIN_CELLS` cells
+    (a hint: the same values either way; ``planners.grid.GridMDP.prefetch`` says when it pays).
     """
     H = code.shape[0] // W
-    return _select_rows(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, 1, H - 1)
+    return _select_rows(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, 1, H - 1, prefetch)
 
 
 @njit(cache=True, nogil=True)
-def jacobi_sweep_plain(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, fx_idx):
+def jacobi_sweep_plain(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, fx_idx, prefetch):
     """:func:`jacobi_sweep` by select-free rows (:func:`_jacobi_row_plain`), ``fx_idx`` the sorted
     irregular cells (every bumped or absorbing cell of the real rows that is not special).
     The same values and change."""
     H = code.shape[0] // W
-    return _plain_rows(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, fx_idx, 1, H - 1)
+    return _plain_rows(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, fx_idx, 1, H - 1, prefetch)
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def jacobi_sweep_parallel(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, fx_idx, plain, rows):
+def jacobi_sweep_parallel(
+    code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, fx_idx, plain, rows, prefetch
+):
     """:func:`jacobi_sweep` (``plain``: :func:`jacobi_sweep_plain`) with blocks of ``rows`` rows across
     numba's threads (same values, same bits)."""
     H = code.shape[0] // W
@@ -370,10 +405,12 @@ def jacobi_sweep_parallel(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v
         last = min(first + rows, H - 1)
         if plain:
             blockres[b] = _plain_rows(
-                code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, fx_idx, first, last
+                code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, fx_idx, first, last, prefetch
             )
         else:
-            blockres[b] = _select_rows(code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, first, last)
+            blockres[b] = _select_rows(
+                code, W, R, sp_idx, sp_rsa, p0, p1, gamma, slippery, v_in, v_out, first, last, prefetch
+            )
     return blockres.max()
 
 

@@ -140,12 +140,21 @@ def test_a_grid_large_enough_to_prefetch_still_sweeps_bit_for_bit(slip):
     rng = np.random.default_rng(2)
     v = rng.normal(size=mdp.n_states)
     v[mdp.terminal] = 0.0
-    _assert_sweeps_equal(mdp, g, v, 0.97, slip)
+    for prefetch in (True, False):  # the Jacobi rows' prefetches are per grid (GridMDP.prefetch)
+        g.prefetch = prefetch
+        _assert_sweeps_equal(mdp, g, v, 0.97, (slip, prefetch))
     vp = g.pad(v)
     w, pol = np.zeros_like(vp), np.zeros(vp.shape[0], dtype=np.uint8)
     res = GK.greedy_sweep(*g._args(), 0.97, g.slippery, vp, w, pol)
     want, want_res = _general_sweep(mdp, 0.97, v, "jacobi")
     assert np.array_equal(_bits(g.unpad(w)), _bits(want)) and res == want_res
+
+
+def test_prefetch_takes_only_a_bool():
+    _mdp, g = _pair("lecture", 0.2)
+    with pytest.raises(ValueError, match="prefetch must be True or False, got 'yes'"):
+        g.prefetch = "yes"
+    g.prefetch = not g.prefetch  # both settings are valid (test_a_grid_large_enough_to_prefetch_...)
 
 
 def test_values_must_be_finite():
@@ -186,7 +195,7 @@ def test_parallel_jacobi_blocks_equal_the_serial_sweep(slip):
     for plain in (True, False):
         g._choose_rows(plain)
         par.fill(0.0)
-        r2 = GK.jacobi_sweep_parallel(*g._args(), 0.97, g.slippery, vp, par, g.fx_idx, plain, 3)  # 3-row blocks
+        r2 = GK.jacobi_sweep_parallel(*g._args(), 0.97, g.slippery, vp, par, g.fx_idx, plain, 3, True)  # 3-row blocks
         assert np.array_equal(serial, par) and r1 == r2
         par.fill(0.0)
         r3 = g.sweep_padded(0.97, vp, par, threads=2)
