@@ -252,21 +252,25 @@ def bench_sparse(S: int, A: int, eps: float, with_mdpsolver: bool = True, rounds
     QuantEcon's are built and solved ``rounds`` times, alternated, and their medians reported: the
     first build of a few GB pays the fresh memory's page faults (several seconds on this VM), which
     would otherwise land on whichever solver runs first.  MDPSolver runs once (it is the slowest).
+    Where ours runs on several threads (``ours_threads``), ``ours_1thread`` is the same solve on one,
+    in the same rounds (the same values, bit for bit).
     """
+    import numba
+
     import planners
-    from planners.span import span_value_iteration
+    from planners.span import PARALLEL_MIN_SLOTS, span_value_iteration
 
     P, R = random_sparse_mdp(S, A)
     row: dict[str, Any] = {"states": S, "actions": A, "nnz": int(sum(m.nnz for m in P)), "eps": eps}
     row["rounds"] = rounds
 
-    def ours() -> tuple[float, float, Any, int]:
+    def ours(threads: int | None = None) -> tuple[float, float, Any, int]:
         t0 = time.perf_counter()
         mdp = planners.TabularMDP.from_dense(P, R, terminal=np.zeros(S, dtype=bool))
         _ = mdp.expected_reward
         built = time.perf_counter() - t0
         row["outcome_slots"] = int(mdp.next_state.size)
-        res = span_value_iteration(mdp, GAMMA, tol=eps * (1 - GAMMA) / GAMMA)
+        res = span_value_iteration(mdp, GAMMA, tol=eps * (1 - GAMMA) / GAMMA, threads=threads)
         return built, res.wall_time, res.values, res.iterations
 
     def quantecon() -> tuple[float, float, Any, int]:
@@ -278,6 +282,10 @@ def bench_sparse(S: int, A: int, eps: float, with_mdpsolver: bool = True, rounds
         return built, time.perf_counter() - t0, np.asarray(qe.v), int(qe.num_iter)
 
     contenders: dict[str, Any] = {"ours": ours}
+    slots = S * A * max(int(np.diff(m.indptr).max()) for m in P)
+    row["ours_threads"] = numba.get_num_threads() if slots >= PARALLEL_MIN_SLOTS else 1
+    if row["ours_threads"] > 1:  # the same solver on one thread, in the same rounds
+        contenders["ours_1thread"] = functools.partial(ours, 1)
     if importlib.util.find_spec("quantecon") is not None:
         contenders["quantecon"] = quantecon
     else:

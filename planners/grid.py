@@ -64,6 +64,7 @@ import numpy as np
 
 from ._checks import check_gamma, check_real, check_tol, check_values
 from ._results import TIE_RTOL, LazyModule, PlanResult, vi_error
+from ._threads import check_threads, numba_threads
 
 __all__ = ["GridMDP", "grid_description", "solve_grid"]
 
@@ -313,9 +314,7 @@ class GridMDP:
     def sweep_padded(self, gamma: float, v_in: np.ndarray, v_out: np.ndarray, threads: int = 1) -> float:
         """One Jacobi Bellman sweep ``v_out = T v_in`` on padded arrays; returns ``max |change|``."""
         if threads > 1:
-            import numba
-
-            with _threads(numba, threads):
+            with numba_threads(threads):
                 return float(
                     GK.jacobi_sweep_parallel(
                         *self._args(),
@@ -358,20 +357,6 @@ def _ro(a: np.ndarray) -> np.ndarray:
     a = np.ascontiguousarray(a)
     a.setflags(write=False)
     return a
-
-
-class _threads:
-    """Context manager: run with ``n`` numba threads, then restore the previous count."""
-
-    def __init__(self, numba: Any, n: int) -> None:
-        self.numba, self.n, self.old = numba, min(n, numba.config.NUMBA_NUM_THREADS), 0
-
-    def __enter__(self) -> None:
-        self.old = self.numba.get_num_threads()
-        self.numba.set_num_threads(self.n)
-
-    def __exit__(self, *exc: Any) -> None:
-        self.numba.set_num_threads(self.old)
 
 
 _MODEL_FIELDS = ("shape", "wall", "terminal", "terminal_reward", "living_reward", "slip")
@@ -600,8 +585,7 @@ def solve_grid(
         raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
     if method == "policy-iteration" and gamma >= 1.0:
         raise ValueError("method='policy-iteration' needs gamma < 1 (its line systems may be singular at gamma=1)")
-    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
-        raise ValueError(f"threads must be an integer >= 1, got {threads!r}")
+    threads = check_threads(threads)
     v0a = None if v0 is None else check_values(v0, g.n_states)  # finite, shape (S,)
     if max_iter is None:
         max_iter = _max_iter(g, gamma, tol, v0a)

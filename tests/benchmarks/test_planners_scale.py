@@ -32,3 +32,15 @@ def test_quick_run_covers_every_part(tmp_path):
     diffs = [v for k, v in sparse.items() if k.startswith("max_diff_")]
     assert diffs and all(d <= 2 * sparse["eps"] for d in diffs)
     assert (tmp_path / "planners_scale.md").read_text().count("|") > 10
+
+
+def test_sparse_part_times_ours_on_one_thread_beside_several(monkeypatch):
+    import numba
+
+    import planners.span
+
+    monkeypatch.setattr(planners.span, "PARALLEL_MIN_SLOTS", 0)
+    monkeypatch.setattr(numba, "get_num_threads", lambda: 2)
+    row = planners_scale.bench_sparse(300, 2, 1e-4, with_mdpsolver=False, rounds=1)
+    assert row["ours_threads"] == 2 and row["ours_1thread_solve_s"] > 0
+    assert row["max_diff_ours_ours_1thread"] == 0.0  # the same bits on any thread count

@@ -133,6 +133,89 @@ def test_nonzero_kernels_equal_the_padded_general_kernels_bit_for_bit():
     assert np.array_equal(q1, q2) and np.array_equal(p1, p2)
 
 
+def test_parallel_nonzero_kernels_equal_the_serial_ones_bit_for_bit():
+    """Every block size (one state, uneven blocks, one block, a block larger than the model):
+    every state written, the same values, change bounds, Q-values and policy."""
+    from planners import _sparse_kernels as SK
+    from planners.solvers import TIE_RTOL
+
+    S = 1001
+    P, R = random_sparse_mdp(S, 3, seed=11)
+    term = np.zeros(S, dtype=bool)
+    term[5::9] = True
+    mdp = TabularMDP.from_dense(P, R, terminal=term)
+    v = np.random.default_rng(3).normal(size=S)
+    v[term] = 0.0
+    v[S - 1] = 50.0  # the largest drop is in the last state, the last block
+    args = (mdp.next_state, mdp.prob, mdp.expected_reward, mdp.terminal, 0.95)
+    want = np.full(S, np.nan)
+    lo_hi = SK.nonzero_bellman_sweep(*args, v, want)
+    assert lo_hi == ((want - v).min(), (want - v).max()) and lo_hi[0] == want[S - 1] - 50.0
+    q1, p1 = np.full((S, 3), np.nan), np.full(S, -1, dtype=np.int64)
+    SK.nonzero_q_values(*args, v, q1, p1, TIE_RTOL)
+    for block in (1, 7, 300, S, 5000):
+        got = np.full(S, np.nan)
+        assert SK.nonzero_bellman_sweep_parallel(*args, v, got, block) == lo_hi
+        assert np.array_equal(got, want)
+        q2, p2 = np.full((S, 3), np.nan), np.full(S, -1, dtype=np.int64)
+        SK.nonzero_q_values_parallel(*args, v, q2, p2, TIE_RTOL, block)
+        assert np.array_equal(q2, q1) and np.array_equal(p2, p1)
+
+
+def _spy(monkeypatch, module, name):
+    calls = []
+    fn = getattr(module, name)
+
+    def spy(*a):
+        calls.append(len(a))
+        return fn(*a)
+
+    monkeypatch.setattr(module, name, spy)
+    return calls
+
+
+def test_span_iteration_on_threads_gives_the_same_bits_and_restores_numba_threads(monkeypatch):
+    import numba
+
+    import planners._sparse_kernels as SK
+
+    P, R = random_sparse_mdp(300, 3, seed=12)  # no terminals: the span contracts in ~20 steps
+    mdp = TabularMDP.from_dense(P, R, terminal=np.zeros(300, dtype=bool))
+    before = numba.get_num_threads()
+    one = span_value_iteration(mdp, 0.99, tol=1e-9, threads=1)
+    sweeps = _spy(monkeypatch, SK, "nonzero_bellman_sweep_parallel")
+    qs = _spy(monkeypatch, SK, "nonzero_q_values_parallel")
+    for n in (2, 64):  # 64: more than the pool, which caps it
+        many = span_value_iteration(mdp, 0.99, tol=1e-9, threads=n)
+        assert numba.get_num_threads() == before
+        assert many.iterations == one.iterations and np.array_equal(many.residuals, one.residuals)
+        assert np.array_equal(many.values, one.values) and np.array_equal(many.q, one.q)
+        assert np.array_equal(many.policy, one.policy)
+    assert len(sweeps) == 2 * one.iterations and len(qs) == 2
+
+
+def test_span_iteration_threads_by_default_from_the_slot_threshold(monkeypatch):
+    import numba
+
+    import planners._sparse_kernels as SK
+
+    P, R = random_sparse_mdp(500, 2, seed=13)
+    mdp = TabularMDP.from_dense(P, R, terminal=np.zeros(500, dtype=bool))
+    assert mdp.next_state.size < planners.span.PARALLEL_MIN_SLOTS
+    sweeps = _spy(monkeypatch, SK, "nonzero_bellman_sweep_parallel")
+    serial = span_value_iteration(mdp, 0.9)
+    assert sweeps == []
+    monkeypatch.setattr(planners.span, "PARALLEL_MIN_SLOTS", mdp.next_state.size)
+    monkeypatch.setattr(planners.span, "_BLOCK", 64)  # several blocks on this small model
+    monkeypatch.setattr(numba, "get_num_threads", lambda: 2)  # as on any machine with 2 or more
+    threaded = span_value_iteration(mdp, 0.9)
+    assert len(sweeps) == threaded.iterations > 0
+    assert np.array_equal(threaded.values, serial.values) and np.array_equal(threaded.q, serial.q)
+    for bad in (0, -1, True, 1.5, "2"):
+        with pytest.raises(ValueError, match=f"threads must be an integer >= 1, got {bad!r}"):
+            span_value_iteration(mdp, 0.9, threads=bad)
+
+
 # ----------------------------------------------------------------------------------------------
 # from_dense's one-pass fill (planners.mdp._from_dense_one_pass + the _sparse_kernels fill) against
 # its general NumPy path (TabularMDP._from_dense_general, the implementation it replaced for large
