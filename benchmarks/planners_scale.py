@@ -255,10 +255,8 @@ def bench_sparse(S: int, A: int, eps: float, with_mdpsolver: bool = True, rounds
     Where ours runs on several threads (``ours_threads``), ``ours_1thread`` is the same solve on one,
     in the same rounds (the same values, bit for bit).
     """
-    import numba
-
     import planners
-    from planners.span import PARALLEL_MIN_SLOTS, span_value_iteration
+    from planners.span import default_threads, span_value_iteration
 
     P, R = random_sparse_mdp(S, A)
     row: dict[str, Any] = {"states": S, "actions": A, "nnz": int(sum(m.nnz for m in P)), "eps": eps}
@@ -282,8 +280,7 @@ def bench_sparse(S: int, A: int, eps: float, with_mdpsolver: bool = True, rounds
         return built, time.perf_counter() - t0, np.asarray(qe.v), int(qe.num_iter)
 
     contenders: dict[str, Any] = {"ours": ours}
-    slots = S * A * max(int(np.diff(m.indptr).max()) for m in P)
-    row["ours_threads"] = numba.get_num_threads() if slots >= PARALLEL_MIN_SLOTS else 1
+    row["ours_threads"] = default_threads(S * A * max(int(np.diff(m.indptr).max()) for m in P))  # as from_dense's K
     if row["ours_threads"] > 1:  # the same solver on one thread, in the same rounds
         contenders["ours_1thread"] = functools.partial(ours, 1)
     if importlib.util.find_spec("quantecon") is not None:

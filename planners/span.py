@@ -46,7 +46,7 @@ from ._threads import check_threads, numba_threads
 from .mdp import MDPError, TabularMDP
 from .solvers import ConvergenceWarning, PlanResult
 
-__all__ = ["PARALLEL_MIN_SLOTS", "span_value_iteration"]
+__all__ = ["PARALLEL_MIN_SLOTS", "default_threads", "span_value_iteration"]
 
 #: ``threads=None`` sweeps on all of numba's threads from this many outcome slots (``S * A * K``)
 #: on.  Random models with 10-20 successors, 3 actions, a quiet 2-core AMD EPYC (Zen 3), one sweep
@@ -58,6 +58,14 @@ __all__ = ["PARALLEL_MIN_SLOTS", "span_value_iteration"]
 PARALLEL_MIN_SLOTS = 1 << 22
 #: states a thread takes at a time
 _BLOCK = 4096
+
+
+def default_threads(n_slots: int) -> int:
+    """The threads :func:`span_value_iteration` sweeps a model of ``n_slots`` outcome slots on by default:
+    all of numba's (``numba.get_num_threads()``) from :data:`PARALLEL_MIN_SLOTS` on, one below."""
+    import numba
+
+    return int(numba.get_num_threads()) if n_slots >= PARALLEL_MIN_SLOTS else 1
 
 
 def span_value_iteration(
@@ -82,9 +90,9 @@ def span_value_iteration(
     v0 : array_like (S,), optional
         Initial values (default zeros).
     threads : int, optional
-        Numba threads for the sweeps (at most numba's pool); default: all of numba's threads
-        (``numba.get_num_threads()``) on models of at least :data:`PARALLEL_MIN_SLOTS` outcome
-        slots, one below.  The same values, bit for bit, with any count.
+        Numba threads for the sweeps (at most numba's pool); default :func:`default_threads`: all
+        of numba's threads on models of at least :data:`PARALLEL_MIN_SLOTS` outcome slots, one
+        below.  The same values, bit for bit, with any count.
 
     Returns
     -------
@@ -112,11 +120,7 @@ def span_value_iteration(
         max_iter = 10 if rmax <= t or g == 0.0 else int(math.ceil(math.log(t / rmax) / math.log(g))) + 10
     if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
         raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}")
-    if threads is None:
-        import numba
-
-        threads = numba.get_num_threads() if mdp.next_state.size >= PARALLEL_MIN_SLOTS else 1
-    n_threads = check_threads(threads)
+    n_threads = default_threads(mdp.next_state.size) if threads is None else check_threads(threads)
     arrays = (mdp.next_state, mdp.prob, rsa, mdp.terminal, g)
     w = np.empty(S)
     spans: list[float] = []

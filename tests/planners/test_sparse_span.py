@@ -208,6 +208,8 @@ def test_span_iteration_threads_by_default_from_the_slot_threshold(monkeypatch):
     monkeypatch.setattr(planners.span, "PARALLEL_MIN_SLOTS", mdp.next_state.size)
     monkeypatch.setattr(planners.span, "_BLOCK", 64)  # several blocks on this small model
     monkeypatch.setattr(numba, "get_num_threads", lambda: 2)  # as on any machine with 2 or more
+    assert planners.span.default_threads(mdp.next_state.size - 1) == 1
+    assert planners.span.default_threads(mdp.next_state.size) == 2
     threaded = span_value_iteration(mdp, 0.9)
     assert len(sweeps) == threaded.iterations > 0
     assert np.array_equal(threaded.values, serial.values) and np.array_equal(threaded.q, serial.q)
