@@ -319,13 +319,14 @@ def _jacobi_row_plain(code, W, lo, hi, R, sp_idx, sp_rsa, fx_idx, kf, ks, p0, p1
         if nf < nsp:  # the two lists are disjoint
             b = _best(vc, vu, vd, vl, vr, c, jb, R, p0, p1, gamma, slippery)
             b = 0.0 if (c[jb] & 16) != 0 else b
+            out[jb] = b
+            top = max(top, _bits(abs(b - vc[jb])))
             kf += 1
-        else:
-            r = sp_rsa[ks]
-            b = _max4(_q_row(vc, vu, vd, vl, vr, c, jb, r[0], r[1], r[2], r[3], p0, p1, gamma, slippery))
-            ks += 1
-        out[jb] = b
-        top = max(top, _bits(abs(b - vc[jb])))
+        else:  # the special cell alone: the row's special cells below lo + jb + 1
+            ks, t = _special_cells(
+                vc, vu, vd, vl, vr, out, c, lo, lo + jb + 1, ks, sp_idx, sp_rsa, p0, p1, gamma, slippery
+            )
+            top = max(top, t)
         j0 = jb + 1
 
 

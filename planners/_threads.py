@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-from ._checks import plain
+from ._checks import check_int
 
 __all__ = ["check_threads", "numba_threads"]
 
 
 def check_threads(threads: Any) -> int:
     """An integer >= 1 (not a bool): the numba threads a call may use."""
-    if isinstance(threads, (bool, np.bool_)) or not isinstance(threads, (int, np.integer)) or threads < 1:
-        raise ValueError(f"threads must be an integer >= 1, got {plain(threads)!r}")
-    return int(threads)
+    return check_int(threads, "threads", 1)
 
 
 class numba_threads:
